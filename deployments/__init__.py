@@ -1,0 +1,1 @@
+"""Deployments: every flow with its schedule and form parameters."""

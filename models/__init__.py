@@ -1,0 +1,1 @@
+"""The domain: tables (SQLModel), pure rules and the one error family."""

@@ -1,0 +1,248 @@
+"""The database tables (SQLModel). Each docstring carries the Danish term the users say.
+
+Data flows one way: a validated input model -> these rows -> the outbox -> a transport.
+Minimal data (PRIV-2): a child is a pseudonym and a birth year, never a CPR number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+def _when(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Institution(SQLModel, table=True):
+    """A daycare (dagtilbud) or school (skole) in a district (distrikt)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = Field(max_length=20, description="daycare | school")
+    district: str = Field(index=True, max_length=100)
+
+
+class StaffMember(SQLModel, table=True):
+    """A staff member (medarbejder) with a role: teacher (lærer), PPR psychologist, leader (leder) ..."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str = Field(index=True, unique=True, max_length=254)
+    role: str = Field(max_length=40)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    leader_email: str | None = Field(default=None, max_length=254, description="Their leader (PRIV-3).")
+
+
+class Child(SQLModel, table=True):
+    """A child (barn): pseudonym and birth year only, no CPR number (PRIV-2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym: str = Field(max_length=100)
+    birth_year: int
+
+
+class Case(SQLModel, table=True):
+    """A case (sag) on a pathway, with one coordinator (tovholder, ROLE-1) and a level per sphere (LVL-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pathway: str = Field(index=True, max_length=40)
+    status: str = Field(default="open", index=True, max_length=30)
+    institution_id: int = Field(foreign_key="institution.id", index=True)
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    group_name: str | None = Field(default=None, max_length=100, description="Class or group (klasse/gruppe).")
+    concern: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    submitted_by_email: str = Field(max_length=254)
+    coordinator_email: str = Field(max_length=254, index=True, description="Tovholder (ROLE-1).")
+    assigned_ppr_email: str | None = Field(default=None, max_length=254, index=True)
+    level_institution: int = Field(default=1, description="Level in daycare/school (LVL-1).")
+    level_family: int = Field(default=1, description="Level in the family (LVL-1).")
+    confidential_from_parents: bool = Field(default=False, description="ESC-1: nothing reaches the parents.")
+    specialised_effort_started_on: dt.date | None = Field(default=None, description="Level 4 start (CAL-6).")
+    level3_reason: str | None = Field(default=None, max_length=2000, description="Why level 2 was skipped.")
+    created_at: dt.datetime = _created()
+    last_activity_at: dt.datetime = _created()
+    closed_at: dt.datetime | None = _when(index=True)
+
+
+class CaseParty(SQLModel, table=True):
+    """Someone on a case: parent (forælder), staff or partner (samarbejdspartner)."""
+
+    __table_args__ = (UniqueConstraint("case_id", "email", name="uq_caseparty_case_email"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    role: str = Field(max_length=40, description="parent | a staff role | a partner kind")
+    is_parent: bool = Field(default=False)
+    consent_id: int | None = Field(default=None, foreign_key="consent.id",
+                                   description="Partners who joined on a consent (CONS-1).")
+    added_at: dt.datetime = _created()
+
+
+class Consent(SQLModel, table=True):
+    """Written consent (samtykke) from the holders of parental authority (LAW-3, CONS-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    given_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    given_on: dt.date
+    information: str = Field(sa_column=Column(Text, nullable=False))
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    withdrawn_at: dt.datetime | None = _when()
+
+
+class ActionPlan(SQLModel, table=True):
+    """An action plan (handleplan) in SMTTE form (PLAN-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    context: str = Field(sa_column=Column(Text, nullable=False), description="Sammenhæng")
+    goal: str = Field(sa_column=Column(Text, nullable=False), description="Mål")
+    signs: str = Field(sa_column=Column(Text, nullable=False), description="Tegn")
+    measures: str = Field(sa_column=Column(Text, nullable=False), description="Tiltag")
+    evaluation: str = Field(sa_column=Column(Text, nullable=False), description="Evaluering")
+    created_at: dt.datetime = _created()
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting (møde): KV, district meeting, start-up, development or network meeting."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True, max_length=30,
+                      description="kv | district | startup | development | network_first | network_followup")
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    district: str | None = Field(default=None, max_length=100, index=True)
+    date: dt.date = Field(index=True)
+    starts_at: dt.datetime | None = _when()
+    level: int | None = None
+    leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    agenda_deadline: dt.date | None = Field(default=None, index=True, description="CAL-2 / CAL-3 deadline.")
+    agenda_sent_at: dt.datetime | None = _when()
+    minutes_recorded_at: dt.datetime | None = _when()
+    flagged_closed_day: bool = Field(default=False, description="CAL-5: falls on a closed day.")
+    status: str = Field(default="scheduled", max_length=20)
+    created_at: dt.datetime = _created()
+
+
+class KVTopic(SQLModel, table=True):
+    """A topic for consultative guidance (KV-emne): anonymous, no child identity (KV-1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    submitted_by_email: str = Field(max_length=254)
+    submitted_at: dt.datetime = _created()
+
+
+class Action(SQLModel, table=True):
+    """An agreed action (handling) with one responsible person, followed up next meeting (MEET-2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    responsible_email: str = Field(max_length=254)
+    due_on: dt.date | None = None
+    follow_up: str | None = Field(default=None, max_length=20, description="continue | adjust | change")
+    followed_up_in_meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+
+
+class Notification(SQLModel, table=True):
+    """A notification (underretning) about suspected violence or abuse (ESC-1, LAW-1, LAW-2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    reported_by_email: str = Field(max_length=254)
+    sent_to: str = Field(max_length=254)
+    reported_at: dt.datetime = _created()
+    acknowledgement_due: dt.date
+    acknowledged_at: dt.datetime | None = _when()
+
+
+class Deadline(SQLModel, table=True):
+    """A pinned deadline (frist) with the day its reminder is due; the daily sweep reads only these."""
+
+    __table_args__ = (
+        Index("ix_deadline_open_remind", "done_at", "remind_on"),
+        UniqueConstraint("kind", "subject_key", "due_on", name="uq_deadline_kind_subject_due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    rule_id: str = Field(max_length=20)
+    subject_key: str = Field(max_length=80, description="What it belongs to, e.g. meeting:12, case:7.")
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id", index=True)
+    district: str | None = Field(default=None, max_length=100)
+    due_on: dt.date
+    remind_on: dt.date
+    done_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: dt.datetime = _created()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message in the outbox (udbakke): a row before it is anything else; one recipient per row."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "send_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=300, unique=True,
+                                 description="kind + case + deadline served + recipient")
+    template: str = Field(max_length=60, index=True)
+    rule_id: str | None = Field(default=None, max_length=20)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    consent_id: int | None = Field(default=None, foreign_key="consent.id",
+                                   description="Shared on this consent (CONS-1).")
+    sender: str = Field(max_length=254)
+    to: str = Field(max_length=254, index=True)
+    cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    to_is_parent: bool = Field(default=False, description="ESC-1 is checked again at delivery.")
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    send_after: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="pending", max_length=20, description="pending | sent | failed | cancelled")
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sending_started_at: dt.datetime | None = _when()
+    sent_at: dt.datetime | None = _when()
+    transport_message_id: str | None = Field(default=None, max_length=300)
+    cancelled_reason: str | None = Field(default=None, max_length=300)
+    created_at: dt.datetime = _created()
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file attached to an outbox message (e.g. the iCalendar invite, the action plan)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outboxmessage.id", index=True)
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AuditEvent(SQLModel, table=True):
+    """An audit log entry (logning, PRIV-1): who did what, when, to what, and why. Append-only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor: str = Field(max_length=254, index=True)
+    action: str = Field(max_length=20, description="read | create | search | change | export | delete | refused")
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=80)
+    case_id: int | None = Field(default=None, index=True)
+    reason: str | None = Field(default=None, max_length=300)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

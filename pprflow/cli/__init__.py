@@ -1,0 +1,66 @@
+"""The `pprflow` command. Commands that touch no flow never import Prefect (it costs seconds)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from models.errors import PprflowError
+from pprflow.cli import calendar, db, profile
+from pprflow.cli.context import STATE
+from pprflow.cli.output import fail
+
+try:  # typer >= 0.20 vendors click as typer._click; older versions use click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+app = typer.Typer(
+    name="pprflow",
+    help="pprflow: kommunens henvisningsforløb (PPR, KV, netværksmøder) med frister og mails til tiden.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _global(
+    profile_name: Annotated[str | None, typer.Option(
+        "--profile", help="Kommuneprofil: vejle, randers eller sti til en .toml-fil [PPRFLOW_PROFILE].")] = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--db", help="Database-URL (standard: SQLite i PPRFLOW_HOME) [PPRFLOW_DATABASE_URL].")] = None,
+    actor: Annotated[str | None, typer.Option(
+        "--as", help="Hvem handler (e-mail); skrives i loggen [PPRFLOW_USER].")] = None,
+) -> None:
+    STATE.profile_name = profile_name
+    STATE.database_url = database_url
+    STATE.actor = actor
+
+
+app.add_typer(db.app, name="db")
+app.add_typer(profile.app, name="profile")
+app.add_typer(calendar.app, name="calendar")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: every user mistake is one line on stderr and exit code 2, never a traceback."""
+    try:
+        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+    except PprflowError as exc:
+        fail(exc.one_line(), code=exc.exit_code)
+    except click_exceptions.NoArgsIsHelpError:
+        raise SystemExit(0) from None
+    except click_exceptions.UsageError as exc:
+        hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        fail(f"{exc.format_message()}{hint}")
+    except typer.Abort:
+        fail("aborted", code=1)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click_exceptions.ClickException as exc:
+        fail(exc.format_message(), code=exc.exit_code or 2)
+    except OSError as exc:  # disk full, unreadable file: the environment, not a bug
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), code=1)

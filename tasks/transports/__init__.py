@@ -1,0 +1,1 @@
+"""Mail transports: file, SMTP, Exchange (EWS) and Microsoft Graph."""

@@ -1,0 +1,1 @@
+"""Danish email templates (Jinja2) and their pure renderer."""
