@@ -1,0 +1,61 @@
+"""What every mail transport takes and promises. Injectable, like httpx's transports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from models.errors import PprflowError
+
+ICS_CONTENT_TYPE = "text/calendar; method=REQUEST; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the iCalendar invite, a form)."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One rendered message for one recipient, as the outbox hands it to a transport."""
+
+    idempotency_key: str
+    sender: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+class DeliveryError(PprflowError):
+    """A transport could not deliver. `transient` errors are retried; permanent ones fail the message."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Delivers an OutgoingMail. Must never put a credential into an exception, a log line or a header."""
+
+    name: str
+
+    def send(self, mail: OutgoingMail) -> str:
+        """Deliver and return the transport's message id; raise DeliveryError on failure."""
+        ...
+
+    def already_sent(self, idempotency_key: str) -> str | None:
+        """The message id if a message with this key was already delivered (exactly-once), else None.
+
+        Exchange and Graph look in the mailbox's Sent Items; the file transport looks on disk;
+        SMTP cannot know and returns None (at most the one message in flight can repeat).
+        """
+        ...
