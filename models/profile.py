@@ -23,7 +23,7 @@ class Mailboxes(_Strict):
 
     ppr: str = Field(description="PPR mailbox, PATH-1 (Vejle: ppr@vejle.dk).")
     intervention_team: str = Field(description="Leader of the intervention team, PATH-5 (Vejle: metrm@vejle.dk).")
-    notifications: str = Field(description="Notifications (underretninger), ESC-1/LVL-6 (Randers: underretning@randers.dk).")
+    notifications: str = Field(description="Notifications (underretninger), ESC-1/LVL-6.")
     social_advisers: str
     early_years_consultants: str
 

@@ -35,6 +35,12 @@ class CliState:
 
         return get_engine(self.url())
 
+    def ctx(self):  # type: ignore[no-untyped-def]
+        """The service-layer context (tasks.context.Ctx) for this command."""
+        from tasks.context import Ctx
+
+        return Ctx(engine=self.engine(), profile=self.profile(), actor=self.acting_user())
+
     def acting_user(self) -> str:
         """Who acts (PRIV-1): --as, PPRFLOW_USER, else the operating-system account."""
         if self.actor:

@@ -1,0 +1,3 @@
+from pprflow.cli import main
+
+main()

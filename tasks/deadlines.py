@@ -1,0 +1,180 @@
+"""Pinned deadlines (frister) and the daily sweep (daglig gennemgang).
+
+A deadline is stored on a row with the day its reminder is due, so the sweep finds what is due
+with one indexed query (`done_at IS NULL AND remind_on <= today`) instead of re-deriving every
+case. Pathway modules register a handler per deadline kind with `@reminder(kind)`.
+Running the sweep twice queues nothing new: handlers queue through the idempotent outbox and
+a handled deadline is marked done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.profile import Profile
+from models.tables import Deadline
+from models.types import utcnow
+
+
+def pin_deadline(
+    session: Session,
+    *,
+    kind: str,
+    rule_id: str,
+    subject_key: str,
+    due_on: dt.date,
+    remind_on: dt.date,
+    case_id: int | None = None,
+    meeting_id: int | None = None,
+    district: str | None = None,
+) -> Deadline:
+    """Store a deadline once; pinning the same (kind, subject, due date) again returns the stored row."""
+    existing = session.exec(
+        select(Deadline).where(
+            Deadline.kind == kind, Deadline.subject_key == subject_key, Deadline.due_on == due_on
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    deadline = Deadline(
+        kind=kind, rule_id=rule_id, subject_key=subject_key, due_on=due_on, remind_on=remind_on,
+        case_id=case_id, meeting_id=meeting_id, district=district,
+    )
+    session.add(deadline)
+    session.flush()
+    return deadline
+
+
+def close_deadlines(session: Session, *, subject_key: str, kinds: tuple[str, ...] | None = None) -> int:
+    """Mark a subject's open deadlines done (the meeting happened, the case was closed ...)."""
+    query = select(Deadline).where(Deadline.subject_key == subject_key, Deadline.done_at == None)  # noqa: E711
+    if kinds is not None:
+        query = query.where(col(Deadline.kind).in_(kinds))
+    rows = session.exec(query).all()
+    for row in rows:
+        row.done_at = utcnow()
+        session.add(row)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class SweepContext:
+    """What a reminder handler gets besides the deadline."""
+
+    profile: Profile
+    today: dt.date
+    actor: str
+
+
+Handler = Callable[[Session, Deadline, SweepContext], bool]
+"""Queue what the deadline asks for; return True when the deadline is done (no further reminders)."""
+
+HANDLERS: dict[str, Handler] = {}
+
+# Modules whose import registers reminder handlers. A new pathway adds its module here.
+HANDLER_MODULES: tuple[str, ...] = (
+    "tasks.ppr", "tasks.kv", "tasks.meetings", "tasks.levels", "tasks.abuse",
+)
+
+
+def reminder(kind: str) -> Callable[[Handler], Handler]:
+    """Register the handler for one deadline kind."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+def load_handlers() -> dict[str, Handler]:
+    for module in HANDLER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return HANDLERS
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did: deadlines handled per kind, messages queued, deadlines closed."""
+
+    today: dt.date
+    handled: dict[str, int] = field(default_factory=dict)
+    closed: int = 0
+    queued_before: int = 0
+    queued_after: int = 0
+    unknown_kinds: list[str] = field(default_factory=list)
+
+    @property
+    def queued(self) -> int:
+        return self.queued_after - self.queued_before
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "handled": self.handled, "closed": self.closed,
+                "queued": self.queued, "unknown_kinds": self.unknown_kinds}
+
+
+def due_deadlines(session: Session, today: dt.date, limit: int | None = None,
+                  after_id: int = 0) -> list[Deadline]:
+    """Open deadlines whose reminder day has come: one indexed query, paged by id."""
+    query = (
+        select(Deadline)
+        .where(Deadline.done_at == None, Deadline.remind_on <= today, col(Deadline.id) > after_id)  # noqa: E711
+        .order_by(col(Deadline.id))
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = "system:sweep",
+              batch_size: int = 500) -> SweepReport:
+    """Queue every reminder due as of `today`; one transaction per deadline. Safe to run twice."""
+    from sqlalchemy import func
+
+    from models.tables import OutboxMessage
+
+    handlers = load_handlers()
+    report = SweepReport(today=today)
+    context = SweepContext(profile=profile, today=today, actor=actor)
+    with Session(engine) as session:
+        report.queued_before = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+    last_id = 0
+    while True:
+        with Session(engine) as session:
+            batch = due_deadlines(session, today, limit=batch_size, after_id=last_id)
+        if not batch:
+            break
+        for item in batch:
+            last_id = item.id or last_id
+            handler = handlers.get(item.kind)
+            if handler is None:
+                if item.kind not in report.unknown_kinds:
+                    report.unknown_kinds.append(item.kind)
+                continue
+            with Session(engine, expire_on_commit=False) as session:
+                deadline = session.get(Deadline, item.id)
+                if deadline is None or deadline.done_at is not None:
+                    continue
+                done = handler(session, deadline, context)
+                if done:
+                    deadline.done_at = utcnow()
+                    session.add(deadline)
+                    report.closed += 1
+                session.commit()
+            report.handled[item.kind] = report.handled.get(item.kind, 0) + 1
+        if len(batch) < batch_size:
+            break
+    with Session(engine) as session:
+        report.queued_after = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+    return report

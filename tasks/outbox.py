@@ -1,0 +1,314 @@
+"""The outbox (udbakke): every message is a row before it is anything else.
+
+Queueing renders the template (pure) and stores the result with a unique idempotency key
+(message kind + case + the deadline it serves + recipient), so no code path can queue the same
+reminder twice. Delivery claims due rows, re-checks the suppression rules (ESC-1, CONS-1), asks
+the transport whether a previous attempt already went out, sends, and records the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models.errors import RuleViolation
+from models.tables import Case, CaseParty, Consent, OutboxAttachment, OutboxMessage
+from models.types import utcnow
+from tasks import audit
+from tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
+
+SYSTEM_ACTOR = "system:pprflow"
+
+
+def idempotency_key(kind: str, case_id: int | None, serves: str, recipient: str) -> str:
+    """kind + case + the deadline/event it serves + recipient: the same reminder can exist once."""
+    return f"{kind}|case:{case_id if case_id is not None else '-'}|{serves}|{recipient.strip().lower()}"
+
+
+def parent_emails(session: Session, case_id: int) -> set[str]:
+    rows = session.exec(
+        select(CaseParty.email).where(CaseParty.case_id == case_id, CaseParty.is_parent == True)  # noqa: E712
+    ).all()
+    return {email.strip().lower() for email in rows}
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """Why a message was not queued or not delivered."""
+
+    rule_id: str
+    reason: str
+
+
+def suppression(
+    session: Session, *, case: Case | None, to: str, is_parent: bool, consent_id: int | None
+) -> Suppressed | None:
+    """The rules that keep a message from its recipient, applied at queueing and again at delivery.
+
+    ESC-1: after suspected violence or abuse, nothing reaches the parents.
+    CONS-1: after consent is withdrawn, nothing more is shared with partners on that consent.
+    """
+    if case is not None and case.confidential_from_parents:
+        if is_parent or to.strip().lower() in parent_emails(session, case.id or 0):
+            return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
+    if consent_id is not None:
+        consent = session.get(Consent, consent_id)
+        if consent is None or consent.withdrawn_at is not None:
+            return Suppressed("CONS-1", "consent withdrawn: nothing more is shared on it")
+    return None
+
+
+def queue_message(
+    session: Session,
+    *,
+    kind: str,
+    to: str,
+    context: Mapping[str, Any],
+    serves: str,
+    sender: str,
+    case: Case | None = None,
+    cc: Sequence[str] = (),
+    is_parent: bool = False,
+    consent_id: int | None = None,
+    send_after: dt.datetime | None = None,
+    attachments: Iterable[Attachment] = (),
+    actor: str = SYSTEM_ACTOR,
+) -> OutboxMessage | None:
+    """Render and queue one message for one recipient, or return the one already queued.
+
+    Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited.
+    """
+    from templates.catalogue import MESSAGE_KINDS
+
+    from templates.render import render_message
+
+    message_kind = MESSAGE_KINDS[kind]
+    case_id = case.id if case is not None else None
+    if case is not None and not is_parent:
+        is_parent = to.strip().lower() in parent_emails(session, case.id or 0)
+    if is_parent and not message_kind.may_reach_parents:
+        raise RuleViolation("ESC-1", f"message kind {kind!r} is for staff only and may not be sent to a parent")
+    key = idempotency_key(kind, case_id, serves, to)
+    existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
+    if existing is not None:
+        return existing
+    blocked = suppression(session, case=case, to=to, is_parent=is_parent, consent_id=consent_id)
+    if blocked is not None:
+        audit.record(session, actor=actor, action="suppress", entity="outboxmessage", case_id=case_id,
+                     reason=blocked.rule_id, detail={"kind": kind, "serves": serves, "why": blocked.reason})
+        return None
+    rendered = render_message(kind, context)
+    message = OutboxMessage(
+        idempotency_key=key, template=kind, rule_id=message_kind.rule_id, case_id=case_id,
+        consent_id=consent_id, sender=sender, to=to.strip(), cc=[c.strip() for c in cc],
+        to_is_parent=is_parent, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+        send_after=send_after or utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:  # a concurrent run queued the same key first: keep theirs
+        found = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
+        return found
+    for attachment in attachments:
+        session.add(OutboxAttachment(message_id=message.id or 0, filename=attachment.filename,
+                                     content_type=attachment.content_type, content=attachment.content))
+    audit.record(session, actor=actor, action="create", entity="outboxmessage", entity_id=message.id,
+                 case_id=case_id, detail={"kind": kind, "serves": serves})
+    return message
+
+
+def cancel_message(session: Session, message: OutboxMessage, *, reason: str, actor: str) -> bool:
+    """Cancel a pending message (audited). Returns False if it was no longer pending."""
+    if message.status != "pending":
+        return False
+    message.status = "cancelled"
+    message.cancelled_reason = reason
+    session.add(message)
+    audit.record(session, actor=actor, action="change", entity="outboxmessage", entity_id=message.id,
+                 case_id=message.case_id, reason=reason, detail={"status": "cancelled"})
+    return True
+
+
+def cancel_pending(session: Session, *, where: Callable[[OutboxMessage], bool], case_id: int,
+                   reason: str, actor: str) -> list[OutboxMessage]:
+    """Cancel every pending message of a case that matches `where` (ESC-1, CONS-1)."""
+    pending = session.exec(
+        select(OutboxMessage).where(OutboxMessage.case_id == case_id, OutboxMessage.status == "pending")
+    ).all()
+    cancelled = [m for m in pending if where(m) and cancel_message(session, m, reason=reason, actor=actor)]
+    return cancelled
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: list[int] = field(default_factory=list)
+    already_sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    errors: dict[int, str] = field(default_factory=dict)
+    stopped_because: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": len(self.sent), "already_sent": len(self.already_sent), "failed": len(self.failed),
+            "cancelled": len(self.cancelled), "deferred": len(self.deferred),
+            "stopped_because": self.stopped_because,
+        }
+
+
+class Throttle:
+    """The interface delivery needs from tasks.throttle (per sending mailbox)."""
+
+    def wait_time(self, mailbox: str, recipients: int, now: float) -> float:  # pragma: no cover - protocol
+        return 0.0
+
+    def record(self, mailbox: str, recipients: int, now: float) -> None:  # pragma: no cover - protocol
+        return None
+
+
+def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = None,
+                    only: Sequence[int] | None = None) -> list[int]:
+    query = select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending", OutboxMessage.send_after <= now
+    ).order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
+    if only is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(only)))
+    if limit is not None:
+        query = query.limit(limit)
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def to_outgoing(session: Session, message: OutboxMessage) -> OutgoingMail:
+    files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
+    return OutgoingMail(
+        idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
+        cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
+        attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
+    )
+
+
+def deliver_due(
+    engine: Engine,
+    transport: Transport,
+    *,
+    now: Callable[[], dt.datetime] = utcnow,
+    limit: int | None = None,
+    only: Sequence[int] | None = None,
+    throttle: Throttle | None = None,
+    max_throttle_wait: float = 0.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Deliver every due message, oldest first, one transaction per state change.
+
+    A transient error (mail server down) stops the run and leaves the message pending with its
+    error, so nothing is lost and order is kept; a permanent error marks that message failed.
+    Before re-sending a message that was claimed before (a crash mid-send), the transport is asked
+    whether it already went out (Exchange and Graph look in Sent Items): no double send there.
+    """
+    report = DeliveryReport()
+    with Session(engine) as session:
+        ids = due_message_ids(session, now=now(), limit=limit, only=only)
+    throttled_senders: set[str] = set()
+    for message_id in ids:
+        with Session(engine, expire_on_commit=False) as session:
+            message = session.get(OutboxMessage, message_id)
+            if message is None or message.status != "pending":
+                continue
+            if message.sender in throttled_senders:
+                report.deferred.append(message_id)
+                continue
+            case = session.get(Case, message.case_id) if message.case_id is not None else None
+            blocked = suppression(session, case=case, to=message.to, is_parent=message.to_is_parent,
+                                  consent_id=message.consent_id)
+            if blocked is not None:  # checked again at delivery (ESC-1, CONS-1)
+                cancel_message(session, message, reason=blocked.rule_id, actor=SYSTEM_ACTOR)
+                session.commit()
+                report.cancelled.append(message_id)
+                continue
+            if throttle is not None:
+                recipients = 1 + len(message.cc)
+                wait = throttle.wait_time(message.sender, recipients, clock())
+                if wait > 0 and wait <= max_throttle_wait:
+                    sleep(wait)
+                elif wait > 0:
+                    throttled_senders.add(message.sender)
+                    report.deferred.append(message_id)
+                    continue
+            previously_claimed = message.sending_started_at is not None
+            message.attempts += 1
+            message.sending_started_at = now()
+            session.add(message)
+            session.commit()  # the claim is durable before anything leaves the building
+            outgoing = to_outgoing(session, message)
+            try:
+                sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None
+                if sent_id is not None:
+                    report.already_sent.append(message_id)
+                else:
+                    sent_id = transport.send(outgoing)
+                    report.sent.append(message_id)
+                    if throttle is not None:
+                        throttle.record(message.sender, 1 + len(message.cc), clock())
+            except DeliveryError as exc:
+                message.last_error = exc.one_line()[:2000]
+                if exc.transient:
+                    session.add(message)
+                    session.commit()
+                    report.errors[message_id] = message.last_error
+                    report.stopped_because = message.last_error
+                    break
+                message.status = "failed"
+                session.add(message)
+                audit.record(session, actor=SYSTEM_ACTOR, action="change", entity="outboxmessage",
+                             entity_id=message_id, case_id=message.case_id, reason="delivery failed",
+                             detail={"status": "failed"})
+                session.commit()
+                report.failed.append(message_id)
+                report.errors[message_id] = message.last_error
+                continue
+            message.status = "sent"
+            message.sent_at = now()
+            message.transport_message_id = sent_id
+            message.last_error = None
+            session.add(message)
+            audit.record(session, actor=SYSTEM_ACTOR, action="send", entity="outboxmessage",
+                         entity_id=message_id, case_id=message.case_id, detail={"transport": transport.name})
+            session.commit()
+    return report
+
+
+def retry_message(session: Session, message: OutboxMessage, *, actor: str) -> None:
+    """Put a failed (or cancelled by mistake) message back in the queue, now."""
+    message.status = "pending"
+    message.send_after = utcnow()
+    session.add(message)
+    audit.record(session, actor=actor, action="change", entity="outboxmessage", entity_id=message.id,
+                 case_id=message.case_id, reason="retry", detail={"status": "pending"})
+
+
+def message_public(message: OutboxMessage) -> dict[str, Any]:
+    """The JSON shape of `pprflow outbox list --json`."""
+    return {
+        "id": message.id, "to": [message.to], "cc": list(message.cc), "subject": message.subject,
+        "template": message.template, "rule_id": message.rule_id, "case_id": message.case_id,
+        "status": message.status, "send_after": message.send_after.isoformat(),
+        "attempts": message.attempts, "last_error": message.last_error,
+        "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        "sender": message.sender, "to_is_parent": message.to_is_parent,
+    }

@@ -1,0 +1,109 @@
+"""Shared fixtures: a migrated SQLite database per test, the real PostgreSQL server, one Prefect server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+# Tests never reach a real mailbox and never send Prefect telemetry.
+os.environ.setdefault("PPRFLOW_TRANSPORT", "file")
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.pop("PREFECT_API_URL", None)
+
+PG_ADMIN_URL = os.environ.get("PPRFLOW_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'pprflow.db'}"
+
+
+@pytest.fixture
+def engine(sqlite_url: str) -> Engine:
+    """A migrated SQLite database (the embedded default), fresh for each test."""
+    from pprflow.db import get_engine, upgrade
+
+    upgrade(sqlite_url)
+    return get_engine(sqlite_url)
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh database on the real PostgreSQL server, migrated once, dropped at the end."""
+    from sqlalchemy import create_engine
+
+    from pprflow.db import upgrade
+
+    name = f"pprflow_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    from pprflow.db import get_engine
+
+    get_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_database_url: str) -> Iterator[Engine]:
+    """The PostgreSQL test database, emptied before each test."""
+    from pprflow.db import get_engine
+
+    engine = get_engine(pg_database_url)
+    import models.tables  # noqa: F401
+
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield engine
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_engine(request: pytest.FixtureRequest) -> Engine:
+    """Run the test on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("engine")  # type: ignore[no-any-return]
+    return request.getfixturevalue("pg_engine")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def vejle():  # type: ignore[no-untyped-def]
+    from pprflow.profiles import load_profile
+
+    return load_profile("vejle")
+
+
+@pytest.fixture
+def randers():  # type: ignore[no-untyped-def]
+    from pprflow.profiles import load_profile
+
+    return load_profile("randers")
+
+
+@pytest.fixture
+def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
+    from tasks.context import Ctx
+
+    return Ctx(engine=engine, profile=vejle, actor="leder@skole.example")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One real Prefect server for the whole test session (starting one takes 10-30 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
