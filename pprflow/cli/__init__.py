@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from models.errors import PprflowError
-from pprflow.cli import calendar, db, profile
+from pprflow.cli import calendar, db, outbox, profile
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
 
@@ -43,6 +43,7 @@ def _global(
 app.add_typer(db.app, name="db")
 app.add_typer(profile.app, name="profile")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(outbox.app, name="outbox")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,11 +4,19 @@ Without a running server every process that runs a flow starts Prefect's tempora
 (11-35 s). A `pprflow` command must never pay that, so each step is a plain service function
 (tasks/) that the flow wraps; the CLI calls the flow only when PREFECT_API_URL points at a server
 (`pprflow serve`), and the plain function otherwise: same code, same database, same outbox.
+
+`run_step("flows.delivery:deliver_outbox", deliver, ctx=ctx, limit=10)`:
+- no server: `deliver(ctx=ctx, limit=10)`;
+- a server: the flow cannot take a Ctx (flow parameters are stored by Prefect), so `ctx` is
+  exported to the environment (PPRFLOW_DATABASE_URL, PPRFLOW_PROFILE, PPRFLOW_USER) for the
+  in-process flow run, which rebuilds it with `Ctx.from_environment()`; the flow gets the other
+  params, plus `acting_user=ctx.actor` if it has that parameter.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,18 +25,22 @@ T = TypeVar("T")
 
 
 def prefect_server_configured() -> bool:
-    """True when PREFECT_API_URL is set (env or the active Prefect profile) and not disabled."""
+    """True when PREFECT_API_URL is set and PPRFLOW_RUN_FLOWS does not switch flow runs off."""
     if os.environ.get("PPRFLOW_RUN_FLOWS", "").lower() in {"0", "no", "false"}:
         return False
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    return False
+    return bool(os.environ.get("PREFECT_API_URL"))
 
 
 def run_step(flow_ref: str, direct: Callable[..., T], /, **params: Any) -> T:
-    """Call `flows.<module>:<flow>` with params when a server is configured, else `direct(**params)`."""
-    if prefect_server_configured():
-        module_name, _, attr = flow_ref.partition(":")
-        flow = getattr(importlib.import_module(module_name), attr)
-        return flow(**params)  # type: ignore[no-any-return]
-    return direct(**params)
+    """Call the flow `module:attr` when a server is configured, else `direct(**params)`."""
+    if not prefect_server_configured():
+        return direct(**params)
+    ctx = params.pop("ctx", None)
+    if ctx is not None:
+        ctx.export_to_environment()
+    module_name, _, attr = flow_ref.partition(":")
+    flow = getattr(importlib.import_module(module_name), attr)
+    accepted = inspect.signature(getattr(flow, "fn", flow)).parameters
+    if ctx is not None and "acting_user" in accepted:
+        params.setdefault("acting_user", ctx.actor)
+    return flow(**params)  # type: ignore[no-any-return]
