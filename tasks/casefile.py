@@ -1,0 +1,235 @@
+"""Reading a case for a message: the `case` context every template needs, names, roles and leaders.
+
+Shared by meetings, levels, abuse, consent and handover. Reads only; the caller's session and
+transaction. Never puts a child's name in a context: the pseudonym and birth year only (PRIV-2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.errors import NotFound
+from models.profile import Profile
+from models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
+
+PATHWAY_LABELS: dict[str, str] = {
+    "ppr_learning_environment": "Henvendelse til PPR – læringsmiljøforløb",
+    "ppr_individual": "Henvendelse til PPR – individforløb",
+    "ppv": "Pædagogisk-psykologisk vurdering (PPV)",
+    "intervention_team": "Pædagogisk Indsatsteam",
+    "social_adviser": "Socialfaglig rådgiver",
+    "early_years_consultant": "Småbørnskonsulent",
+}
+
+ROLE_LABELS: dict[str, str] = {
+    "parent": "Forælder",
+    "teacher": "Lærer",
+    "pedagogue": "Pædagog",
+    "pedagogical_leader": "Pædagogisk leder",
+    "school_leader": "Skoleleder",
+    "daycare_leader": "Dagtilbudsleder",
+    "coordinator": "Tovholder",
+    "ppr_psychologist": "Psykolog, PPR",
+    "speech_therapist": "Logopæd",
+    "physiotherapist": "Fysio-/ergoterapeut",
+    "outposted_social_worker": "Fremskudt socialrådgiver",
+    "family_centre_caseworker": "Socialrådgiver, Familie- og Rådgivningscentret",
+    "caseworker": "Sagsbehandler, myndighed",
+    # PATH-8: the collaboration partners [002]
+    "health_visitor": "Sundhedsplejerske",
+    "family_department": "Familieafdelingen",
+    "open_counselling": "De Åbne Rådgivninger",
+    "uu": "Ungdommens Uddannelsesvejledning (UU)",
+    "ungvejle": "UngVejle",
+    "ssp": "SSP",
+}
+
+LEADER_ROLES: tuple[str, ...] = ("pedagogical_leader", "school_leader", "daycare_leader")
+"""MEET-4: the meeting leader is usually the pedagogical leader; else the institution's leader."""
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
+
+
+def level_label(profile: Profile, level: int | None) -> str | None:
+    """"Niveau 3" on the five-level model; the profile's own stage name otherwise (LVL-1)."""
+    if level is None:
+        return None
+    if profile.levels.model == "five_levels" or not 1 <= level <= len(profile.levels.names):
+        return f"Niveau {level}"
+    return f"Niveau {level}: {profile.levels.names[level - 1]}"
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist; see the case id in the receipt or `pprflow outbox list`")
+    return case
+
+
+def child_label(session: Session, case: Case) -> str:
+    """Pseudonym and birth year, the group, or "anonym" — never a name (PRIV-2)."""
+    if case.child_id is not None:
+        child = session.get(Child, case.child_id)
+        if child is not None:
+            return f"{child.pseudonym} (født {child.birth_year})"
+    if case.group_name:
+        return f"gruppe: {case.group_name}"
+    return "anonym"
+
+
+def person_name(session: Session, email: str | None, *, case_id: int | None = None) -> str:
+    """The name we know for an address: a staff member, a party on the case, else the address."""
+    if not email:
+        return ""
+    needle = email.strip().lower()
+    staff = session.exec(select(StaffMember).where(func.lower(StaffMember.email) == needle)).first()
+    if staff is not None:
+        return staff.name
+    query = select(CaseParty)
+    if case_id is not None:
+        query = query.where(CaseParty.case_id == case_id)
+    for party in session.exec(query).all():
+        if party.email.strip().lower() == needle:
+            return party.name
+    return email
+
+
+def case_context(session: Session, case: Case, profile: Profile) -> dict[str, Any]:
+    """The `case` dict of templates/catalogue.py."""
+    institution = session.get(Institution, case.institution_id)
+    return {
+        "id": case.id,
+        "pathway_label": PATHWAY_LABELS.get(case.pathway, case.pathway),
+        "child_label": child_label(session, case),
+        "institution": institution.name if institution else "",
+        "district": institution.district if institution else None,
+        "coordinator_name": person_name(session, case.coordinator_email, case_id=case.id),
+        "coordinator_email": case.coordinator_email,
+        "level_institution": level_label(profile, case.level_institution),
+        "level_family": level_label(profile, case.level_family),
+    }
+
+
+def base_context(profile: Profile, *, recipient_name: str, sender_name: str) -> dict[str, Any]:
+    return {"municipality": profile.display_name, "recipient_name": recipient_name, "sender_name": sender_name}
+
+
+def parties(session: Session, case_id: int) -> list[CaseParty]:
+    return list(session.exec(
+        select(CaseParty).where(CaseParty.case_id == case_id).order_by(col(CaseParty.id))
+    ).all())
+
+
+def party_by_email(session: Session, case_id: int, email: str) -> CaseParty | None:
+    needle = email.strip().lower()
+    return next((p for p in parties(session, case_id) if p.email.strip().lower() == needle), None)
+
+
+def active_consents(session: Session, case_id: int) -> list[Consent]:
+    """The case's consents that have not been withdrawn (CONS-1)."""
+    return list(session.exec(
+        select(Consent).where(Consent.case_id == case_id, Consent.withdrawn_at == None)  # noqa: E711
+        .order_by(col(Consent.id))
+    ).all())
+
+
+def withdrawn_consent_ids(session: Session, case_id: int) -> set[int]:
+    rows = session.exec(
+        select(Consent.id).where(Consent.case_id == case_id, Consent.withdrawn_at != None)  # noqa: E711
+    ).all()
+    return {r for r in rows if r is not None}
+
+
+def institution_leader(session: Session, case: Case) -> str:
+    """MEET-4: the pedagogical leader, else the institution's leader, else the coordinator.
+
+    Looked up among the case's parties first, then the institution's staff.
+    """
+    on_case = parties(session, case.id or 0)
+    staff = list(session.exec(
+        select(StaffMember).where(StaffMember.institution_id == case.institution_id).order_by(col(StaffMember.id))
+    ).all())
+    for role in LEADER_ROLES:
+        for party in on_case:
+            if party.role == role and not party.is_parent:
+                return party.email
+        for member in staff:
+            if member.role == role:
+                return member.email
+    return case.coordinator_email
+
+
+def leader_of(session: Session, email: str, case: Case) -> str:
+    """LAW-2: the notifier's leader: their StaffMember.leader_email, else the institution's leader."""
+    member = session.exec(
+        select(StaffMember).where(func.lower(StaffMember.email) == email.strip().lower())
+    ).first()
+    if member is not None and member.leader_email:
+        return member.leader_email
+    return institution_leader(session, case)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One person a case message goes to, with why they may receive it."""
+
+    email: str
+    name: str
+    role: str
+    is_parent: bool = False
+    consent_id: int | None = None
+
+
+def unique(recipients: Iterable[Recipient]) -> list[Recipient]:
+    """One message per address (the first role wins)."""
+    seen: set[str] = set()
+    result = []
+    for recipient in recipients:
+        key = recipient.email.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            result.append(recipient)
+    return result
+
+
+def case_recipients(session: Session, case: Case, *, include_parents: bool = True,
+                    exclude: Iterable[str] = ()) -> list[Recipient]:
+    """Everyone on the case who may be told something now.
+
+    ESC-1: no parent while the case is confidential from the parents — we do not even try.
+    CONS-1: no partner who joined on a consent that has been withdrawn.
+    """
+    withdrawn = withdrawn_consent_ids(session, case.id or 0)
+    skip = {e.strip().lower() for e in exclude}
+    result = []
+    for party in parties(session, case.id or 0):
+        if party.email.strip().lower() in skip:
+            continue
+        if party.is_parent and (case.confidential_from_parents or not include_parents):
+            continue  # ESC-1 / MEET-1 exception
+        if party.consent_id is not None and party.consent_id in withdrawn:
+            continue  # CONS-1
+        result.append(Recipient(email=party.email, name=party.name, role=party.role,
+                                is_parent=party.is_parent, consent_id=party.consent_id))
+    return unique(result)
+
+
+def person_role(session: Session, email: str, *, case_id: int | None = None) -> str:
+    """The role label we know for an address (staff first, then the case's parties)."""
+    needle = email.strip().lower()
+    staff = session.exec(select(StaffMember).where(func.lower(StaffMember.email) == needle)).first()
+    if staff is not None:
+        institution = session.get(Institution, staff.institution_id) if staff.institution_id else None
+        return role_label(staff.role) + (f", {institution.name}" if institution else "")
+    if case_id is not None:
+        party = party_by_email(session, case_id, email)
+        if party is not None:
+            return role_label(party.role)
+    return "Medarbejder"
