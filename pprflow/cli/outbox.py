@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, NotFound
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit, emit_json
+
+if TYPE_CHECKING:  # sqlmodel is imported inside the commands: `pprflow calendar` must not pay for it
+    from sqlmodel import Session
 
 app = typer.Typer(help="Udbakken: se, send, gensend eller annullér mails.", no_args_is_help=True)
 
@@ -30,6 +34,8 @@ def list_messages(
     case: int | None = typer.Option(None, help="Kun mails for denne sag."),
 ) -> None:
     """Vis mails i udbakken (modtager, emne, skabelon, sag, status, afsendes efter)."""
+    from sqlmodel import Session, col, select
+
     from models.tables import OutboxMessage
     from tasks.outbox import message_public
 
@@ -57,6 +63,8 @@ def list_messages(
 def preview(message_id: int = typer.Argument(..., help="Mailens id."),
             html: bool = typer.Option(False, "--html", help="Vis HTML-udgaven i stedet for teksten.")) -> None:
     """Vis en mail, som modtageren vil se den."""
+    from sqlmodel import Session
+
     from tasks import audit
 
     with Session(STATE.engine()) as session:
@@ -87,6 +95,8 @@ def send(limit: int | None = typer.Option(None, min=1, help="Højst så mange ma
 @app.command("retry")
 def retry(message_id: int = typer.Argument(..., help="Mailens id.")) -> None:
     """Læg en fejlet mail tilbage i køen, så den sendes ved næste afsendelse."""
+    from sqlmodel import Session
+
     from tasks.outbox import retry_message
 
     with Session(STATE.engine()) as session:
@@ -106,6 +116,8 @@ def retry(message_id: int = typer.Argument(..., help="Mailens id.")) -> None:
 def cancel(message_id: int = typer.Argument(..., help="Mailens id."),
            reason: str = typer.Option("cancelled by hand", help="Hvorfor (skrives i loggen).")) -> None:
     """Annullér en mail, der endnu ikke er sendt."""
+    from sqlmodel import Session
+
     from tasks.outbox import cancel_message
 
     with Session(STATE.engine()) as session:
