@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import calendar as _stdlib_calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -81,6 +82,7 @@ STORE_BEDEDAG_LAST_YEAR = 2023
 (lov om afskaffelse af store bededag), in force 1 January 2024. The holidays package already
 omits it from 2024; `danish_public_holidays` removes it again so an older package cannot bring it back."""
 
+_ONE_DAY = dt.timedelta(days=1)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -137,7 +139,8 @@ class ScheduledDate:
 @dataclass(frozen=True)
 class WorkingCalendar:
     """CAL-1: working days (arbejdsdage) are Monday–Friday minus Danish public holidays minus the
-    profile's closed days (e.g. 24 Dec, 31 Dec, 5 June). Closed-day sets are cached per year."""
+    profile's closed days (e.g. 24 Dec, 31 Dec, 5 June). Closed-day sets are cached per year
+    (a benign race under threads: two threads may both compute the same immutable set)."""
 
     closed_month_days: frozenset[tuple[int, int]] = frozenset()
     timezone: str = "Europe/Copenhagen"
@@ -157,8 +160,12 @@ class WorkingCalendar:
 
     @classmethod
     def for_profile(cls, profile: Profile) -> WorkingCalendar:
-        """The calendar of a municipality profile: its closed days and its timezone (CAL-1, CAL-9)."""
-        return cls(closed_month_days=profile.closed_month_days, timezone=profile.timezone)
+        """The calendar of a municipality profile: its closed days and its timezone (CAL-1, CAL-9).
+
+        Profiles with the same settings share one instance, and so its per-year closed-day cache:
+        a national sweep that asks once per case computes each year's set once per municipality.
+        """
+        return _shared_calendar(profile.closed_month_days, profile.timezone)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -216,7 +223,7 @@ class WorkingCalendar:
                 remaining -= 1
         return d
 
-    def working_days(self, start: dt.date, end: dt.date) -> Iterable[dt.date]:
+    def working_days(self, start: dt.date, end: dt.date) -> Iterator[dt.date]:
         """CAL-1: the working days from `start` to `end`, both inclusive, in order."""
         d = start
         while d <= end:
@@ -309,11 +316,13 @@ class WorkingCalendar:
         local = to_local(at, self.tz)
         return (
             self.is_working_day(local.date())
-            and EARLY_YEARS_OPENS <= local.time().replace(tzinfo=None) < EARLY_YEARS_CLOSES
+            and EARLY_YEARS_OPENS <= local.time() < EARLY_YEARS_CLOSES
         )
 
 
-_ONE_DAY = dt.timedelta(days=1)
+@lru_cache(maxsize=256)
+def _shared_calendar(closed_month_days: frozenset[tuple[int, int]], timezone: str) -> WorkingCalendar:
+    return WorkingCalendar(closed_month_days=closed_month_days, timezone=timezone)
 
 
 # --- CAL-6 / CAL-7: calendar months ----------------------------------------------------------------
