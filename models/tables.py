@@ -129,6 +129,8 @@ class Meeting(SQLModel, table=True):
     starts_at: dt.datetime | None = _when()
     level: int | None = None
     leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    location: str | None = Field(default=None, max_length=300, description="Sted (in the agenda and invite).")
+    purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True), description="Formål.")
     agenda_deadline: dt.date | None = Field(default=None, index=True, description="CAL-2 / CAL-3 deadline.")
     agenda_sent_at: dt.datetime | None = _when()
     minutes_recorded_at: dt.datetime | None = _when()

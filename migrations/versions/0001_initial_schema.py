@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:09:25.976835
+Create Date: 2026-11-22 11:17:59.611666
 """
 from __future__ import annotations
 
@@ -140,6 +140,8 @@ def upgrade() -> None:
     sa.Column('starts_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('level', sa.Integer(), nullable=True),
     sa.Column('leader_email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+    sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('purpose', sa.Text(), nullable=True),
     sa.Column('agenda_deadline', sa.Date(), nullable=True),
     sa.Column('agenda_sent_at', models.types.UTCDateTime(), nullable=True),
     sa.Column('minutes_recorded_at', models.types.UTCDateTime(), nullable=True),
