@@ -114,6 +114,10 @@ class Profile(_Strict):
     retention: RetentionSettings = RetentionSettings()
     levels: LevelSettings
     early_years_directory: dict[str, EarlyYearsContacts] = Field(default_factory=dict)
+    district_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="PPR district team mailbox per district: district case lists (CAL-5) and KV topic lists "
+                    "(CAL-3) go there; a district not listed uses the PPR mailbox.")
 
     @field_validator("closed_days")
     @classmethod
@@ -133,6 +137,10 @@ class Profile(_Strict):
     @property
     def max_level(self) -> int:
         return len(self.levels.names)
+
+    def district_team(self, district: str | None) -> str:
+        """The mailbox of a district's PPR team (CAL-3, CAL-5); the PPR mailbox when none is set."""
+        return self.district_teams.get(district or "", self.mailboxes.ppr)
 
     def mailbox_for(self, pathway: str) -> str:
         """The mailbox a pathway's request goes to."""

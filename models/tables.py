@@ -72,6 +72,8 @@ class Case(SQLModel, table=True):
     created_at: dt.datetime = _created()
     last_activity_at: dt.datetime = _created()
     closed_at: dt.datetime | None = _when(index=True)
+    intake_key: str | None = Field(default=None, max_length=64, unique=True,
+                                   description="Fingerprint of the referral: a duplicate flow run opens no second case.")
 
 
 class CaseParty(SQLModel, table=True):
@@ -113,6 +115,9 @@ class ActionPlan(SQLModel, table=True):
     signs: str = Field(sa_column=Column(Text, nullable=False), description="Tegn")
     measures: str = Field(sa_column=Column(Text, nullable=False), description="Tiltag")
     evaluation: str = Field(sa_column=Column(Text, nullable=False), description="Evaluering")
+    community_measures: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True),
+        description="Measures tried in the child's communities first (PATH-3, PLAN-1).")
     created_at: dt.datetime = _created()
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 11:17:59.611666
+Create Date: 2026-11-22 11:18:33.246214
 """
 from __future__ import annotations
 
@@ -74,9 +74,11 @@ def upgrade() -> None:
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('last_activity_at', models.types.UTCDateTime(), nullable=False),
     sa.Column('closed_at', models.types.UTCDateTime(), nullable=True),
+    sa.Column('intake_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.ForeignKeyConstraint(['child_id'], ['child.id'], ),
     sa.ForeignKeyConstraint(['institution_id'], ['institution.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('intake_key')
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_assigned_ppr_email'), ['assigned_ppr_email'], unique=False)
@@ -108,6 +110,7 @@ def upgrade() -> None:
     sa.Column('signs', sa.Text(), nullable=False),
     sa.Column('measures', sa.Text(), nullable=False),
     sa.Column('evaluation', sa.Text(), nullable=False),
+    sa.Column('community_measures', sa.Text(), nullable=True),
     sa.Column('created_at', models.types.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
     sa.PrimaryKeyConstraint('id')
