@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from models.errors import PprflowError
-from pprflow.cli import calendar, db, outbox, profile
+from pprflow.cli import calendar, case, consent, db, meeting, outbox, profile
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
 
@@ -44,6 +44,9 @@ app.add_typer(db.app, name="db")
 app.add_typer(profile.app, name="profile")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(meeting.app, name="meeting")
+app.add_typer(case.app, name="case")
+app.add_typer(consent.app, name="consent")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,37 @@
+"""Suspected violence or abuse (ESC-1, LAW-1, LAW-2) as flows.
+
+Any staff member may run it (LAW-1: the duty is personal). The notification goes to the family
+centre at once; the parents are not informed. Parameters: the case id, a date, the acting user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from models.calendar import local_today
+from tasks import abuse
+from tasks.context import Ctx
+
+report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE)(abuse.report_abuse)
+acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE)(abuse.acknowledge)
+
+
+@flow(name="mistanke-om-overgreb", description="Mistanke om vold eller overgreb: underretning straks til "
+      "Familie- og Rådgivningscentret; forældrene orienteres ikke (ESC-1). Alle medarbejdere kan (LAW-1).")
+def report_suspected_abuse(case_id: int, today: dt.date | None = None,
+                           acting_user: str | None = None) -> dict[str, Any]:
+    """Notify the family centre now and keep everything from the parents."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return report_abuse(ctx=ctx, case_id=case_id, today=today or local_today())
+
+
+@flow(name="underretning-kvittering", description="Kvittering for underretningen er modtaget (LAW-2).")
+def acknowledge_notification(case_id: int, notification_id: int | None = None, today: dt.date | None = None,
+                             acting_user: str | None = None) -> dict[str, Any]:
+    """Record the acknowledgement; the overdue notice to the notifier's leader is cancelled."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return acknowledge(ctx=ctx, case_id=case_id, notification_id=notification_id, today=today or local_today())

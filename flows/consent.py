@@ -1,0 +1,35 @@
+"""Consent (samtykke): given in writing (LAW-3), withdrawn at any time (CONS-1) — as flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from models.calendar import local_today
+from models.referral import ConsentIn
+from tasks import consent
+from tasks.context import Ctx
+
+give_consent = task(name="registrér samtykke", cache_policy=NO_CACHE)(consent.give_consent)
+withdraw_consent = task(name="træk samtykke tilbage og stop deling", cache_policy=NO_CACHE)(consent.withdraw_consent)
+
+
+@flow(name="samtykke-givet", description="Registrér forældrenes skriftlige samtykke: hvem, hvornår, hvilke "
+      "oplysninger, til hvem og til hvilket formål (LAW-3).")
+def record_consent(case_id: int, data: ConsentIn, today: dt.date | None = None,
+                   acting_user: str | None = None) -> dict[str, Any]:
+    """Record a written consent."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return give_consent(ctx=ctx, case_id=case_id, data=data, today=today or local_today())
+
+
+@flow(name="samtykke-tilbagekaldt", description="Samtykket er trukket tilbage: annullér ventende mails til "
+      "samarbejdspartnere på det, del intet mere, og giv tovholderen besked (CONS-1).")
+def withdraw_case_consent(case_id: int, consent_id: int | None = None,
+                          acting_user: str | None = None) -> dict[str, Any]:
+    """Withdraw a consent and stop every further sharing on it."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return withdraw_consent(ctx=ctx, case_id=case_id, consent_id=consent_id)

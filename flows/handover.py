@@ -1,0 +1,24 @@
+"""Coordinator handover (skift af tovholder, ROLE-1) as a flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from models.calendar import local_today
+from tasks import handover
+from tasks.context import Ctx
+
+hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE)(handover.handover)
+
+
+@flow(name="tovholder-skift", description="Ny tovholder på sagen (præcis én); alle på sagen orienteres — "
+      "forældrene ikke ved mistanke om overgreb (ROLE-1, ESC-1).")
+def hand_over_case(case_id: int, to_email: str, today: dt.date | None = None,
+                   acting_user: str | None = None) -> dict[str, Any]:
+    """Set the new coordinator and inform everyone on the case."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return hand_over(ctx=ctx, case_id=case_id, to_email=to_email, today=today or local_today())

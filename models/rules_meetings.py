@@ -1,0 +1,273 @@
+"""Network, development and start-up meetings: the rules as pure functions (CAL-2, LVL-3, LVL-4, MEET-1…5, PATH-8).
+
+No database, no Prefect, no mail: values in, values (or one RuleViolation) out. The input models
+here are the same for the CLI (JSON/options), the flow parameter (the Prefect UI form) and tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.calendar import WorkingCalendar
+from models.errors import InvalidInput, RuleViolation
+
+MeetingKind = Literal["network", "development", "startup"]
+FollowUp = Literal["continue", "adjust", "change"]
+
+MEETING_KIND_LABELS: dict[str, str] = {
+    "network": "Tværfagligt netværksmøde",
+    "development": "Udviklingsmøde",
+    "startup": "Opstartsmøde",
+}
+
+# MEET-3: one form for the first meeting and one for every follow-up; each is agenda and minutes.
+# LVL-3 (Randers): a network meeting is called on the yellow form (gult skema) and minuted on the
+# light-blue form (aftaleskema/referat, lyseblåt skema).
+YELLOW_FORM = "Tværfagligt netværksmøde (gult skema)"
+LIGHT_BLUE_FORM = "Aftaleskema/referat (lyseblåt skema)"
+FIRST_MEETING_FORM = "Skema til første møde (dagsorden og referat)"
+FOLLOW_UP_FORM = "Skema til opfølgende møde (dagsorden og referat)"
+
+PATH8_PARTNER_ROLES: frozenset[str] = frozenset(
+    {"health_visitor", "family_department", "open_counselling", "uu", "ungvejle", "ssp"}
+)
+"""PATH-8 [002]: the collaboration partners who join network meetings *with consent*."""
+
+ANONYMOUS_SPARRING_ROLES: frozenset[str] = frozenset({"health_visitor"})
+"""PATH-8: a health visitor may also give anonymous sparring — without consent, but then not on a named case."""
+
+STORED_KINDS: dict[str, tuple[str, str]] = {
+    # kind -> (stored kind of a first meeting, stored kind of a follow-up); Meeting.kind in tables.py
+    "network": ("network_first", "network_followup"),
+    "development": ("development", "development"),
+    "startup": ("startup", "startup"),
+}
+CASE_MEETING_KINDS: tuple[str, ...] = ("network_first", "network_followup", "development")
+"""The meetings that count as the case's development/network meetings (MEET-3 first vs follow-up, LVL-4)."""
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Participant(_Input):
+    """A professional who takes part (MEET-1), added to the case's network map (MEET-5)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    role: str = Field(min_length=1, max_length=40, description="e.g. ppr_psychologist, teacher")
+
+
+class MeetingInput(_Input):
+    """`pprflow meeting schedule`: a network, development or start-up meeting on a case."""
+
+    case_id: int = Field(gt=0)
+    kind: MeetingKind = Field(description="network (netværksmøde) | development (udviklingsmøde) | startup")
+    level: int | None = Field(default=None, ge=1, le=9, description="The level the meeting is held at (LVL-3).")
+    date: dt.date
+    starts_at: dt.time = Field(default=dt.time(9, 0), description="Wall-clock time, Europe/Copenhagen (CAL-9).")
+    location: str | None = Field(default=None, max_length=300)
+    leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    purpose: str | None = Field(default=None, max_length=2000)
+    participants: list[Participant] = Field(default_factory=list)
+
+
+class PartnerInput(_Input):
+    """`pprflow case add-partner`: a collaboration partner joins the case on a consent (PATH-8, CONS-1)."""
+
+    case_id: int = Field(gt=0)
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    role: str = Field(min_length=1, max_length=40,
+                      description="health_visitor | family_department | open_counselling | uu | ungvejle | ssp | "
+                                  "ppr_psychologist | outposted_social_worker | family_centre_caseworker | …")
+    consent_id: int | None = Field(default=None, gt=0, description="The consent they join on (PATH-8).")
+
+
+class ActionInput(_Input):
+    """An action (handling): concrete, with exactly one responsible person (MEET-2)."""
+
+    text: str = Field(min_length=1, max_length=2000)
+    responsible: str | list[str] | None = Field(
+        default=None, description="The ONE responsible person's email (MEET-2).")
+    due: dt.date | None = None
+
+
+class FollowUpInput(_Input):
+    """The follow-up of an open action from an earlier meeting: continue, adjust or change (MEET-2)."""
+
+    action_id: int = Field(gt=0)
+    decision: FollowUp
+    text: str | None = Field(default=None, max_length=2000, description="The adjusted text (adjust).")
+    responsible: str | list[str] | None = None
+    due: dt.date | None = None
+
+
+class MinutesInput(_Input):
+    """`pprflow meeting minutes MEETING --file minutes.json`: the light-blue form (LVL-3, MEET-2)."""
+
+    summary: str | None = Field(default=None, max_length=10000)
+    actions: list[ActionInput] = Field(default_factory=list)
+    follow_ups: list[FollowUpInput] = Field(default_factory=list)
+    next_meeting_date: dt.date | None = None
+
+    @field_validator("follow_ups")
+    @classmethod
+    def _one_decision_per_action(cls, values: list[FollowUpInput]) -> list[FollowUpInput]:
+        ids = [v.action_id for v in values]
+        if len(ids) != len(set(ids)):
+            raise ValueError("each earlier action is followed up once (MEET-2)")
+        return values
+
+
+# --- CAL-2 ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AgendaDates:
+    """The agenda deadline (CAL-2) and the day the leader is reminded before it."""
+
+    deadline: dt.date
+    remind_leader_on: dt.date
+
+
+def agenda_dates(calendar: WorkingCalendar, *, meeting_date: dt.date, today: dt.date, working_days: int,
+                 reminder_working_days: int) -> AgendaDates:
+    """CAL-2: the agenda goes to parents and partners *no later than 5 working days before the meeting*.
+
+    A meeting whose deadline has already passed is refused: the parents would not get the agenda in
+    time. The reminder to the leader is `reminder_working_days` before the deadline, but not before today.
+    """
+    deadline = calendar.agenda_deadline(meeting_date, working_days)
+    if meeting_date < today:
+        raise InvalidInput(f"the meeting date {meeting_date.isoformat()} is in the past", rule_id="CAL-2")
+    if deadline < today:
+        earliest = _earliest_meeting(calendar, today, working_days)
+        raise RuleViolation(
+            "CAL-2",
+            f"the agenda for a meeting on {meeting_date.isoformat()} had to go out by {deadline.isoformat()}, "
+            f"{working_days} working days before; choose {earliest.isoformat()} or later",
+        )
+    remind = calendar.add_working_days(deadline, -reminder_working_days) if reminder_working_days else deadline
+    return AgendaDates(deadline=deadline, remind_leader_on=max(remind, today))
+
+
+def _earliest_meeting(calendar: WorkingCalendar, today: dt.date, working_days: int) -> dt.date:
+    """The first working day whose agenda deadline is today or later."""
+    candidate = calendar.add_working_days(today, working_days) if working_days else calendar.next_working_day(today)
+    while calendar.agenda_deadline(candidate, working_days) < today:  # pragma: no cover - defensive
+        candidate = calendar.add_working_days(candidate, 1)
+    return candidate
+
+
+# --- LVL-3 / LVL-4 / MEET-1 / MEET-3 ---------------------------------------------------------------
+
+def check_meeting_level(kind: str, level: int | None, max_level: int) -> None:
+    """LVL-3: a network meeting is held at a level (3 or 4 in Randers; any stage of the profile's model)."""
+    if kind == "network" and level is None:
+        raise InvalidInput("a network meeting needs --level (the level it is held at)", rule_id="LVL-3")
+    if level is not None and not 1 <= level <= max_level:
+        raise InvalidInput(f"level {level} is not between 1 and {max_level}", rule_id="LVL-1")
+
+
+def check_level3_consent(*, level: int | None, earlier_level3_meetings: int, has_active_consent: bool) -> None:
+    """LVL-4 [003]: "Husk forældresamtykke ved mere end 1 møde på niveau 3" — a second meeting at
+    level 3 needs the parents' written consent (samtykke)."""
+    if level == 3 and earlier_level3_meetings >= 1 and not has_active_consent:
+        raise RuleViolation(
+            "LVL-4",
+            "more than one meeting at level 3 needs the parents' consent: record it first with "
+            "`pprflow consent give CASE --file consent.json`",
+        )
+
+
+def stored_kind(kind: str, *, first: bool) -> str:
+    """MEET-3: a first meeting and a follow-up meeting use different forms."""
+    first_kind, follow_kind = STORED_KINDS[kind]
+    return first_kind if first else follow_kind
+
+
+def agenda_form(kind: str, *, first: bool, level: int | None) -> str:
+    """The form the agenda is written on: yellow for network meetings (LVL-3), first/follow-up (MEET-3)."""
+    base = FIRST_MEETING_FORM if first else FOLLOW_UP_FORM
+    if kind == "network":
+        return f"{YELLOW_FORM}; {base.lower()}"
+    return base
+
+
+def agenda_items(kind: str, *, first: bool, open_actions: int, confidential_from_parents: bool) -> list[str]:
+    """The standing agenda: first meeting vs follow-up (MEET-3); follow-up of open actions (MEET-2);
+    the network map at every meeting (MEET-5); the parents' perspective unless ESC-1 (MEET-1)."""
+    items = ["Velkomst og præsentation af deltagerne"]
+    items.append("Netværkskort: familiens private og professionelle netværk (medbringes)")  # MEET-5
+    if first:
+        items.append("Baggrunden for mødet: hvad ser vi i dagtilbud/skole" +
+                     ("" if confidential_from_parents else ", og hvad ser I derhjemme?"))
+    if not confidential_from_parents:
+        items.append("Forældrenes perspektiv")  # MEET-1: parents always take part (unless ESC-1)
+    items.append("Barnets perspektiv")
+    if open_actions:
+        items.append(f"Opfølgning på {open_actions} aftalte handling(er): fortsætter, justeres eller ændres")
+    items.append("Nye aftaler: konkrete handlinger, hver med én ansvarlig")
+    items.append("Tovholder og næste møde")
+    return items
+
+
+# --- MEET-2 ---------------------------------------------------------------------------------------
+
+_SEVERAL = re.compile(r"[,;/&+]|\s(?:og|and)\s", re.IGNORECASE)
+
+
+def single_responsible(responsible: str | Sequence[str] | None, *, what: str) -> str:
+    """MEET-2: each action has exactly one responsible person, named by email."""
+    if responsible is None or (isinstance(responsible, str) and not responsible.strip()):
+        raise RuleViolation("MEET-2", f"{what} has no responsible person; name exactly one (an email)")
+    if not isinstance(responsible, str):
+        names = [r.strip() for r in responsible if r and r.strip()]
+        if len(names) != 1:
+            raise RuleViolation(
+                "MEET-2", f"{what} has {len(names) or 'no'} responsible persons; name exactly one (an email)")
+        responsible = names[0]
+    value = responsible.strip()
+    if _SEVERAL.search(value) or value.count("@") > 1:
+        raise RuleViolation("MEET-2", f"{what} names several responsible persons ({value!r}); name exactly one")
+    if value.count("@") != 1 or " " in value:
+        raise InvalidInput(f"{what}: the responsible person must be an email address, got {value!r}",
+                           rule_id="MEET-2")
+    return value
+
+
+def check_follow_ups(open_action_ids: Iterable[int], follow_ups: Sequence[FollowUpInput]) -> None:
+    """MEET-2: the next meeting follows up *each* open action: continue, adjust or change."""
+    open_ids = set(open_action_ids)
+    given = {f.action_id for f in follow_ups}
+    unknown = sorted(given - open_ids)
+    if unknown:
+        raise RuleViolation("MEET-2", f"action(s) {unknown} are not open actions of an earlier meeting of this case")
+    missing = sorted(open_ids - given)
+    if missing:
+        raise RuleViolation("MEET-2", f"open action(s) {missing} from the previous meeting need a follow-up: "
+                                      "continue, adjust or change")
+    for follow_up in follow_ups:
+        if follow_up.decision == "adjust" and not follow_up.text:
+            raise RuleViolation("MEET-2", f"action {follow_up.action_id} is adjusted: give the adjusted text")
+
+
+# --- PATH-8 ---------------------------------------------------------------------------------------
+
+def check_partner_consent(role: str, *, consent_id: int | None, consent_active: bool | None) -> None:
+    """PATH-8: the collaboration partners (health visitor, family department, open counselling, UU,
+    UngVejle, SSP) join network meetings *with consent*; a health visitor may otherwise give
+    anonymous sparring, which needs no case."""
+    if role in PATH8_PARTNER_ROLES and consent_id is None:
+        hint = (" (a health visitor may give anonymous sparring without consent, but then not on a named case)"
+                if role in ANONYMOUS_SPARRING_ROLES else "")
+        raise RuleViolation("PATH-8",
+                            f"a {role} joins the case only with the parents' consent: give --consent ID{hint}")
+    if consent_id is not None and not consent_active:
+        raise RuleViolation("CONS-1", f"consent {consent_id} is withdrawn or not on this case; nothing is shared on it")

@@ -1,0 +1,153 @@
+"""`pprflow case`: levels (LVL-1…6), review (CAL-6), suspected abuse (ESC-1), handover (ROLE-1), partners."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from models.errors import InvalidInput
+from pprflow.cli.context import STATE
+from pprflow.cli.output import emit_json
+from pprflow.cli.params import TodayOption, build, parse_date, today
+
+app = typer.Typer(help="Sager: niveau, halvårsvurdering, underretning, tovholder, samarbejdspartnere.",
+                  no_args_is_help=True)
+
+CaseArg = Annotated[int, typer.Argument(metavar="SAG", help="Sagens id.")]
+SphereOption = Annotated[str, typer.Option("--sphere", help="institution (dagtilbud/skole) eller family (familien).")]
+ToOption = Annotated[int, typer.Option("--to", help="Det nye niveau.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Begrundelse (påkrævet når et niveau springes over, "
+                                                  "LVL-1).")]
+
+
+def _level_change(case: int, sphere: str, to: int, reason: str | None, worker: str | None, today_: str | None,
+                  direction: str) -> None:
+    from models.rules_levels import LevelChangeInput
+    from pprflow.cli.runner import run_step
+    from tasks.levels import deescalate, escalate
+
+    if sphere not in ("institution", "family"):
+        raise InvalidInput(f"--sphere {sphere!r} is not institution or family", rule_id="LVL-1")
+    data = build(LevelChangeInput, "level change", case_id=case, sphere=sphere, to=to, reason=reason,
+                 outposted_social_worker=worker)
+    if direction == "up":
+        result = run_step("flows.levels:escalate_case", escalate, ctx=STATE.ctx(), data=data, today=today(today_))
+    else:
+        result = run_step("flows.levels:deescalate_case", deescalate, ctx=STATE.ctx(), data=data,
+                          today=today(today_))
+    emit_json(result)
+
+
+@app.command("escalate")
+def escalate_command(
+    case: CaseArg, sphere: SphereOption, to: ToOption, reason: ReasonOption = None,
+    outposted_social_worker: Annotated[str | None, typer.Option(
+        "--outposted-social-worker", metavar="EMAIL",
+        help="Den fremskudte rådgiver, der er inddraget (påkrævet før niveau 5, LVL-5).")] = None,
+    today_: TodayOption = None,
+) -> None:
+    """Flyt sagen op i niveau (LVL-1); viser de skemaer, niveauet kræver (LVL-2/3)."""
+    _level_change(case, sphere, to, reason, outposted_social_worker, today_, "up")
+
+
+@app.command("deescalate")
+def deescalate_command(case: CaseArg, sphere: SphereOption, to: ToOption, reason: ReasonOption = None,
+                       today_: TodayOption = None) -> None:
+    """Flyt sagen ned i niveau (LVL-1)."""
+    _level_change(case, sphere, to, reason, None, today_, "down")
+
+
+@app.command("review")
+def review_command(
+    case: CaseArg,
+    date: Annotated[str, typer.Option("--date", metavar="DATO", help="Dato for vurderingen.")],
+    today_: TodayOption = None,
+) -> None:
+    """Registrér halvårsvurderingen af den specialiserede indsats og fastlæg den næste (CAL-6)."""
+    from pprflow.cli.runner import run_step
+    from tasks.levels import record_review
+
+    emit_json(run_step("flows.levels:review_case", record_review, ctx=STATE.ctx(), case_id=case,
+                       review_date=parse_date(date, "--date"), today=today(today_)))
+
+
+@app.command("start-investigation")
+def start_investigation_command(
+    case: CaseArg,
+    aware_on: Annotated[str, typer.Option("--aware-on", metavar="DATO",
+                                          help="Dagen kommunen blev bekendt med forholdene.")],
+    today_: TodayOption = None,
+) -> None:
+    """Børnefaglig undersøgelse (§20): frist 4 måneder (CAL-7)."""
+    from pprflow.cli.runner import run_step
+    from tasks.levels import start_investigation
+
+    emit_json(run_step("flows.levels:investigation_deadline", start_investigation, ctx=STATE.ctx(), case_id=case,
+                       aware_on=parse_date(aware_on, "--aware-on"), today=today(today_)))
+
+
+@app.command("report-abuse")
+def report_abuse_command(case: CaseArg, today_: TodayOption = None) -> None:
+    """Mistanke om vold eller overgreb: underretning straks; forældrene orienteres ikke (ESC-1, LAW-1)."""
+    from pprflow.cli.runner import run_step
+    from tasks.abuse import report_abuse
+
+    emit_json(run_step("flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(), case_id=case,
+                       today=today(today_)))
+
+
+@app.command("acknowledge")
+def acknowledge_command(
+    case: CaseArg,
+    notification: Annotated[int | None, typer.Option("--notification", metavar="ID",
+                                                     help="Kun denne underretning.")] = None,
+    today_: TodayOption = None,
+) -> None:
+    """Kvittering for underretningen er modtaget (LAW-2)."""
+    from pprflow.cli.runner import run_step
+    from tasks.abuse import acknowledge
+
+    emit_json(run_step("flows.abuse:acknowledge_notification", acknowledge, ctx=STATE.ctx(), case_id=case,
+                       notification_id=notification, today=today(today_)))
+
+
+@app.command("handover")
+def handover_command(
+    case: CaseArg,
+    to: Annotated[str, typer.Option("--to", metavar="EMAIL", help="Den nye tovholder (præcis én).")],
+    today_: TodayOption = None,
+) -> None:
+    """Ny tovholder; alle på sagen orienteres (ROLE-1)."""
+    from pprflow.cli.runner import run_step
+    from tasks.handover import handover
+
+    emit_json(run_step("flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=to,
+                       today=today(today_)))
+
+
+@app.command("show")
+def show_command(case: CaseArg) -> None:
+    """Vis sagen som JSON: niveauer, tovholder, parter, frister, fortrolighed over for forældrene."""
+    from tasks.handover import show_case
+
+    emit_json(show_case(ctx=STATE.ctx(), case_id=case))
+
+
+@app.command("add-partner")
+def add_partner_command(
+    case: CaseArg,
+    name: Annotated[str, typer.Option("--name", help="Navn.")],
+    email: Annotated[str, typer.Option("--email", metavar="EMAIL", help="E-mail.")],
+    role: Annotated[str, typer.Option("--role", help="health_visitor, family_department, open_counselling, uu, "
+                                      "ungvejle, ssp, outposted_social_worker, ppr_psychologist …")],
+    consent: Annotated[int | None, typer.Option("--consent", metavar="ID",
+                                                help="Samtykket partneren deltager på (PATH-8).")] = None,
+) -> None:
+    """Tilføj en samarbejdspartner på forældrenes samtykke (PATH-8)."""
+    from models.rules_meetings import PartnerInput
+    from pprflow.cli.runner import run_step
+    from tasks.meetings import add_partner
+
+    data = build(PartnerInput, "partner", case_id=case, name=name, email=email, role=role, consent_id=consent)
+    emit_json(run_step("flows.meetings:add_case_partner", add_partner, ctx=STATE.ctx(), data=data))

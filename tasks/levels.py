@@ -1,0 +1,308 @@
+"""Moving a case between the five levels (LVL-1 … LVL-6) and the six-month review (CAL-6), CAL-7.
+
+`pprflow case escalate|deescalate` changes one sphere's level (institution or family, LVL-1),
+reports the paperwork the new level needs (LVL-2/LVL-3) in the output and the audit, starts or ends
+the level-4 specialised effort with its half-yearly review (CAL-6), checks the outposted social
+worker before level 5 (LVL-5) and hands level 5 to the family centre (LVL-6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.calendar import WorkingCalendar
+from models.errors import InvalidInput
+from models.profile import Profile
+from models.rules_levels import (
+    SPHERE_LABELS,
+    Direction,
+    LevelChangeInput,
+    check_review,
+    decide_level_change,
+    investigation_dates,
+    is_specialised,
+    review_dates,
+)
+from models.tables import Case, Deadline
+from models.types import utcnow
+from tasks import audit
+from tasks.casefile import (
+    base_context,
+    case_context,
+    get_case,
+    institution_leader,
+    level_label,
+    parties,
+    person_name,
+)
+from tasks.context import Ctx
+from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from tasks.outbox import queue_message
+
+REVIEW_REMINDER = "review_reminder"
+REVIEW_OVERDUE = "review_overdue"
+INVESTIGATION_DUE = "investigation_due"
+OUTPOSTED_SOCIAL_WORKER = "outposted_social_worker"
+FAMILY_CENTRE_CASEWORKER = "family_centre_caseworker"
+EFFORT_LABEL = "Specialiseret indsats (niveau 4)"
+
+
+def review_subject(case_id: int | None) -> str:
+    return f"case:{case_id}:review"
+
+
+def _levels(case: Case) -> tuple[int, int]:
+    return (case.level_institution, case.level_family)
+
+
+def pin_review(session: Session, case: Case, *, profile: Profile, start: dt.date) -> Deadline:
+    """CAL-6: the next half-yearly review, its reminder (coordinator and leader) and its overdue notice."""
+    dates = review_dates(WorkingCalendar.for_profile(profile), start=start, months=profile.review.months,
+                         reminder_days=profile.review.reminder_days)
+    subject = review_subject(case.id)
+    deadline = pin_deadline(session, kind=REVIEW_REMINDER, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+                            remind_on=dates.remind_on, case_id=case.id)
+    pin_deadline(session, kind=REVIEW_OVERDUE, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+                 remind_on=dates.overdue_on, case_id=case.id)
+    return deadline
+
+
+def _has_party(session: Session, case_id: int, role: str) -> bool:
+    return any(p.role == role for p in parties(session, case_id))
+
+
+def change_level(*, ctx: Ctx, data: LevelChangeInput, direction: Direction, today: dt.date) -> dict[str, Any]:
+    """Escalate or de-escalate one sphere (LVL-1). Running it twice changes the level once."""
+    profile = ctx.profile
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, data.case_id)
+        if case.status != "open":
+            raise InvalidInput(f"case {case.id} is {case.status}; only an open case changes level")
+        current = case.level_institution if data.sphere == "institution" else case.level_family
+        if current == data.to:  # already there (the flow ran twice): nothing changes
+            return _result(case, profile, None, changed=False, sphere=data.sphere)
+        if data.outposted_social_worker:
+            from tasks.meetings import _add_party
+
+            _add_party(session, case=case, name=person_name(session, data.outposted_social_worker),
+                       email=data.outposted_social_worker, role=OUTPOSTED_SOCIAL_WORKER, actor=ctx.actor)
+        decision = decide_level_change(
+            direction=direction, sphere=data.sphere, institution_level=case.level_institution,
+            family_level=case.level_family, to=data.to, max_level=profile.max_level, reason=data.reason,
+            outposted_social_worker_involved=_has_party(session, case.id or 0, OUTPOSTED_SOCIAL_WORKER),
+        )
+        if data.sphere == "institution":
+            case.level_institution = data.to
+        else:
+            case.level_family = data.to
+        if decision.skipped_levels:
+            case.level3_reason = data.reason  # LVL-1: why level 2 (or 3) was skipped
+        case.last_activity_at = utcnow()
+        review = None
+        if decision.starts_specialised_effort:  # CAL-6
+            case.specialised_effort_started_on = today
+            review = pin_review(session, case, profile=profile, start=today)
+        if decision.ends_specialised_effort:
+            case.specialised_effort_started_on = None
+            close_deadlines(session, subject_key=review_subject(case.id), kinds=(REVIEW_REMINDER, REVIEW_OVERDUE))
+        session.add(case)
+        audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case.id, case_id=case.id,
+                     reason="LVL-1", detail={
+                         "sphere": data.sphere, "from": decision.from_level, "to": data.to,
+                         "direction": direction, "reason": data.reason, "paperwork": list(decision.paperwork)})
+        messages: list[int] = []
+        if decision.reaches_family_centre:
+            messages = _contact_family_centre(session, case, profile=profile, data=data,
+                                              from_level=decision.from_level, actor=ctx.actor)
+        session.commit()
+        result = _result(case, profile, decision, changed=True, sphere=data.sphere)
+        result["messages"] = messages
+        if review is not None:
+            result["review_due"] = review.due_on.isoformat()
+            result["review_reminder_on"] = review.remind_on.isoformat()
+        return result
+
+
+def _result(case: Case, profile: Profile, decision: Any, *, changed: bool, sphere: str) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "case_id": case.id, "changed": changed, "sphere": sphere,
+        "levels": {"institution": case.level_institution, "family": case.level_family},
+        "specialised_effort_started_on": (case.specialised_effort_started_on.isoformat()
+                                          if case.specialised_effort_started_on else None),
+        "rule_ids": ["LVL-1"],
+    }
+    if decision is not None:
+        result.update({
+            "from": decision.from_level, "to": decision.to_level, "level_name": level_label(profile, decision.to_level),
+            "paperwork": list(decision.paperwork), "next_steps": decision.steps,
+            "skipped_levels": decision.skipped_levels,
+        })
+        result["rule_ids"] = ["LVL-1", "LVL-2", "LVL-3"] + (["CAL-6"] if decision.starts_specialised_effort else []) + (
+            ["LVL-5", "LVL-6"] if decision.reaches_family_centre else [])
+        if decision.reaches_family_centre:
+            result["notifications_address"] = profile.mailboxes.notifications
+    return result
+
+
+def _contact_family_centre(session: Session, case: Case, *, profile: Profile, data: LevelChangeInput,
+                           from_level: int, actor: str) -> list[int]:
+    """LVL-6: level 5 is the family centre's; the case goes to its notifications address. LVL-5: if the
+    child already has a caseworker there, they are contacted too. Staff only: never a parent."""
+    social_workers = [p for p in parties(session, case.id or 0) if p.role == OUTPOSTED_SOCIAL_WORKER]
+    caseworkers = [p for p in parties(session, case.id or 0) if p.role == FAMILY_CENTRE_CASEWORKER]
+    recipients = [(profile.mailboxes.notifications, "Familie- og Rådgivningscentret, Modtagelsen")]
+    recipients += [(p.email, p.name) for p in caseworkers]
+    shared = {
+        "case": case_context(session, case, profile),
+        "sphere_label": SPHERE_LABELS[data.sphere],
+        "from_level": level_label(profile, from_level),
+        "to_level": level_label(profile, data.to),
+        "reason": data.reason,
+        "outposted_social_worker_name": social_workers[0].name if social_workers else None,
+        "has_caseworker": bool(caseworkers),
+        "link": None,
+    }
+    queued = []
+    for email, name in unique_pairs(recipients):
+        context = {**base_context(profile, recipient_name=name,
+                                  sender_name=person_name(session, actor, case_id=case.id) or profile.display_name),
+                   **shared}
+        message = queue_message(session, kind="family_centre_contact", to=email, context=context,
+                                serves=f"case:{case.id}:level5:{data.sphere}", sender=profile.sender, case=case,
+                                actor=actor)
+        if message is not None and message.id is not None:
+            queued.append(message.id)
+    return queued
+
+
+def unique_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    names = dict(reversed(pairs))
+    return [(email, names[email]) for email in unique_emails([e for e, _ in pairs])]
+
+
+def escalate(*, ctx: Ctx, data: LevelChangeInput, today: dt.date) -> dict[str, Any]:
+    """`pprflow case escalate`."""
+    return change_level(ctx=ctx, data=data, direction="up", today=today)
+
+
+def deescalate(*, ctx: Ctx, data: LevelChangeInput, today: dt.date) -> dict[str, Any]:
+    """`pprflow case deescalate`."""
+    return change_level(ctx=ctx, data=data, direction="down", today=today)
+
+
+# --- CAL-6: the review -------------------------------------------------------------------------------
+
+def record_review(*, ctx: Ctx, case_id: int, review_date: dt.date, today: dt.date) -> dict[str, Any]:
+    """`pprflow case review CASE --date DATE`: the partners reassessed the specialised effort (CAL-6);
+    the open reminders close and the next review is pinned six months on. Twice is once."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, case_id)
+        check_review(specialised=is_specialised(_levels(case)), review_date=review_date,
+                     started_on=case.specialised_effort_started_on, today=today)
+        closed = close_deadlines(session, subject_key=review_subject(case.id), kinds=(REVIEW_REMINDER, REVIEW_OVERDUE))
+        nxt = pin_review(session, case, profile=ctx.profile, start=review_date)
+        case.last_activity_at = utcnow()
+        session.add(case)
+        audit.record(session, actor=ctx.actor, action="create", entity="review", entity_id=case.id, case_id=case.id,
+                     reason="CAL-6", detail={"review_date": review_date.isoformat(),
+                                             "next_due": nxt.due_on.isoformat()})
+        session.commit()
+        return {"case_id": case_id, "reviewed_on": review_date.isoformat(), "deadlines_closed": closed,
+                "next_review_due": nxt.due_on.isoformat(), "next_reminder_on": nxt.remind_on.isoformat(),
+                "rule_id": "CAL-6"}
+
+
+def _last_review(session: Session, case: Case) -> dt.date | None:
+    from models.tables import AuditEvent
+
+    rows = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.entity == "review")
+                        .order_by(col(AuditEvent.id).desc())).first()
+    if rows is None:
+        return None
+    return dt.date.fromisoformat(rows.detail["review_date"])
+
+
+def _review_context(session: Session, case: Case, deadline: Deadline, profile: Profile,
+                    recipient: str) -> dict[str, Any]:
+    return {
+        **base_context(profile, recipient_name=person_name(session, recipient, case_id=case.id),
+                       sender_name=profile.display_name),
+        "case": case_context(session, case, profile),
+        "effort_label": EFFORT_LABEL,
+        "started_on": case.specialised_effort_started_on or deadline.created_at.date(),
+        "last_review_on": _last_review(session, case),
+        "deadline": deadline.due_on,
+        "link": None,
+    }
+
+
+@reminder(REVIEW_REMINDER)
+def _review_reminder(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
+    """CAL-6: remind the coordinator and the leader before the half-yearly review is due."""
+    case = get_case(session, deadline.case_id or 0)
+    if case.status != "open" or not is_specialised(_levels(case)):
+        return True
+    for to in unique_emails([case.coordinator_email, institution_leader(session, case)]):
+        queue_message(session, kind="review_reminder", to=to,
+                      context=_review_context(session, case, deadline, sweep.profile, to),
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:reminder",
+                      sender=sweep.profile.sender, case=case, actor=sweep.actor)
+    return True
+
+
+@reminder(REVIEW_OVERDUE)
+def _review_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
+    """CAL-6: tell the leader the review is overdue (the review closes this deadline when recorded)."""
+    case = get_case(session, deadline.case_id or 0)
+    if case.status != "open" or not is_specialised(_levels(case)):
+        return True
+    leader = institution_leader(session, case)
+    queue_message(session, kind="review_overdue", to=leader,
+                  context=_review_context(session, case, deadline, sweep.profile, leader),
+                  serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:overdue",
+                  sender=sweep.profile.sender, case=case, actor=sweep.actor)
+    return True
+
+
+def unique_emails(emails: list[str]) -> list[str]:
+    """One message per address, in order."""
+    seen: set[str] = set()
+    result = []
+    for email in emails:
+        if email and email.strip().lower() not in seen:
+            seen.add(email.strip().lower())
+            result.append(email.strip())
+    return result
+
+
+# --- CAL-7 -----------------------------------------------------------------------------------------
+
+def start_investigation(*, ctx: Ctx, case_id: int, aware_on: dt.date, today: dt.date) -> dict[str, Any]:
+    """`pprflow case start-investigation CASE --aware-on DATE`: pin the §20 deadline (4 months, CAL-7).
+
+    The family centre runs the investigation; pprflow keeps the date visible on the case (`case show`)
+    until it has passed. Mapping (afdækning, §19) has no deadline and pins nothing.
+    """
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, case_id)
+        due = investigation_dates(aware_on=aware_on, months=ctx.profile.review.investigation_months, today=today)
+        deadline = pin_deadline(session, kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
+                                due_on=due, remind_on=due, case_id=case.id)
+        audit.record(session, actor=ctx.actor, action="create", entity="deadline", entity_id=deadline.id,
+                     case_id=case.id, reason="CAL-7", detail={"aware_on": aware_on.isoformat(),
+                                                              "due": due.isoformat()})
+        session.commit()
+        return {"case_id": case_id, "aware_on": aware_on.isoformat(), "investigation_due": due.isoformat(),
+                "rule_id": "CAL-7"}
+
+
+@reminder(INVESTIGATION_DUE)
+def _investigation_due(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
+    """CAL-7: the 4 months have passed; the deadline leaves the case's open list (audited, no mail)."""
+    audit.record(session, actor=sweep.actor, action="change", entity="deadline", entity_id=deadline.id,
+                 case_id=deadline.case_id, reason="CAL-7", detail={"due": deadline.due_on.isoformat(),
+                                                                    "reached": True})
+    return True

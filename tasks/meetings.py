@@ -1,0 +1,479 @@
+"""Network, development and start-up meetings (netværksmøde, udviklingsmøde, opstartsmøde).
+
+CAL-2: the agenda goes to parents and partners no later than 5 working days before the meeting;
+the leader is reminded before that deadline and the daily sweep sends the agenda *at the deadline at
+the latest*, one message per recipient, each with a calendar invite. MEET-1…5, LVL-3/4, PATH-8.
+ESC-1: on a case confidential from the parents no agenda or minutes even addresses a parent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.calendar import COPENHAGEN, WorkingCalendar, local_datetime
+from models.errors import InvalidInput, NotFound, RuleViolation
+from models.profile import Profile
+from models.rules_meetings import (
+    CASE_MEETING_KINDS,
+    MEETING_KIND_LABELS,
+    MeetingInput,
+    MinutesInput,
+    PartnerInput,
+    agenda_dates,
+    agenda_form,
+    agenda_items,
+    check_follow_ups,
+    check_level3_consent,
+    check_meeting_level,
+    check_partner_consent,
+    single_responsible,
+    stored_kind,
+)
+from models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
+from models.types import utcnow
+from tasks import audit
+from tasks.casefile import (
+    Recipient,
+    active_consents,
+    base_context,
+    case_context,
+    case_recipients,
+    get_case,
+    institution_leader,
+    level_label,
+    party_by_email,
+    person_name,
+    role_label,
+)
+from tasks.context import Ctx
+from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from tasks.outbox import queue_message
+from tasks.transports.base import ICS_CONTENT_TYPE, Attachment
+
+AGENDA_REMINDER = "agenda_deadline_reminder"
+AGENDA_DISPATCH = "network_agenda"
+STARTUP_MEETING_REMINDER = "startup_meeting_reminder"
+DEFAULT_START = dt.time(9, 0)
+MEETING_MINUTES = 90
+
+DEFAULT_PURPOSE: dict[str, str] = {
+    # [003] "Formålet med det tværfaglige netværksmøde"; [004] udviklingsmøde/netværksmøde.
+    "network": "At udfolde problemstillingen ud fra en tværfaglig vinkel og forældreperspektiv, følge op på "
+               "aftalte indsatser, give nye handlemuligheder og aftale roller og ansvar.",
+    "development": "At finde løsninger på de udfordringer, barnet og dets omgivelser oplever, og aftale konkrete "
+                   "handlinger med én ansvarlig for hver.",
+    "startup": "Opstart af forløbet med PPR: forventninger, mål og aftaler om det videre samarbejde.",
+}
+
+
+def meeting_subject(meeting_id: int | None) -> str:
+    return f"meeting:{meeting_id}"
+
+
+def public_kind(stored: str) -> str:
+    return "network" if stored.startswith("network") else stored
+
+
+def _get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.case_id is None:
+        raise NotFound(f"meeting {meeting_id} does not exist or belongs to no case")
+    return meeting
+
+
+def _case_meetings(session: Session, case_id: int) -> list[Meeting]:
+    return list(session.exec(
+        select(Meeting).where(Meeting.case_id == case_id, col(Meeting.kind).in_(CASE_MEETING_KINDS),
+                              Meeting.status != "cancelled")
+        .order_by(col(Meeting.date), col(Meeting.id))
+    ).all())
+
+
+def is_first_meeting(session: Session, meeting: Meeting) -> bool:
+    """MEET-3: the first development/network meeting of the case uses the first-meeting form."""
+    if meeting.kind in ("network_first", "startup"):
+        return True
+    if meeting.kind == "network_followup":
+        return False
+    return not any((m.date, m.id or 0) < (meeting.date, meeting.id or 0)
+                   for m in _case_meetings(session, meeting.case_id or 0))
+
+
+def open_actions(session: Session, case_id: int, *, before_meeting_id: int | None = None) -> list[Action]:
+    """MEET-2: actions not yet followed up at a later meeting."""
+    query = select(Action).where(Action.case_id == case_id, Action.followed_up_in_meeting_id == None)  # noqa: E711
+    if before_meeting_id is not None:
+        query = query.where(Action.meeting_id != before_meeting_id)
+    return list(session.exec(query.order_by(col(Action.id))).all())
+
+
+def _action_context(session: Session, action: Action, *, follow_up: str | None) -> dict[str, Any]:
+    return {"text": action.text, "responsible_name": person_name(session, action.responsible_email,
+                                                                 case_id=action.case_id),
+            "due": action.due_on, "follow_up": follow_up}
+
+
+def meeting_context(session: Session, meeting: Meeting, profile: Profile) -> dict[str, Any]:
+    """The `meeting` dict of templates/catalogue.py."""
+    return {
+        "kind_label": MEETING_KIND_LABELS.get(public_kind(meeting.kind), meeting.kind),
+        "date": meeting.date,
+        "starts_at": meeting.starts_at,
+        "location": meeting.location,
+        "level": level_label(profile, meeting.level),
+        "agenda_deadline": meeting.agenda_deadline,
+        "leader_name": person_name(session, meeting.leader_email, case_id=meeting.case_id) or None,
+    }
+
+
+def _network_map(session: Session, case: Case, leader: str | None) -> list[dict[str, str]]:
+    """MEET-5: the network map (netværkskort) — everyone on the case, private and professional — is part
+    of every agenda and minutes. MEET-1: parents take part, except under ESC-1."""
+    people = case_recipients(session, case)
+    rows = []
+    if leader:
+        rows.append({"name": person_name(session, leader, case_id=case.id), "role": "Mødeleder"})
+    for person in people:
+        if leader and person.email.strip().lower() == leader.strip().lower():
+            continue
+        rows.append({"name": person.name, "role": role_label(person.role)})
+    return rows
+
+
+# --- schedule ---------------------------------------------------------------------------------------
+
+def _add_party(session: Session, *, case: Case, name: str, email: str, role: str, actor: str,
+               consent_id: int | None = None) -> CaseParty:
+    party = party_by_email(session, case.id or 0, email)
+    if party is not None:
+        if consent_id is not None and party.consent_id != consent_id:
+            party.consent_id = consent_id
+            session.add(party)
+            audit.record(session, actor=actor, action="change", entity="caseparty", entity_id=party.id,
+                         case_id=case.id, reason="PATH-8", detail={"consent_id": consent_id})
+        return party
+    party = CaseParty(case_id=case.id or 0, name=name, email=email.strip(), role=role, consent_id=consent_id)
+    session.add(party)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity="caseparty", entity_id=party.id, case_id=case.id,
+                 reason="MEET-5", detail={"role": role, "consent_id": consent_id})
+    return party
+
+
+def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[str, Any]:
+    """`pprflow meeting schedule`: store the meeting, pin the agenda deadline (CAL-2) and the leader's
+    reminder; a start-up meeting closes the case's start-up reminder (PATH-4). Safe to run twice."""
+    profile = ctx.profile
+    calendar = WorkingCalendar.for_profile(profile)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, data.case_id)
+        if case.status != "open":
+            raise InvalidInput(f"case {case.id} is {case.status}; meetings are held on open cases")
+        check_meeting_level(data.kind, data.level, profile.max_level)
+        earlier = _case_meetings(session, case.id or 0)
+        first = not earlier
+        kind = stored_kind(data.kind, first=first)
+        same = [m for m in earlier if public_kind(m.kind) == data.kind and m.date == data.date
+                and m.level == data.level]
+        if data.kind == "startup":
+            same = list(session.exec(select(Meeting).where(
+                Meeting.case_id == case.id, Meeting.kind == "startup", Meeting.date == data.date,
+                Meeting.status != "cancelled")).all())
+        if same:  # the flow ran twice (Prefect duplicate runs): the meeting exists once
+            return _schedule_result(session, same[0], profile, created=False)
+        # LVL-4: a second meeting at level 3 needs the parents' consent.
+        check_level3_consent(
+            level=data.level, earlier_level3_meetings=sum(1 for m in earlier if m.level == 3),
+            has_active_consent=bool(active_consents(session, case.id or 0)),
+        )
+        dates = agenda_dates(calendar, meeting_date=data.date, today=today,
+                             working_days=profile.meetings.agenda_working_days,
+                             reminder_working_days=profile.meetings.agenda_reminder_working_days)
+        leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
+        for participant in data.participants:
+            _add_party(session, case=case, name=participant.name, email=participant.email,
+                       role=participant.role, actor=ctx.actor)
+        meeting = Meeting(
+            kind=kind, case_id=case.id, institution_id=case.institution_id, date=data.date,
+            starts_at=local_datetime(data.date, data.starts_at, calendar.tz),
+            level=data.level, leader_email=leader, location=data.location,
+            purpose=data.purpose or DEFAULT_PURPOSE[data.kind], agenda_deadline=dates.deadline,
+        )
+        session.add(meeting)
+        session.flush()
+        subject = meeting_subject(meeting.id)
+        pin_deadline(session, kind=AGENDA_REMINDER, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+                     remind_on=dates.remind_leader_on, case_id=case.id, meeting_id=meeting.id)
+        pin_deadline(session, kind=AGENDA_DISPATCH, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+                     remind_on=dates.deadline, case_id=case.id, meeting_id=meeting.id)
+        closed = 0
+        if data.kind == "startup":  # PATH-4: the start-up meeting is arranged; stop reminding
+            closed = close_deadlines(session, subject_key=f"case:{case.id}", kinds=(STARTUP_MEETING_REMINDER,))
+        case.last_activity_at = utcnow()
+        session.add(case)
+        audit.record(session, actor=ctx.actor, action="create", entity="meeting", entity_id=meeting.id,
+                     case_id=case.id, reason="CAL-2",
+                     detail={"kind": kind, "date": data.date.isoformat(), "level": data.level,
+                             "agenda_deadline": dates.deadline.isoformat(), "leader": leader})
+        result = _schedule_result(session, meeting, profile, created=True)
+        result["startup_reminders_closed"] = closed
+        session.commit()
+        return result
+
+
+def _schedule_result(session: Session, meeting: Meeting, profile: Profile, *, created: bool) -> dict[str, Any]:
+    kind = public_kind(meeting.kind)
+    first = is_first_meeting(session, meeting)
+    reminder_row = session.exec(select(Deadline).where(
+        Deadline.kind == AGENDA_REMINDER, Deadline.subject_key == meeting_subject(meeting.id))).first()
+    return {
+        "meeting_id": meeting.id, "case_id": meeting.case_id, "kind": kind, "stored_kind": meeting.kind,
+        "date": meeting.date.isoformat(), "level": meeting.level, "leader_email": meeting.leader_email,
+        "agenda_deadline": meeting.agenda_deadline.isoformat() if meeting.agenda_deadline else None,
+        "leader_reminded_on": reminder_row.remind_on.isoformat() if reminder_row else None,
+        "form": agenda_form(kind, first=first, level=meeting.level), "created": created,
+        "rule_ids": ["CAL-2", "MEET-3", "MEET-4"],
+    }
+
+
+# --- the agenda ---------------------------------------------------------------------------------------
+
+def _invite(meeting: Meeting, *, profile: Profile, recipient: Recipient, summary: str, leader_name: str,
+            location: str, description: str) -> Attachment:
+    """The iCalendar invite (templates/ics.py) for one recipient, as an outbox attachment.
+
+    Only the recipient is listed as attendee: one recipient's address never reaches another.
+    """
+    from templates.ics import meeting_invite
+
+    start = meeting.starts_at or local_datetime(meeting.date, DEFAULT_START, COPENHAGEN)
+    content = meeting_invite(
+        uid=f"pprflow-meeting-{meeting.id}@{profile.name}.pprflow",
+        start=start, duration_minutes=MEETING_MINUTES, summary=summary, location=location,
+        description=description, organizer_email=meeting.leader_email or profile.sender,
+        organizer_name=leader_name, attendees=[(recipient.name, recipient.email)],
+    )
+    return Attachment(filename="invitation.ics", content_type=ICS_CONTENT_TYPE, content=content)
+
+
+def agenda_recipients(session: Session, case: Case, meeting: Meeting) -> list[Recipient]:
+    """CAL-2/MEET-1: parents (never under ESC-1) and partners (only on a consent that stands, CONS-1),
+    and the professionals on the case; the leader sends it."""
+    return case_recipients(session, case, exclude=[meeting.leader_email or ""])
+
+
+def queue_agenda(session: Session, meeting: Meeting, *, profile: Profile, actor: str) -> list[int]:
+    """Queue the agenda (gult skema for a network meeting) with an invite, one message per recipient.
+
+    The idempotency key is the meeting's agenda: sending early and then at the deadline queues each
+    recipient's agenda once; someone added after an early send gets theirs at the deadline.
+    """
+    case = get_case(session, meeting.case_id or 0)
+    kind = public_kind(meeting.kind)
+    first = is_first_meeting(session, meeting)
+    to_follow_up = open_actions(session, case.id or 0, before_meeting_id=meeting.id)
+    leader_name = person_name(session, meeting.leader_email, case_id=case.id)
+    meeting_ctx = meeting_context(session, meeting, profile)
+    shared: dict[str, Any] = {
+        "case": case_context(session, case, profile),
+        "meeting": meeting_ctx,
+        "purpose": meeting.purpose or DEFAULT_PURPOSE[kind],
+        "agenda_items": [f"Skema: {agenda_form(kind, first=first, level=meeting.level)}"] + agenda_items(
+            kind, first=first, open_actions=len(to_follow_up),
+            confidential_from_parents=case.confidential_from_parents),
+        "participants": _network_map(session, case, meeting.leader_email),  # MEET-5
+        "previous_actions": [_action_context(session, a, follow_up=None) for a in to_follow_up],
+    }
+    summary = f"{meeting_ctx['kind_label']} – sag {case.id}"
+    location = meeting.location or shared["case"]["institution"] or profile.display_name
+    description = f"{shared['purpose']}\n\nDagsordenen står i mailen."
+    queued: list[int] = []
+    for recipient in agenda_recipients(session, case, meeting):
+        context = {**base_context(profile, recipient_name=recipient.name,
+                                  sender_name=leader_name or profile.display_name), **shared}
+        message = queue_message(
+            session, kind="network_agenda", to=recipient.email, context=context,
+            serves=f"{meeting_subject(meeting.id)}:agenda", sender=profile.sender, case=case,
+            is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=actor,
+            attachments=[_invite(meeting, profile=profile, recipient=recipient, summary=summary,
+                                 leader_name=leader_name, location=location, description=description)],
+        )
+        if message is not None and message.id is not None:
+            queued.append(message.id)
+    if meeting.agenda_sent_at is None:
+        meeting.agenda_sent_at = utcnow()
+        session.add(meeting)
+        audit.record(session, actor=actor, action="change", entity="meeting", entity_id=meeting.id,
+                     case_id=case.id, reason="CAL-2", detail={"agenda_sent": True, "recipients": len(queued)})
+    return queued
+
+
+def send_agenda(*, ctx: Ctx, meeting_id: int, today: dt.date) -> dict[str, Any]:
+    """`pprflow meeting send-agenda MEETING`: the leader sends the agenda before the deadline (CAL-2)."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        meeting = _get_meeting(session, meeting_id)
+        if meeting.status == "cancelled":
+            raise InvalidInput(f"meeting {meeting_id} is cancelled")
+        if meeting.minutes_recorded_at is not None or today > meeting.date:
+            raise InvalidInput(f"meeting {meeting_id} on {meeting.date.isoformat()} has been held; "
+                               "record the minutes instead", rule_id="CAL-2")
+        queued = queue_agenda(session, meeting, profile=ctx.profile, actor=ctx.actor)
+        close_deadlines(session, subject_key=meeting_subject(meeting.id), kinds=(AGENDA_REMINDER,))
+        session.commit()
+        return {"meeting_id": meeting_id, "case_id": meeting.case_id, "messages": queued,
+                "agenda_deadline": meeting.agenda_deadline.isoformat() if meeting.agenda_deadline else None,
+                "rule_id": "CAL-2"}
+
+
+@reminder(AGENDA_REMINDER)
+def _agenda_deadline_reminder(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
+    """CAL-2: remind the leader to complete the agenda (yellow form) before the deadline."""
+    meeting = session.get(Meeting, deadline.meeting_id or 0)
+    if meeting is None or meeting.status == "cancelled" or meeting.agenda_sent_at is not None:
+        return True
+    if meeting.minutes_recorded_at is not None:
+        return True
+    case = get_case(session, meeting.case_id or 0)
+    leader = meeting.leader_email or institution_leader(session, case)
+    context = {
+        **base_context(sweep.profile, recipient_name=person_name(session, leader, case_id=case.id),
+                       sender_name=sweep.profile.display_name),
+        "case": case_context(session, case, sweep.profile),
+        "meeting": meeting_context(session, meeting, sweep.profile),
+        "link": None,
+    }
+    queue_message(session, kind="agenda_deadline_reminder", to=leader, context=context,
+                  serves=f"{deadline.subject_key}:agenda-reminder", sender=sweep.profile.sender, case=case,
+                  actor=sweep.actor)
+    return True
+
+
+@reminder(AGENDA_DISPATCH)
+def _agenda_at_deadline(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
+    """CAL-2: at the deadline at the latest, the agenda goes out (to whoever has not had it yet)."""
+    meeting = session.get(Meeting, deadline.meeting_id or 0)
+    if meeting is None or meeting.status == "cancelled" or meeting.minutes_recorded_at is not None:
+        return True
+    queue_agenda(session, meeting, profile=sweep.profile, actor=sweep.actor)
+    return True
+
+
+# --- minutes --------------------------------------------------------------------------------------
+
+def record_minutes(*, ctx: Ctx, meeting_id: int, data: MinutesInput, today: dt.date) -> dict[str, Any]:
+    """`pprflow meeting minutes MEETING --file minutes.json`: the light-blue form (LVL-3) with actions, each
+    with one responsible person, and the follow-up of every open action (MEET-2); sent to the
+    participants, parents included unless ESC-1 (MEET-1). Recording the same minutes twice changes nothing."""
+    profile = ctx.profile
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        meeting = _get_meeting(session, meeting_id)
+        case = get_case(session, meeting.case_id or 0)
+        if meeting.minutes_recorded_at is not None:
+            ids = [a.id for a in session.exec(select(Action).where(Action.meeting_id == meeting.id)).all()]
+            return {"meeting_id": meeting_id, "case_id": case.id, "already_recorded": True, "actions": ids,
+                    "messages": []}
+        if meeting.status == "cancelled":
+            raise InvalidInput(f"meeting {meeting_id} is cancelled")
+        if today < meeting.date:
+            raise InvalidInput(f"meeting {meeting_id} is on {meeting.date.isoformat()}; minutes come after it")
+        # MEET-2: one responsible person per action; every open action followed up.
+        new_actions = [(a, single_responsible(a.responsible, what=f"action {i + 1} ({a.text[:40]!r})"))
+                       for i, a in enumerate(data.actions)]
+        earlier = open_actions(session, case.id or 0, before_meeting_id=meeting.id)
+        check_follow_ups([a.id for a in earlier if a.id is not None], data.follow_ups)
+        by_id = {a.id: a for a in earlier}
+        rows: list[tuple[Action, str | None]] = []
+        for follow_up in data.follow_ups:
+            old = by_id[follow_up.action_id]
+            old.follow_up = follow_up.decision
+            old.followed_up_in_meeting_id = meeting.id
+            session.add(old)
+            if follow_up.decision == "change":  # replaced by the new actions of this meeting
+                rows.append((old, "change"))
+                continue
+            responsible = (single_responsible(follow_up.responsible, what=f"action {old.id}")
+                           if follow_up.responsible else old.responsible_email)
+            carried = Action(meeting_id=meeting.id or 0, case_id=case.id or 0,
+                             text=follow_up.text if follow_up.decision == "adjust" and follow_up.text else old.text,
+                             responsible_email=responsible, due_on=follow_up.due or old.due_on)
+            session.add(carried)
+            rows.append((carried, follow_up.decision))
+        for action_input, responsible in new_actions:
+            action = Action(meeting_id=meeting.id or 0, case_id=case.id or 0, text=action_input.text,
+                            responsible_email=responsible, due_on=action_input.due)
+            session.add(action)
+            rows.append((action, None))
+        session.flush()
+        meeting.minutes_recorded_at = utcnow()
+        meeting.status = "held"
+        session.add(meeting)
+        close_deadlines(session, subject_key=meeting_subject(meeting.id), kinds=(AGENDA_REMINDER, AGENDA_DISPATCH))
+        case.last_activity_at = utcnow()
+        session.add(case)
+        audit.record(session, actor=ctx.actor, action="create", entity="minutes", entity_id=meeting.id,
+                     case_id=case.id, reason="MEET-2",
+                     detail={"actions": [a.id for a, _ in rows], "follow_ups": {
+                         str(f.action_id): f.decision for f in data.follow_ups}})
+        leader_name = person_name(session, meeting.leader_email, case_id=case.id)
+        shared: dict[str, Any] = {
+            "case": case_context(session, case, profile),
+            "meeting": meeting_context(session, meeting, profile),
+            "participants": _network_map(session, case, meeting.leader_email),  # MEET-5
+            "summary": data.summary,
+            "actions": [_action_context(session, a, follow_up=f) for a, f in rows],
+            "next_meeting_date": data.next_meeting_date,
+        }
+        queued: list[int] = []
+        for recipient in case_recipients(session, case, exclude=[meeting.leader_email or ""]):
+            context = {**base_context(profile, recipient_name=recipient.name,
+                                      sender_name=leader_name or profile.display_name), **shared}
+            message = queue_message(
+                session, kind="minutes", to=recipient.email, context=context,
+                serves=f"{meeting_subject(meeting.id)}:minutes", sender=profile.sender, case=case,
+                is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=ctx.actor,
+            )
+            if message is not None and message.id is not None:
+                queued.append(message.id)
+        session.commit()
+        return {"meeting_id": meeting_id, "case_id": case.id, "already_recorded": False,
+                "actions": [a.id for a, f in rows if f != "change"],
+                "followed_up": {str(f.action_id): f.decision for f in data.follow_ups},
+                "messages": queued, "form": "Aftaleskema/referat (lyseblåt skema)", "rule_ids": ["MEET-2", "LVL-3"]}
+
+
+# --- partners (PATH-8) ----------------------------------------------------------------------------
+
+def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
+    """`pprflow case add-partner`: a collaboration partner joins on the consent given (PATH-8, CONS-1);
+    they receive agendas only while that consent stands."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, data.case_id)
+        consent = session.get(Consent, data.consent_id) if data.consent_id is not None else None
+        active = consent is not None and consent.case_id == case.id and consent.withdrawn_at is None
+        check_partner_consent(data.role, consent_id=data.consent_id, consent_active=active)
+        existing = party_by_email(session, case.id or 0, data.email)
+        if existing is not None and existing.is_parent:
+            raise InvalidInput(f"{data.email} is a parent on case {case.id}, not a partner")
+        party = _add_party(session, case=case, name=data.name, email=data.email, role=data.role,
+                           actor=ctx.actor, consent_id=data.consent_id)
+        session.commit()
+        return {"case_id": case.id, "party_id": party.id, "role": party.role, "consent_id": party.consent_id,
+                "created": existing is None, "rule_id": "PATH-8"}
+
+
+def cancel_meeting(*, ctx: Ctx, meeting_id: int, reason: str | None = None) -> dict[str, Any]:
+    """Cancel a meeting: its deadlines close; already queued agendas stay as they are."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        meeting = _get_meeting(session, meeting_id)
+        if meeting.minutes_recorded_at is not None:
+            raise RuleViolation("MEET-2", f"meeting {meeting_id} has minutes; it cannot be cancelled")
+        meeting.status = "cancelled"
+        session.add(meeting)
+        closed = close_deadlines(session, subject_key=meeting_subject(meeting.id))
+        audit.record(session, actor=ctx.actor, action="change", entity="meeting", entity_id=meeting.id,
+                     case_id=meeting.case_id, reason=reason or "cancelled", detail={"status": "cancelled"})
+        session.commit()
+        return {"meeting_id": meeting_id, "status": "cancelled", "deadlines_closed": closed}
