@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
 from models.errors import InvalidInput
@@ -46,6 +45,12 @@ class RenderedMessage:
     html: str
 
 
+def _defined(value: Any) -> None:
+    """A filter given a missing variable must fail as the missing variable, not as a bad value."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+
+
 def _local(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput("naive datetime in a template context: times must be timezone-aware", rule_id="CAL-9")
@@ -53,6 +58,7 @@ def _local(value: dt.datetime) -> dt.datetime:
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:
+    _defined(value)
     if isinstance(value, dt.datetime):
         return _local(value).date()
     if isinstance(value, dt.date):
@@ -72,6 +78,7 @@ def date_short(value: dt.date | dt.datetime) -> str:
 
 def clock(value: dt.datetime) -> str:
     """'kl. 9.00' (klokkeslæt) in Copenhagen time."""
+    _defined(value)
     if not isinstance(value, dt.datetime):
         raise InvalidInput(f"expected an aware datetime, got {type(value).__name__}")
     return format_time(_local(value).timetz(), "'kl.' H.mm", locale=LOCALE)
@@ -84,11 +91,20 @@ def datetime_long(value: dt.datetime) -> str:
 
 def follow_up_label(code: str) -> str:
     """continue/adjust/change → the Danish word on the light-blue form (MEET-2)."""
+    _defined(code)
     try:
         return FOLLOW_UP_LABELS[code]
     except KeyError:
         raise InvalidInput(f"unknown follow-up {code!r}; expected one of {sorted(FOLLOW_UP_LABELS)}",
                            rule_id="MEET-2") from None
+
+
+def safe_url(value: str) -> str:
+    """Only http(s) links go into a message; a `javascript:` link is refused, not rendered."""
+    _defined(value)
+    if not str(value).lower().startswith(("https://", "http://")):
+        raise InvalidInput(f"refusing a link that is not http(s): {str(value)[:40]!r}")
+    return str(value)
 
 
 def nl2br(value: str) -> Markup:
@@ -114,6 +130,7 @@ def _environment() -> Environment:
         datetime_long=datetime_long,
         follow_up_label=follow_up_label,
         nl2br=nl2br,
+        safe_url=safe_url,
     )
     return env
 
@@ -130,7 +147,6 @@ def one_line(value: str, *, limit: int = SUBJECT_MAX_CHARS) -> str:
     A subject can therefore never carry CR/LF into a mail header.
     """
     text = " ".join(_CONTROL.sub(" ", value).split())
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cc")
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
@@ -139,8 +155,13 @@ def one_line(value: str, *, limit: int = SUBJECT_MAX_CHARS) -> str:
     return cut.rstrip(" ,.;:–-") + "…"
 
 
+def _newlines(value: str) -> str:
+    # A bare CR from user input must not reach SMTP as a line break of its own.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _tidy_text(value: str) -> str:
-    lines = [line.rstrip() for line in value.replace("\r\n", "\n").split("\n")]
+    lines = [line.rstrip() for line in _newlines(value).split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
 
 
@@ -157,7 +178,7 @@ def render_message(kind: str, context: Mapping[str, Any]) -> RenderedMessage:
     ctx = dict(context)
     subject = one_line(ENV.get_template(f"{kind}.subject.j2").render(ctx))
     text = _tidy_text(ENV.get_template(f"{kind}.txt.j2").render(ctx))
-    html = ENV.get_template(f"{kind}.html.j2").render({**ctx, "subject": subject}).strip() + "\n"
+    html = _newlines(ENV.get_template(f"{kind}.html.j2").render({**ctx, "subject": subject})).strip() + "\n"
     if not subject:
         raise InvalidInput(f"message kind {kind!r} rendered an empty subject")
     return RenderedMessage(subject=subject, text=text, html=html)

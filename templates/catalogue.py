@@ -1,0 +1,512 @@
+"""The message kinds pprflow sends, the rule each serves, and the exact context each template needs.
+
+Context shape, shared by every kind (build it from the database; pass Danish strings, not codes):
+
+- `municipality` (str), `recipient_name` (str), `sender_name` (str) — every kind.
+- `link` (str | None, http/https only) — every kind except the two that may reach parents.
+- `case` (dict): `id`, `pathway_label`, `child_label` (pseudonym + birth year, "anonym" or
+  "gruppe: 3.B" — never a name, PRIV-2), `institution`, `district` (str | None), `coordinator_name`,
+  `coordinator_email`, `level_institution` (str | None, e.g. "Niveau 3"), `level_family` (str | None).
+- `meeting` (dict): `kind_label`, `date` (date), `starts_at` (aware datetime | None), `location`
+  (str | None), `level` (str | None), `agenda_deadline` (date | None; the CAL-2 or CAL-3 deadline,
+  required by `agenda_deadline_reminder` and `kv_notice_reminder`), `leader_name` (str | None).
+- `action_plan` (dict, SMTTE, PLAN-1; keys as the ActionPlan table): `context` (Sammenhæng),
+  `goal` (Mål), `signs` (Tegn), `measures` (Tiltag), `evaluation` (Evaluering).
+- an action (dict, MEET-2): `text`, `responsible_name`, `due` (date | None), `follow_up`
+  ("continue" | "adjust" | "change" | None for a new action).
+- a participant (dict): `name`, `role`.
+- `deadline` (date): the day the recipient must act by, where it is not a meeting's own deadline.
+
+Every top-level key listed in an example is required; the ones in `optional_keys` may be None
+(or an empty list). A missing key raises `jinja2.exceptions.UndefinedError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+Context = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    """One kind of message (beskedtype): its templates are `<kind>.subject.j2`, `.txt.j2`, `.html.j2`."""
+
+    kind: str
+    description: str
+    rule_id: str
+    audience: str
+    may_reach_parents: bool
+    optional_keys: frozenset[str]
+    build_example: Callable[[], Context] = field(repr=False, compare=False)
+
+    def example_context(self) -> Context:
+        """A complete, realistic context (synthetic names, `.example` addresses); a fresh copy each call."""
+        return self.build_example()
+
+
+# ---- shared example pieces (synthetic people and places) -------------------------------------
+
+def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=CPH)
+
+
+def _vejle_case(**changes: Any) -> Context:
+    case: Context = {
+        "id": 1042,
+        "pathway_label": "Henvendelse til PPR",
+        "child_label": "Barn K-417 (født 2019)",
+        "institution": "Børnehuset Solsikken",
+        "district": "Distrikt Nord",
+        "coordinator_name": "Mette Hansen",
+        "coordinator_email": "mette.hansen@vejle.example",
+        "level_institution": None,
+        "level_family": None,
+    }
+    case.update(changes)
+    return case
+
+
+def _randers_case(**changes: Any) -> Context:
+    case: Context = {
+        "id": 2087,
+        "pathway_label": "Den tværfaglige samarbejdsmodel",
+        "child_label": "Elev R-233 (født 2015)",
+        "institution": "Søndervangskolen",
+        "district": None,
+        "coordinator_name": "Jens Østergaard",
+        "coordinator_email": "jens.ostergaard@randers.example",
+        "level_institution": "Niveau 3",
+        "level_family": "Niveau 2",
+    }
+    case.update(changes)
+    return case
+
+
+def _network_meeting(**changes: Any) -> Context:
+    meeting: Context = {
+        "kind_label": "Tværfagligt netværksmøde",
+        "date": dt.date(2026, 12, 10),
+        "starts_at": _at(2026, 12, 10, 9),
+        "location": "Søndervangskolen, mødelokale 2",
+        "level": "Niveau 3",
+        "agenda_deadline": dt.date(2026, 12, 3),  # CAL-2: 5 working days before Thu 10 Dec
+        "leader_name": "Jens Østergaard",
+    }
+    meeting.update(changes)
+    return meeting
+
+
+def _action_plan() -> Context:
+    return {
+        "context": "Gruppen på 12 børn på Mariehønestuen har svært ved overgangene mellem leg og samling. "
+                   "Et barn trækker sig ofte og går under bordet, når der er larm.",
+        "goal": "Barnet deltager i samling sammen med de andre børn mindst fire dage om ugen. "
+                "De voksne skaber rolige overgange med faste signaler.",
+        "signs": "Barnet: sidder med i samlingen og deltager i sangen. De voksne: bruger samme signal "
+                 "ved hver overgang. Forældrene: fortæller om roligere morgener.",
+        "measures": "Visuel dagsplan på stuen, fast plads ved siden af en kendt voksen, "
+                    "små grupper ved frokost. Forældrene bruger dagsplanen derhjemme i weekenden.",
+        "evaluation": "Stuemøde den 15. januar: de voksne gennemgår registreringer og justerer tiltagene "
+                      "sammen med forældrene.",
+    }
+
+
+def _base(municipality: str, recipient_name: str, sender_name: str) -> Context:
+    return {"municipality": municipality, "recipient_name": recipient_name, "sender_name": sender_name}
+
+
+# ---- one example per kind ---------------------------------------------------------------------
+
+def _ppr_request() -> Context:
+    return {
+        **_base("Vejle Kommune", "PPR Vejle", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        "case": _vejle_case(),
+        "request_type_label": "Individforløb",
+        "concern": "Barnet trækker sig fra fællesskabet og har svært ved at deltage i samling og leg. "
+                   "Bekymringen har varet siden august.",
+        "tried": "Drøftet i teamet og med pædagogisk leder. Drøftet anonymt på konsultativ vejledning "
+                 "den 4. november. Visuel dagsplan afprøvet i seks uger.",
+        "consent_given_on": dt.date(2026, 11, 18),
+        "submitter_name": "Mette Hansen",
+        "submitter_email": "mette.hansen@vejle.example",
+        "action_plan": _action_plan(),
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
+def _intervention_team_request() -> Context:
+    return {
+        **_base("Vejle Kommune", "Pædagogisk Indsatsteam", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        "case": _vejle_case(id=1057, pathway_label="Pædagogisk Indsatsteam",
+                            child_label="gruppe: Mariehønestuen"),
+        "concern": "Børnefællesskabet på Mariehønestuen er præget af konflikter ved overgange. "
+                   "Vi ønsker at styrke den igangværende indsats med en indsatspædagog i en periode.",
+        "local_lead": "Lene Holm, sprogansvarlig",
+        "action_plan": _action_plan(),
+        "submitter_name": "Mette Hansen",
+        "submitter_email": "mette.hansen@vejle.example",
+        "link": "https://pprflow.vejle.example/sager/1057",
+    }
+
+
+def _social_adviser_request() -> Context:
+    return {
+        **_base("Vejle Kommune", "Søren Ærø Kristensen", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        "case": _vejle_case(id=1063, pathway_label="Socialfaglig rådgiver", child_label="anonym",
+                            district=None),
+        "question": "Vi oplever, at et barn ofte bliver hentet meget sent og virker træt om morgenen. "
+                    "Vi vil gerne have sparring på, hvordan vi tager en god samtale med forældrene, "
+                    "og hvor bekymrede vi bør være.",
+        "consent_given_on": None,  # PATH-6: anonymous, without consent
+        "submitter_name": "Mette Hansen",
+        "submitter_email": "mette.hansen@vejle.example",
+        "link": None,
+    }
+
+
+def _early_years_request() -> Context:
+    return {
+        **_base("Vejle Kommune", "småbørnskonsulenter", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        "case": _vejle_case(id=1071, pathway_label="Småbørnskonsulent", child_label="Barn L-208 (født 2022)"),
+        "question": "Vi ønsker sparring på, om barnet skal målgruppeafklares til minigruppe eller Solen. "
+                    "Barnet har et meget begrænset sprog og brug for hjælp i de fleste overgange.",
+        "specialist_required": True,
+        "specialist_name": "Anne Bech",
+        "consent_given_on": dt.date(2026, 11, 20),
+        "action_plan": None,
+        "submitter_name": "Mette Hansen",
+        "submitter_email": "mette.hansen@vejle.example",
+        "link": "https://pprflow.vejle.example/sager/1071",
+    }
+
+
+def _receipt() -> Context:
+    return {
+        **_base("Vejle Kommune", "Mette Hansen", "PPR Vejle"),
+        "case": _vejle_case(),
+        "request_label": "henvendelse til PPR (individforløb)",
+        "received_by": "PPR Vejle",
+        "received_at": _at(2026, 11, 23, 10, 12),
+        "district_meeting_date": dt.date(2026, 12, 1),
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
+def _kv_notice_reminder() -> Context:
+    return {
+        **_base("Vejle Kommune", "Mette Hansen", "PPR Vejle"),
+        "meeting": {
+            "kind_label": "Konsultativ vejledning (KV)",
+            "date": dt.date(2026, 12, 8),
+            "starts_at": _at(2026, 12, 8, 13),
+            "location": "Børnehuset Solsikken, personalerummet",
+            "level": None,
+            "agenda_deadline": dt.date(2026, 12, 3),  # CAL-3: at least 5 calendar days' notice
+            "leader_name": "Mette Hansen",
+        },
+        "institution": "Børnehuset Solsikken",
+        "ppr_team_email": "ppr-nord@vejle.example",
+        "link": "https://pprflow.vejle.example/kv/311",
+    }
+
+
+def _kv_topic_list() -> Context:
+    return {
+        **_base("Vejle Kommune", "PPR-team Nord", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        "meeting": {
+            "kind_label": "Konsultativ vejledning (KV)",
+            "date": dt.date(2026, 12, 8),
+            "starts_at": _at(2026, 12, 8, 13),
+            "location": "Børnehuset Solsikken, personalerummet",
+            "level": None,
+            "agenda_deadline": dt.date(2026, 12, 3),
+            "leader_name": "Mette Hansen",
+        },
+        "institution": "Børnehuset Solsikken",
+        "topics": [
+            "Hvordan skaber vi rolige overgange fra leg til samling på en stue med mange yngre børn?",
+            "Et par børn i gruppen kommer ofte i konflikt om legetøjet udendørs. Hvordan kan de voksne "
+            "organisere legepladsen?",
+        ],
+        # KV-2: a psychologist/consultant/SUP always; a speech therapist at daycare
+        "participants": [
+            {"name": "Ahmed Khalil", "role": "Psykolog, PPR"},
+            {"name": "Louise Winther", "role": "Logopæd, PPR"},
+            {"name": "Mette Hansen", "role": "Pædagogisk leder"},
+        ],
+        "link": "https://pprflow.vejle.example/kv/311",
+    }
+
+
+def _district_case_list() -> Context:
+    return {
+        **_base("Vejle Kommune", "PPR Distrikt Nord", "PPR Vejle"),
+        "meeting": {
+            "kind_label": "Distriktsmøde",
+            "date": dt.date(2026, 12, 1),
+            "starts_at": _at(2026, 12, 1, 9),
+            "location": "PPR, Kirketorvet 22, lokale 3",
+            "level": None,
+            "agenda_deadline": None,
+            "leader_name": "Karen Nielsen",
+        },
+        "district": "Distrikt Nord",
+        "cases": [
+            {**_vejle_case(), "pathway_label": "Henvendelse til PPR – individforløb",
+             "received_on": dt.date(2026, 11, 23),
+             "concern": "Barnet trækker sig fra fællesskabet og har svært ved samling."},
+            {**_vejle_case(id=1066, child_label="gruppe: 3.B", institution="Nørremarkskolen",
+                           coordinator_name="Peter Lund", coordinator_email="peter.lund@vejle.example"),
+             "pathway_label": "Henvendelse til PPR – læringsmiljøforløb",
+             "received_on": dt.date(2026, 11, 25),
+             "concern": "Uro i klassen i overgangene; ønske om sparring på klasseledelse."},
+        ],
+        "link": "https://pprflow.vejle.example/distriktsmoeder/88",
+    }
+
+
+def _assignment() -> Context:
+    return {
+        **_base("Vejle Kommune", "Karin Ørum", "PPR Vejle"),
+        "case": _vejle_case(),
+        "district_meeting_date": dt.date(2026, 12, 1),
+        "institution_contact_name": "Mette Hansen",
+        "institution_contact_email": "mette.hansen@vejle.example",
+        "deadline": dt.date(2026, 12, 8),
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
+def _startup_meeting_reminder() -> Context:
+    return {
+        **_base("Vejle Kommune", "Karin Ørum", "PPR Vejle"),
+        "case": _vejle_case(),
+        "meeting": {
+            "kind_label": "Opstartsmøde",
+            "date": dt.date(2026, 12, 14),
+            "starts_at": _at(2026, 12, 14, 14, 30),
+            "location": "Børnehuset Solsikken, mødelokalet",
+            "level": None,
+            "agenda_deadline": None,
+            "leader_name": "Karin Ørum",
+        },
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
+def _agenda_deadline_reminder() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(),
+        "meeting": _network_meeting(),
+        "link": "https://pprflow.randers.example/moeder/512",
+    }
+
+
+def _participants() -> list[Context]:
+    return [
+        {"name": "Jens Østergaard", "role": "Skoleleder, mødeleder"},
+        {"name": "Sofie Mikkelsen", "role": "Klasselærer"},
+        {"name": "Ahmed Khalil", "role": "Psykolog, PPR"},
+        {"name": "Birgitte Dam", "role": "Fremskudt socialrådgiver"},
+        {"name": "Hanne Berg", "role": "Mor"},
+    ]
+
+
+def _network_agenda() -> Context:
+    return {
+        **_base("Randers Kommune", "Hanne Berg", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        "case": _randers_case(),
+        "meeting": _network_meeting(),
+        "purpose": "At få et fælles billede af, hvordan skoledagen fungerer, og aftale konkrete tiltag "
+                   "i skolen og derhjemme.",
+        "agenda_items": [
+            "Velkomst og præsentation",
+            "Baggrunden for mødet: hvad ser vi i skolen, og hvad ser I derhjemme?",
+            "Barnets perspektiv",
+            "Opfølgning på aftaler fra sidste møde",
+            "Nye aftaler: hvem gør hvad, og hvornår?",
+            "Tovholder og næste møde",
+        ],
+        "participants": _participants(),
+        "previous_actions": [
+            {"text": "Fast voksen tager imod ved skoledagens start.", "responsible_name": "Sofie Mikkelsen",
+             "due": None, "follow_up": None},
+        ],
+    }
+
+
+def _minutes() -> Context:
+    return {
+        **_base("Randers Kommune", "Hanne Berg", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        "case": _randers_case(),
+        "meeting": _network_meeting(),
+        "participants": _participants(),
+        "summary": "Forældrene oplever roligere morgener. I skolen deltager barnet mere i frikvartererne, "
+                   "men har fortsat svært ved gruppearbejde.",
+        "actions": [
+            {"text": "Fast voksen tager imod ved skoledagens start.", "responsible_name": "Sofie Mikkelsen",
+             "due": None, "follow_up": "continue"},
+            {"text": "Gruppearbejde i makkerpar i stedet for grupper på fire.", "responsible_name": "Sofie Mikkelsen",
+             "due": dt.date(2027, 1, 15), "follow_up": "adjust"},
+            {"text": "PPR observerer i klassen og giver sparring til teamet.", "responsible_name": "Ahmed Khalil",
+             "due": dt.date(2027, 1, 29), "follow_up": None},
+            {"text": "Forældrene bruger ugeplanen sammen med barnet søndag aften.",
+             "responsible_name": "Hanne Berg", "due": None, "follow_up": None},
+        ],
+        "next_meeting_date": dt.date(2027, 2, 4),
+    }
+
+
+def _review_base() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(level_institution="Niveau 4", pathway_label="Specialiseret indsats"),
+        "effort_label": "Specialpædagogisk bistand (over 9 timer om ugen)",
+        "started_on": dt.date(2026, 8, 31),
+        "last_review_on": None,
+        "deadline": dt.date(2027, 2, 28),  # CAL-6: six months after 31 Aug, month-end clamped
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
+def _abuse_notification() -> Context:
+    return {
+        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
+        "case": _randers_case(),
+        "reported_by_name": "Sofie Mikkelsen",
+        "reported_by_role": "Klasselærer, Søndervangskolen",
+        "reported_by_email": "sofie.mikkelsen@randers.example",
+        "reported_at": _at(2026, 11, 24, 11, 40),
+        "observation": "Eleven havde i dag blå mærker på begge overarme. Adspurgt sagde eleven: "
+                       "\"Det var far, da jeg ikke ville i seng.\" Observeret af klasselærer kl. 10.15.",
+        "acknowledgement_due": dt.date(2026, 12, 2),  # LAW-2: 6 working days
+        "link": None,
+    }
+
+
+def _acknowledgement_overdue() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(),
+        "notifier_name": "Sofie Mikkelsen",
+        "reported_at": _at(2026, 11, 24, 11, 40),
+        "sent_to": "underretning@randers.example",
+        "deadline": dt.date(2026, 12, 2),
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
+def _consent_withdrawn() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(),
+        "withdrawn_at": _at(2026, 11, 30, 15, 5),
+        "consent_given_on": dt.date(2026, 9, 14),
+        "consent_purpose": "Udveksling af oplysninger på tværfaglige netværksmøder om elevens skolegang og trivsel.",
+        "partners": ["PPR – psykolog", "Fremskudt socialrådgiver", "Sundhedsplejen"],
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
+def _coordinator_handover() -> Context:
+    return {
+        **_base("Randers Kommune", "Ahmed Khalil", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        "case": _randers_case(coordinator_name="Sofie Mikkelsen",
+                              coordinator_email="sofie.mikkelsen@randers.example"),
+        "previous_coordinator_name": "Jens Østergaard",
+        "handover_on": dt.date(2026, 12, 11),
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
+def _family_centre_contact() -> Context:
+    return {
+        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        "case": _randers_case(level_family="Niveau 5"),
+        "sphere_label": "familien",
+        "from_level": "Niveau 4",
+        "to_level": "Niveau 5",
+        "reason": "Trods den specialiserede indsats er der fortsat store udfordringer i familien. "
+                  "Den fremskudte socialrådgiver vurderer, at der er behov for en indsats efter Barnets Lov.",
+        "outposted_social_worker_name": "Birgitte Dam",  # LVL-5: involved before the family centre
+        "has_caseworker": False,
+        "link": None,
+    }
+
+
+def _kind(kind: str, rule_id: str, description: str, audience: str, example: Callable[[], Context],
+          *, optional: tuple[str, ...] = (), may_reach_parents: bool = False) -> MessageKind:
+    return MessageKind(kind=kind, description=description, rule_id=rule_id, audience=audience,
+                       may_reach_parents=may_reach_parents, optional_keys=frozenset(optional),
+                       build_example=example)
+
+
+_KINDS = (
+    _kind("ppr_request", "PATH-1", "Henvendelse til PPR: henvendelsesskema og handleplan (SMTTE, PLAN-1).",
+          "PPR-postkassen", _ppr_request, optional=("consent_given_on", "link")),
+    _kind("intervention_team_request", "PATH-5",
+          "Henvendelse til Pædagogisk Indsatsteam med handleplan og inddraget AKT/sprogansvarlig.",
+          "Lederen af Pædagogisk Indsatsteam", _intervention_team_request, optional=("link",)),
+    _kind("social_adviser_request", "PATH-6",
+          "Henvendelse til socialfaglig rådgiver, med samtykke eller anonymt uden samtykke.",
+          "Den socialfaglige rådgiver", _social_adviser_request, optional=("consent_given_on", "link")),
+    _kind("early_years_request", "PATH-7",
+          "Henvendelse til småbørnskonsulent; specialist i funktionsnedsættelser og sygdom ved minigruppe/Solen.",
+          "Småbørnskonsulenterne", _early_years_request,
+          optional=("specialist_name", "consent_given_on", "action_plan", "link")),
+    _kind("receipt", "PATH-1", "Kvittering til den, der har sendt en henvendelse.",
+          "Afsenderen af henvendelsen", _receipt, optional=("district_meeting_date", "link")),
+    _kind("kv_notice_reminder", "CAL-3",
+          "Påmindelse til pædagogisk leder: send emner til konsultativ vejledning med mindst 5 dages varsel.",
+          "Pædagogisk leder", _kv_notice_reminder, optional=("link",)),
+    _kind("kv_topic_list", "KV-1", "Anonyme emner til konsultativ vejledning, til PPR-teamet.",
+          "PPR-teamet", _kv_topic_list, optional=("topics", "participants", "link")),
+    _kind("district_case_list", "CAL-5", "Nye sager til distriktsmødet i PPR.",
+          "PPR-distriktet", _district_case_list, optional=("cases", "link")),
+    _kind("assignment", "PATH-4",
+          "Sagen er fordelt på distriktsmødet: kontakt skole/dagtilbud og aftal opstartsmøde.",
+          "Den PPR-medarbejder, der har fået sagen", _assignment, optional=("deadline", "link")),
+    _kind("startup_meeting_reminder", "PATH-4", "Påmindelse om et aftalt opstartsmøde.",
+          "PPR-medarbejder og skole/dagtilbud", _startup_meeting_reminder, optional=("link",)),
+    _kind("agenda_deadline_reminder", "CAL-2",
+          "Påmindelse til mødelederen: dagsorden (gult skema) skal sendes senest 5 arbejdsdage før mødet.",
+          "Mødelederen", _agenda_deadline_reminder, optional=("link",)),
+    _kind("network_agenda", "CAL-2",
+          "Dagsorden til tværfagligt netværksmøde (gult skema); kalenderinvitation vedhæftes.",
+          "Forældre og samarbejdspartnere", _network_agenda, optional=("previous_actions",),
+          may_reach_parents=True),
+    _kind("minutes", "MEET-2", "Aftaleskema/referat (lyseblåt skema): handlinger med én ansvarlig og opfølgning.",
+          "Forældre og samarbejdspartnere", _minutes, optional=("summary", "next_meeting_date"),
+          may_reach_parents=True),
+    _kind("review_reminder", "CAL-6",
+          "Påmindelse: vurder mindst hvert halve år, om den specialiserede indsats fortsat er nødvendig.",
+          "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
+    _kind("review_overdue", "CAL-6", "Halvårsvurderingen af en specialiseret indsats er overskredet.",
+          "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
+    _kind("family_centre_contact", "LVL-6",
+          "Sagen går til Familie- og Rådgivningscentret (niveau 5); fremskudt socialrådgiver inddraget først (LVL-5).",
+          "Familie- og Rådgivningscentret og en evt. socialrådgiver på barnets sag", _family_centre_contact,
+          optional=("from_level", "reason", "outposted_social_worker_name", "link")),
+    _kind("abuse_notification", "ESC-1",
+          "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
+          "Forældrene orienteres ikke.",
+          "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification, optional=("link",)),
+    _kind("acknowledgement_overdue", "LAW-2",
+          "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
+          "Underretterens leder", _acknowledgement_overdue, optional=("link",)),
+    _kind("consent_withdrawn", "CONS-1",
+          "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
+          "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
+    _kind("coordinator_handover", "ROLE-1", "Ny tovholder på sagen.",
+          "Alle fagpersoner på sagen", _coordinator_handover, optional=("link",)),
+)
+
+MESSAGE_KINDS: dict[str, MessageKind] = {k.kind: k for k in _KINDS}
