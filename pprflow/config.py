@@ -29,11 +29,14 @@ class Settings(BaseSettings):
     smtp_security: str = Field("starttls", description="none, starttls or ssl.")
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    smtp_timeout: float = Field(30.0, description="Seconds before an SMTP connection or reply times out.")
 
     exchange_server: str | None = Field(None, description="EWS host or service endpoint URL.")
     exchange_auth: str = Field("oauth2", description="oauth2 (client credentials) or ntlm.")
     exchange_username: str | None = None
     exchange_password: SecretStr | None = None
+    exchange_version: str = Field("Exchange2016", description="EWS schema version sent as RequestServerVersion "
+                                  "(Exchange2013_SP1, Exchange2016, ...); no version guessing on the wire.")
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
@@ -42,6 +45,9 @@ class Settings(BaseSettings):
 
     throttle_per_minute: int = Field(30, description="Messages a minute per sending mailbox (Exchange Online: 30).")
     max_attempts: int = Field(8, description="Delivery attempts before a message is marked failed.")
+    transport_max_wait: float = Field(30.0, description="Longest a transport waits inside one call (EWS back-off, "
+                                      "Graph Retry-After) before the outbox takes over; 0 = fail fast.")
+    transport_max_requests: int = Field(3, description="Requests per Graph call when it answers 429/503.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,150 @@
+"""Build the RFC 5322 message for an OutgoingMail (standard library only).
+
+Shape::
+
+    multipart/mixed
+    ├── multipart/alternative
+    │   ├── text/plain; charset=utf-8
+    │   ├── text/html; charset=utf-8
+    │   └── text/calendar; method=REQUEST; charset=utf-8      (only when there is an invite)
+    ├── <each attachment>                                     (filenames RFC 2231-encoded)
+    └── application/ics; name=invite.ics                      (the invite again, as a file)
+
+Why the invite appears twice: Outlook and Exchange turn a message into a meeting request only
+when a ``text/calendar; method=REQUEST`` part sits inside the ``multipart/alternative`` (Exchange's
+content conversion reads it from there; a calendar file that is merely attached shows as a
+paper-clip ``.ics``). Clients that do not read calendar alternatives (some webmail, phones) show
+the attached file instead, which opens as an invite. The attached copy is labelled
+``application/ics`` rather than ``text/calendar`` so Outlook does not see two competing calendar
+bodies; this is the layout Google Calendar and Microsoft 365 use for invites sent by mail.
+
+Headers are refused, not cleaned, when a value contains CR, LF or another line break: a header
+with a newline must never go out (header injection), so the message fails permanently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from email import policy
+from email.message import EmailMessage, MIMEPart
+from email.utils import format_datetime, parseaddr
+from typing import cast
+
+from tasks.transports.base import Attachment, DeliveryError, OutgoingMail
+
+KEY_HEADER = "X-Pprflow-Key"
+MESSAGE_ID_DOMAIN = "pprflow"
+INVITE_FILENAME = "invite.ics"
+
+# Everything str.splitlines() breaks on, plus NUL: any of these in a header would start a new line
+# on some parser.
+_LINE_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+class UnsafeHeaderError(DeliveryError):
+    """A header value (subject, address, filename, key) contains a line break; never retried."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
+def key_digest(idempotency_key: str) -> str:
+    """32 hex characters that name a message everywhere: Message-ID, .eml file name."""
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:32]
+
+
+def message_id_for(idempotency_key: str) -> str:
+    """The deterministic RFC 5322 Message-ID of the message with this key."""
+    return f"<{key_digest(idempotency_key)}@{MESSAGE_ID_DOMAIN}>"
+
+
+def is_invite(attachment: Attachment) -> bool:
+    return attachment.content_type.split(";", 1)[0].strip().lower() == "text/calendar"
+
+
+def check_header_value(field: str, value: str) -> str:
+    """Return value unchanged, or raise UnsafeHeaderError if it could break out of its header line."""
+    if any(ch in _LINE_BREAKS for ch in value):
+        raise UnsafeHeaderError(f"refusing to send: the {field} contains a line break (header injection)")
+    return value
+
+
+def _address(field: str, value: str) -> str:
+    check_header_value(field, value)
+    _, addr = parseaddr(value)
+    if "@" not in addr:
+        raise DeliveryError(f"refusing to send: the {field} {value!r} is not an email address", transient=False)
+    return value
+
+
+def check_headers(mail: OutgoingMail) -> None:
+    """Every value that ends up in a header line, checked before anything is built or sent."""
+    _address("sender", mail.sender)
+    _address("recipient", mail.to)
+    for cc in mail.cc:
+        _address("cc recipient", cc)
+    check_header_value("subject", mail.subject)
+    check_header_value("idempotency key", mail.idempotency_key)
+    for attachment in mail.attachments:
+        check_header_value("attachment filename", attachment.filename)
+        check_header_value("attachment content type", attachment.content_type)
+
+
+def _split_type(content_type: str) -> tuple[str, str]:
+    main = content_type.split(";", 1)[0].strip().lower()
+    maintype, _, subtype = main.partition("/")
+    if not maintype or not subtype:
+        return "application", "octet-stream"
+    return maintype, subtype
+
+
+def build_mime(mail: OutgoingMail, *, date: dt.datetime | None = None) -> EmailMessage:
+    """The complete message: headers, text and HTML alternatives, calendar invite, attachments.
+
+    Serialise with ``msg.as_bytes(policy=email.policy.SMTP)`` for the wire (CRLF line ends).
+    Raises UnsafeHeaderError (a permanent DeliveryError) for a header value with a line break.
+    """
+    check_headers(mail)
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = mail.sender
+    msg["To"] = mail.to
+    if mail.cc:
+        msg["Cc"] = ", ".join(mail.cc)
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = message_id_for(mail.idempotency_key)
+    msg[KEY_HEADER] = mail.idempotency_key
+    msg["MIME-Version"] = "1.0"
+
+    # quoted-printable keeps the bodies 7-bit, so no server needs 8BITMIME.
+    body = MIMEPart(policy=policy.default)
+    body.set_content(mail.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    body.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    invites = [a for a in mail.attachments if is_invite(a)]
+    if invites:
+        # Bytes, not str: the iCalendar text keeps its CRLF line ends (RFC 5545) exactly.
+        calendar = MIMEPart(policy=policy.default)
+        calendar.set_content(invites[0].content, maintype="text", subtype="calendar", cte="base64",
+                             params={"method": "REQUEST", "charset": "utf-8"})
+        body.attach(calendar)
+    # A multipart/mixed even without files: every transport and test sees one shape.
+    msg.make_mixed()
+    msg.attach(cast(EmailMessage, body))  # a MIMEPart: no MIME-Version header inside the message
+
+    for attachment in mail.attachments:
+        part = MIMEPart(policy=policy.default)
+        if is_invite(attachment):
+            part.set_content(attachment.content, maintype="application", subtype="ics",
+                             disposition="attachment", filename=attachment.filename or INVITE_FILENAME)
+        else:
+            maintype, subtype = _split_type(attachment.content_type)
+            part.set_content(attachment.content, maintype=maintype, subtype=subtype,
+                             disposition="attachment", filename=attachment.filename)
+        msg.attach(cast(EmailMessage, part))
+    return msg
+
+
+def mime_bytes(mail: OutgoingMail, *, date: dt.datetime | None = None) -> bytes:
+    """The message as it goes on the wire (CRLF line ends)."""
+    return build_mime(mail, date=date).as_bytes(policy=policy.SMTP)

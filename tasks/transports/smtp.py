@@ -1,0 +1,116 @@
+"""SMTP submission with smtplib: plain, STARTTLS or implicit TLS, optional AUTH."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from typing import Literal
+
+from pydantic import SecretStr
+
+from tasks.mime import build_mime, message_id_for
+from tasks.transports.base import DeliveryError, OutgoingMail
+from tasks.transports.common import REDACTOR, guard_logs
+
+Security = Literal["none", "starttls", "ssl"]
+SECURITIES: tuple[str, ...] = ("none", "starttls", "ssl")
+
+
+class SmtpTransport:
+    """Sends through an SMTP server. Connection problems and 4xx replies are transient, 5xx permanent.
+
+    SMTP cannot tell whether an earlier attempt went out, so ``already_sent`` is always None: at
+    most the one message in flight when a connection drops can arrive twice (with the same
+    Message-ID, which lets mail clients fold the copies).
+    """
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        security: Security | str = "starttls",
+        username: str | None = None,
+        password: SecretStr | None = None,
+        timeout: float = 30.0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in SECURITIES:
+            raise ValueError(f"SMTP security must be one of {', '.join(SECURITIES)}, not {security!r}")
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self._password = password
+        self.timeout = timeout
+        # None means the system's trusted CAs with hostname checks; tests pass a loopback CA.
+        self._ssl_context = ssl_context
+        if password is not None:
+            guard_logs(password.get_secret_value())
+
+    def __repr__(self) -> str:
+        return f"SmtpTransport({self.host!r}, {self.port}, security={self.security!r}, username={self.username!r})"
+
+    def already_sent(self, idempotency_key: str) -> str | None:
+        return None
+
+    def send(self, mail: OutgoingMail) -> str:
+        """Submit the message to the server; return its Message-ID."""
+        msg = build_mime(mail)  # header injection fails here, before a connection is opened
+        recipients = [mail.to, *mail.cc]
+        where = f"{self.host}:{self.port}"
+        try:
+            with self._connect() as smtp:
+                if self.username and self._password is not None:
+                    smtp.login(self.username, self._password.get_secret_value())
+                refused = smtp.send_message(msg, from_addr=mail.sender, to_addrs=recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            transient = all(400 <= code < 500 for code in codes)
+            raise self._error(f"SMTP server {where} refused every recipient ({_codes(codes)})", transient) from None
+        except smtplib.SMTPResponseException as exc:
+            # Sender refused, DATA refused, AUTH failed, STARTTLS refused: the reply code decides.
+            reply = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(
+                exc.smtp_error)
+            raise self._error(f"SMTP server {where} replied {exc.smtp_code} {reply}",
+                              400 <= exc.smtp_code < 500) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise self._error(f"SMTP server {where} does not support this: {exc}", False) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise self._error(f"TLS certificate of {where} not trusted: {exc.verify_message}", False) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            # Refused or dropped connections, timeouts, DNS failures, TLS handshake trouble.
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            raise self._error(f"could not deliver via SMTP server {where}: {detail}", True) from None
+        if mail.to in refused:
+            code = refused[mail.to][0]
+            # Copies may have reached the cc recipients; the main recipient did not get it.
+            raise self._error(f"SMTP server {where} refused the recipient ({code})", 400 <= code < 500)
+        return message_id_for(mail.idempotency_key)
+
+    def _connect(self) -> smtplib.SMTP:
+        context = self._ssl_context or ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.security == "ssl":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            smtp.ehlo()
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _error(self, message: str, transient: bool) -> DeliveryError:
+        # The password is registered with the redactor; a server echoing it back stays unseen.
+        return DeliveryError(REDACTOR.redact(message), transient=transient)
+
+
+def _codes(codes: list[int]) -> str:
+    return ", ".join(str(c) for c in sorted(set(codes)))
