@@ -73,7 +73,7 @@ class Case(SQLModel, table=True):
     last_activity_at: dt.datetime = _created()
     closed_at: dt.datetime | None = _when(index=True)
     intake_key: str | None = Field(default=None, max_length=64, unique=True,
-                                   description="Fingerprint of the referral: a duplicate flow run opens no second case.")
+                                   description="Referral fingerprint: a duplicate flow run opens no second case.")
 
 
 class CaseParty(SQLModel, table=True):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from models.errors import PprflowError
-from pprflow.cli import calendar, case, consent, db, meeting, outbox, profile
+from pprflow.cli import calendar, case, consent, db, district, kv, meeting, outbox, profile, referral, sweep
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
 
@@ -47,6 +47,10 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(meeting.app, name="meeting")
 app.add_typer(case.app, name="case")
 app.add_typer(consent.app, name="consent")
+app.add_typer(referral.app, name="referral")
+app.add_typer(district.app, name="district")
+app.add_typer(kv.app, name="kv")
+app.command("sweep")(sweep.sweep_command)
 
 
 def main(argv: list[str] | None = None) -> None:

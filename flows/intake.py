@@ -1,0 +1,38 @@
+"""Intake (modtagelse) as a flow: a referral from a school or daycare becomes a case.
+
+Reads like the pathway [000, 001]: check the pathway's preconditions → open the case, name its
+coordinator, queue the request and the receipt, put it on the district meeting — in one
+transaction. The referral is the flow's parameter (the Prefect UI renders it as a form); it is
+the one flow whose parameters hold personal data (the intake form itself, PRIV). Safe to run twice:
+the same referral on the same day opens one case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from models.calendar import local_today
+from models.referral import Referral
+from models.rules_intake import check_referral
+from tasks import intake
+from tasks.context import Ctx
+from tasks.intake import IntakeResult
+
+check_preconditions = task(name="kontrollér sporets forudsætninger (PATH-1 … PATH-7, LAW-3)",
+                           cache_policy=NO_CACHE)(check_referral)
+open_case = task(name="opret sag, tovholder, beskeder og frister", cache_policy=NO_CACHE)(intake.submit_referral)
+
+
+@flow(name="henvendelse-modtag",
+      description="Modtag en henvendelse fra skole/dagtilbud: kontrollér forudsætningerne (handleplan, samtykke, "
+                  "PPV kun fra skoleleder ved skolestart), opret sagen med én tovholder, send henvendelsen og "
+                  "kvitteringen, og sæt PPR-sager på næste distriktsmøde.")
+def referral_intake(referral: Referral, acting_user: str, today: dt.date | None = None) -> IntakeResult:
+    """A referral becomes a case, or is refused with the rule it breaks (nothing stored)."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    day = today or local_today()
+    check_preconditions(referral, today=day)
+    return open_case(ctx=ctx, referral=referral, today=day)

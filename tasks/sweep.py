@@ -1,0 +1,18 @@
+"""The daily sweep (daglig gennemgang) as a service step: `pprflow sweep --today DATE`.
+
+Queues every reminder due as of `today` from the pinned deadlines (`tasks.deadlines.run_sweep`).
+Safe to run twice: handlers queue through the idempotent outbox and mark their deadline done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tasks.context import Ctx
+from tasks.deadlines import run_sweep
+
+
+def sweep(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
+    """Run the sweep for `today` and return its JSON report (handled per kind, closed, queued)."""
+    return run_sweep(ctx.engine, ctx.profile, today=today, actor=ctx.actor).as_dict()
