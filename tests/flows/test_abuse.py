@@ -1,0 +1,45 @@
+"""Suspected-abuse flows as real flow runs (ESC-1, LAW-1, LAW-2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.tables import Case, Notification, OutboxMessage
+from tests.factories import case_with_parents
+from tests.flows._env import flow_env, no_heartbeat
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
+        tmp_path: Path) -> Iterator[Engine]:
+    flow_env(monkeypatch, sqlite_url, tmp_path)
+    with no_heartbeat():
+        yield engine
+
+
+def test_report_by_a_teacher_and_acknowledge_as_flow_runs_ESC_1_LAW_1_LAW_2(env: Engine) -> None:
+    from flows.abuse import acknowledge_notification, report_suspected_abuse
+
+    with Session(env) as session:
+        case_id = case_with_parents(session, level=2).id or 0
+        session.commit()
+    first = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24), acting_user="laerer@skole.example")
+    again = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24), acting_user="laerer@skole.example")
+    assert first["notification_id"] == again["notification_id"], "a duplicate run notifies once"
+    assert first["sent_to"] == "underretning@randers.dk"
+    done = acknowledge_notification(case_id=case_id, today=dt.date(2026, 11, 27))
+    assert done["acknowledged"] == [first["notification_id"]]
+    with Session(env) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.confidential_from_parents
+        notification = session.exec(select(Notification)).one()
+        assert notification.reported_by_email == "laerer@skole.example"
+        assert [m.to for m in session.exec(select(OutboxMessage)).all()] == ["underretning@randers.dk"]

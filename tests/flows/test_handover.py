@@ -1,0 +1,40 @@
+"""Coordinator handover flow as a real flow run (ROLE-1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.tables import Case
+from tests.factories import case_with_parents
+from tests.flows._env import flow_env, no_heartbeat
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
+        tmp_path: Path) -> Iterator[Engine]:
+    flow_env(monkeypatch, sqlite_url, tmp_path)
+    with no_heartbeat():
+        yield engine
+
+
+def test_handover_as_a_flow_run_twice_is_once_ROLE_1(env: Engine) -> None:
+    from flows.handover import hand_over_case
+
+    with Session(env) as session:
+        case_id = case_with_parents(session, level=3).id or 0
+        session.commit()
+    first = hand_over_case(case_id=case_id, to_email="laerer@skole.example", today=dt.date(2026, 12, 11),
+                           acting_user="leder@skole.example")
+    again = hand_over_case(case_id=case_id, to_email="laerer@skole.example", today=dt.date(2026, 12, 11))
+    assert first["changed"] is True and again["changed"] is False
+    with Session(env) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.coordinator_email == "laerer@skole.example"
