@@ -297,8 +297,8 @@ def _kv_meeting(session: Session, deadline: Deadline) -> tuple[Meeting, Institut
 def remind_kv_notice(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
     """CAL-3: remind the pedagogical leader to send the KV topics before the 5-day notice deadline."""
     found = _kv_meeting(session, deadline)
-    if found is None or not found[0].leader_email:
-        return True
+    if found is None or not found[0].leader_email or sweep.today > deadline.due_on:
+        return True  # no session, no leader, or the deadline has passed (a missed sweep): no stale reminder
     meeting, inst = found
     leader = meeting.leader_email or ""
     leader_name = person_name(session, leader)

@@ -220,6 +220,14 @@ def _cases_on_meeting(session: Session, meeting_id: int | None) -> list[tuple[Ca
     return result
 
 
+def _latest_placement(session: Session, case: Case) -> int | None:
+    """The id of the case's latest district_assignment deadline: the meeting it is (or was last) on."""
+    return session.exec(
+        select(Deadline.id).where(Deadline.kind == DISTRICT_ASSIGNMENT, Deadline.case_id == case.id)
+        .order_by(col(Deadline.id).desc())
+    ).first()
+
+
 def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                            from_date: dt.date | None = None) -> list[dict[str, Any]]:
     """`pprflow district list`: the meetings, their case-list day and the cases on each (ids only)."""
@@ -234,7 +242,7 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
             case_list = session.exec(
                 select(Deadline).where(Deadline.kind == DISTRICT_CASE_LIST, Deadline.meeting_id == meeting.id)
             ).first()
-            cases = _cases_on_meeting(session, meeting.id)
+            cases = [(c, d) for c, d in _cases_on_meeting(session, meeting.id) if _latest_placement(session, c) == d.id]
             result.append({
                 "id": meeting.id, "district": meeting.district, "date": meeting.date.isoformat(),
                 "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,

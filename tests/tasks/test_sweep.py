@@ -1,0 +1,52 @@
+"""The daily sweep over a realistic mix of deadlines: running it twice queues nothing new."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.rules_kv import KVTopicIn
+from models.tables import OutboxMessage
+from tasks.intake import submit_referral
+from tasks.kv import schedule_kv_sessions, submit_kv_topic
+from tasks.ppr import assign_case, schedule_district_meetings
+from tasks.sweep import sweep
+from tests import referral_data as rd
+
+D = dt.date
+
+
+def total(engine) -> int:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(OutboxMessage)).one())
+
+
+def test_every_day_for_two_months_a_second_sweep_queues_nothing_new(ctx) -> None:
+    start = D(2026, 11, 23)
+    schedule_district_meetings(ctx, district="Nord", start=start, count=5, today=start)
+    schedule_kv_sessions(ctx, institution="Børnehuset Solsikken", start=D(2026, 12, 1), count=2,
+                         leader_email="mette@solsikken.example", kind="daycare", district="Nord")
+    individual = submit_referral(ctx, rd.referral(), today=start)
+    submit_referral(ctx, rd.referral("ppr_learning_environment"), today=start)
+    submit_referral(ctx, rd.referral("ppv", suspected_abuse=True), today=start)
+    submit_kv_topic(ctx, KVTopicIn(institution="Børnehuset Solsikken", session_date=D(2026, 12, 1),
+                                   text="Overgange"), today=start)
+    kinds: dict[str, int] = {}
+    day = start
+    while day <= D(2027, 1, 22):
+        if day == D(2026, 11, 26):
+            assign_case(ctx, case_id=individual.case_id, to_email="karin@ppr.example", today=day)
+        first = sweep(ctx, today=day)
+        before = total(ctx.engine)
+        second = sweep(ctx, today=day)
+        assert second["queued"] == 0 and total(ctx.engine) == before, day
+        for kind, n in first["handled"].items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        day += dt.timedelta(days=1)
+    assert {"district_case_list", "district_assignment", "startup_meeting_reminder", "kv_notice_reminder",
+            "kv_topic_list", "acknowledgement_overdue"} <= set(kinds)
+    with Session(ctx.engine) as session:
+        keys = session.exec(select(OutboxMessage.idempotency_key)).all()
+        assert len(keys) == len(set(keys))
