@@ -57,7 +57,7 @@ def read_mail_dir(mail_dir: Path) -> list[Delivered]:
         texts = [part.get_content() for part in msg.walk() if part.get_content_type() == "text/plain"]
         result.append(Delivered(
             to=str(msg["To"]).strip(), cc=cc, subject=str(msg["Subject"]),
-            template_key=str(msg.get(KEY_HEADER, "")),
+            template_key=" ".join(str(msg.get(KEY_HEADER, "")).split()),
             has_invite=any(part.get_content_type() == "text/calendar" for part in msg.walk()),
             text="\n".join(texts),
         ))
