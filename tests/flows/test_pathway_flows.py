@@ -100,3 +100,37 @@ def test_daily_sweep_flow_twice_queues_nothing_new(flow_env) -> None:
     second = daily_sweep(today=D(2026, 11, 25))
     assert first["queued"] == 1 and first["handled"] == {"district_case_list": 1}
     assert second["queued"] == 0
+
+
+
+def _flow_runs(flow_name: str) -> int:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        return len(client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
+                                         sort=FlowRunSort.ID_DESC, limit=200))
+
+
+def test_cli_runs_the_intake_and_sweep_as_tracked_flow_runs_when_a_server_is_configured(
+        flow_env, monkeypatch, sqlite_url, capsys) -> None:
+    """With PREFECT_API_URL set, `pprflow referral submit` and `pprflow sweep` go through the flows."""
+    import json
+
+    from prefect.settings import PREFECT_API_URL
+
+    from pprflow.cli import main
+    from pprflow.cli.context import STATE
+
+    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
+    monkeypatch.setattr(STATE, "profile_name", None)
+    intakes, sweeps = _flow_runs("henvendelse-modtag"), _flow_runs("daglig-gennemgang")
+    main(["--db", sqlite_url, "--as", "sofie@skovbakke.example", "referral", "submit",
+          str(rd.EXAMPLES / "ppr_learning_environment.json"), "--today", "2026-11-23"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "open" and out["coordinator"] == "peter.lund@noerremark.example"
+    main(["--db", sqlite_url, "sweep", "--today", "2026-11-23"])
+    assert json.loads(capsys.readouterr().out)["today"] == "2026-11-23"
+    assert _flow_runs("henvendelse-modtag") == intakes + 1 and _flow_runs("daglig-gennemgang") == sweeps + 1
+    assert count(flow_env, Case) == 1
