@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models.calendar import WorkingCalendar
-from models.errors import NotFound
+from models.errors import InvalidInput, NotFound
 from models.profile import Profile
 from models.tables import Case, Deadline, Notification, OutboxMessage
 from models.types import utcnow
@@ -111,11 +111,18 @@ def report_abuse_in_session(
 
 def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | None = None,
                  reported_by_email: str | None = None) -> dict[str, Any]:
-    """`pprflow case report-abuse CASE`: any staff member (LAW-1) reports suspected abuse (ESC-1)."""
+    """`pprflow case report-abuse CASE`: any staff member (LAW-1) reports suspected abuse (ESC-1).
+
+    The duty is personal, so the report names a person: the acting user's email (`--as EMAIL`).
+    """
+    reporter = (reported_by_email or ctx.actor).strip()
+    if "@" not in reporter:
+        raise InvalidInput(f"who reports? the duty to notify is personal: run with --as EMAIL (acting user is "
+                           f"{reporter!r})", rule_id="LAW-1")
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
         notification = report_abuse_in_session(
-            session, profile=ctx.profile, case=case, reported_by_email=reported_by_email or ctx.actor,
+            session, profile=ctx.profile, case=case, reported_by_email=reporter,
             today=today, actor=ctx.actor, observation=observation,
         )
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -136,3 +137,12 @@ def test_the_notification_goes_to_the_profiles_address_LVL_6(engine: Engine, vej
     result = report_abuse(ctx=Ctx(engine=engine, profile=vejle, actor="laerer@skole.example"), case_id=case_id,
                           today=TODAY)
     assert result["sent_to"] == vejle.mailboxes.notifications, "the address is a profile setting"
+
+
+def test_a_report_names_the_person_who_reports_LAW_1(engine: Engine, randers: Any) -> None:
+    from models.errors import InvalidInput
+
+    case_id = _setup(engine)
+    with pytest.raises(InvalidInput) as err:
+        report_abuse(ctx=Ctx(engine=engine, profile=randers, actor="system:root"), case_id=case_id, today=TODAY)
+    assert err.value.rule_id == "LAW-1"
