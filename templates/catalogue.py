@@ -423,7 +423,8 @@ def _coordinator_handover() -> Context:
                               coordinator_email="sofie.mikkelsen@randers.example"),
         "previous_coordinator_name": "Jens Østergaard",
         "handover_on": dt.date(2026, 12, 11),
-        "link": "https://pprflow.randers.example/sager/2087",
+        # ROLE-1 [003]: the family is told too, so the mail carries no link into the staff system.
+        "link": None,
     }
 
 
@@ -506,7 +507,8 @@ _KINDS = (
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
     _kind("coordinator_handover", "ROLE-1", "Ny tovholder på sagen.",
-          "Alle fagpersoner på sagen", _coordinator_handover, optional=("link",)),
+          "Alle på sagen, også forældrene (ikke ved ESC-1)", _coordinator_handover, optional=("link",),
+          may_reach_parents=True),
 )
 
 MESSAGE_KINDS: dict[str, MessageKind] = {k.kind: k for k in _KINDS}

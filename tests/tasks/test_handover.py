@@ -33,8 +33,6 @@ def _case(engine: Engine) -> int:
 
 
 def test_handover_sets_exactly_one_coordinator_and_informs_everyone_ROLE_1(rctx: Ctx, engine: Engine) -> None:
-    from templates.catalogue import MESSAGE_KINDS
-
     case_id = _case(engine)
     result = handover(ctx=rctx, case_id=case_id, to_email="laerer@skole.example", today=TODAY)
     assert result["coordinator"] == "laerer@skole.example" and result["changed"] is True
@@ -43,10 +41,8 @@ def test_handover_sets_exactly_one_coordinator_and_informs_everyone_ROLE_1(rctx:
         assert case is not None and case.coordinator_email == "laerer@skole.example"
         told = {m.to for m in session.exec(select(OutboxMessage).where(
             OutboxMessage.template == "coordinator_handover")).all()}
-    expected = {"laerer@skole.example", "leder@skole.example"}
-    if MESSAGE_KINDS["coordinator_handover"].may_reach_parents:
-        expected |= PARENTS
-    assert told == expected
+    # ROLE-1 [003]: everyone on the case, the family included, learns who the coordinator is.
+    assert told == {"laerer@skole.example", "leder@skole.example"} | PARENTS
     again = handover(ctx=rctx, case_id=case_id, to_email="laerer@skole.example", today=TODAY)
     assert again["changed"] is False, "running it twice hands over once"
 

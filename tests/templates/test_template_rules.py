@@ -25,8 +25,10 @@ SMTTE = ("Sammenhæng", "Mål", "Tegn", "Tiltag", "Evaluering")
 
 # ---- the catalogue ------------------------------------------------------------------------------
 
-def test_ESC_1_only_the_agenda_and_the_minutes_may_ever_reach_parents() -> None:
-    assert {k for k, m in MESSAGE_KINDS.items() if m.may_reach_parents} == {"network_agenda", "minutes"}
+def test_ESC_1_only_the_agenda_the_minutes_and_the_handover_may_ever_reach_parents() -> None:
+    # ROLE-1 [003]: "alle involverede fagprofessionelle og familien" must know who the coordinator is.
+    assert {k for k, m in MESSAGE_KINDS.items() if m.may_reach_parents} == {
+        "network_agenda", "minutes", "coordinator_handover"}
 
 
 def test_catalogue_entries_are_complete() -> None:
@@ -38,7 +40,10 @@ def test_catalogue_entries_are_complete() -> None:
         assert entry.optional_keys <= set(context), (kind, entry.optional_keys - set(context))
         assert {"municipality", "recipient_name", "sender_name"} <= set(context)
         # the two kinds for parents carry no link into the staff system; every staff kind may
-        assert ("link" in context) is (not entry.may_reach_parents), kind
+        if entry.may_reach_parents:  # no link into the staff system in a mail a parent may get
+            assert context.get("link") is None, kind
+        else:
+            assert "link" in context, kind
 
 
 def test_example_context_is_a_fresh_copy_each_call() -> None:
