@@ -13,9 +13,10 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import ConfigDict, EmailStr, Field, StringConstraints, ValidationError
 
 from models.errors import InvalidInput
+from models.rules_privacy import NoCprNumbers, is_cpr_error
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required text: surrounding whitespace is stripped, and an empty text is refused."""
@@ -44,7 +45,7 @@ INDIVIDUAL_PATHWAYS: frozenset[str] = frozenset({"ppr_individual", "ppv"})
 """PATH-2/PATH-3: the PPR request types about one child (individforløb, PPV)."""
 
 
-class _Strict(BaseModel):
+class _Strict(NoCprNumbers):  # PRIV-2: no CPR number in any text field
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -171,7 +172,8 @@ def validation_error_line(exc: ValidationError, *, what: str = "referral") -> In
     path = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
     section = str(first["loc"][0]) if first.get("loc") else ""
-    return InvalidInput(f"{what}: {path}: {_what(first)}{more}", rule_id=_RULE_OF_SECTION.get(section))
+    rule_id = "PRIV-2" if is_cpr_error(first) else _RULE_OF_SECTION.get(section)
+    return InvalidInput(f"{what}: {path}: {_what(first)}{more}", rule_id=rule_id)
 
 
 def parse_referral(data: str | bytes | dict[str, Any]) -> Referral:

@@ -11,12 +11,12 @@ The order of the checks is the order a user fixes things in: the pathway's own p
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from models.errors import InvalidInput, RuleViolation
 from models.profile import Profile
 from models.referral import INDIVIDUAL_PATHWAYS, PPR_PATHWAYS, Referral
+from models.rules_privacy import contains_cpr_number  # PRIV-2 (rules_kv imports it from here too)
 
 REQUEST_TEMPLATES: dict[str, str] = {
     "ppr_learning_environment": "ppr_request",
@@ -34,14 +34,6 @@ REQUEST_TYPE_LABELS: dict[str, str] = {
     "ppv": "PPV (pædagogisk-psykologisk vurdering)",
 }
 """PATH-2: the three PPR request types, in the words of the seed [000]."""
-
-CPR_PATTERN = re.compile(r"(?<!\d)[0-3]\d[01]\d\d\d[- ]?\d{4}(?!\d)")
-"""A Danish CPR number (ddmmyy-xxxx): never stored (PRIV-2)."""
-
-
-def contains_cpr_number(text: str) -> bool:
-    """PRIV-2: True if the text holds something shaped like a CPR number."""
-    return bool(CPR_PATTERN.search(text))
 
 
 def check_referral(referral: Referral, *, today: dt.date) -> None:

@@ -49,16 +49,18 @@ def parse_kv_topic(data: dict[str, Any]) -> KVTopicIn:
         raise RuleViolation(
             "KV-1", f"KV topics are anonymous and carry no child identity: remove {', '.join(extra)}")
     try:
-        return KVTopicIn.model_validate(data)
+        topic = KVTopicIn.model_validate(data)
     except ValidationError as exc:
         raise validation_error_line(exc, what="kv topic") from None
+    check_topic_text(topic.text)  # before a flow run stores the text as a parameter (PRIV-2)
+    return topic
 
 
 def check_topic_text(text: str) -> None:
     """KV-1: KV is about pedagogy and didactics, not individual children; no CPR number (PRIV-2)."""
     if contains_cpr_number(text):
-        raise RuleViolation("KV-1", "KV topics are anonymous: remove the CPR number and anything that identifies "
-                                    "a child")
+        raise RuleViolation("KV-1", "KV topics are anonymous and hold no CPR number (PRIV-2): remove the CPR number "
+                                    "and anything that identifies a child")
 
 
 def check_topic_in_time(*, today: dt.date, session_date: dt.date, notice_deadline: dt.date,

@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from models.calendar import WorkingCalendar, investigation_deadline, review_due
 from models.errors import InvalidInput, RuleViolation
+from models.rules_privacy import NoCprNumbers
 
 Sphere = Literal["institution", "family"]
 Direction = Literal["up", "down"]
@@ -57,7 +58,7 @@ LEVEL_STEPS: dict[int, str] = {
 }
 
 
-class LevelChangeInput(BaseModel):
+class LevelChangeInput(NoCprNumbers):  # PRIV-2: no CPR number in the reason
     """`pprflow case escalate|deescalate CASE --sphere institution|family --to N [--reason TEXT]`."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

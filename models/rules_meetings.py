@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from models.calendar import WorkingCalendar
 from models.errors import InvalidInput, RuleViolation
+from models.rules_privacy import NoCprNumbers
 
 MeetingKind = Literal["network", "development", "startup"]
 FollowUp = Literal["continue", "adjust", "change"]
@@ -52,7 +53,7 @@ CASE_MEETING_KINDS: tuple[str, ...] = ("network_first", "network_followup", "dev
 """The meetings that count as the case's development/network meetings (MEET-3 first vs follow-up, LVL-4)."""
 
 
-class _Input(BaseModel):
+class _Input(NoCprNumbers):  # PRIV-2: no CPR number in any text field
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

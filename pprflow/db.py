@@ -60,8 +60,41 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Apply the migrations up to `revision` (pprflow db upgrade)."""
     from alembic import command
 
-    get_engine(url)  # creates the SQLite folder
+    engine = get_engine(url)  # creates the SQLite folder
     command.upgrade(_alembic_config(url), revision)
+    install_audit_guard(engine)
+
+
+AUDIT_PURGE_SETTING = "pprflow.audit_purge"
+"""Set to 'on' (SET LOCAL) by the retention purge only: the one writer allowed to delete audit rows."""
+
+_AUDIT_GUARD = (
+    f"""CREATE OR REPLACE FUNCTION pprflow_audit_append_only() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('{AUDIT_PURGE_SETTING}', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'the audit log is append-only (PRIV-1): % refused', TG_OP;
+END $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS auditevent_append_only ON auditevent",
+    "CREATE TRIGGER auditevent_append_only BEFORE UPDATE OR DELETE ON auditevent "
+    "FOR EACH ROW EXECUTE FUNCTION pprflow_audit_append_only()",
+)
+
+
+def install_audit_guard(engine: Engine) -> None:
+    """PostgreSQL: a trigger refuses UPDATE and DELETE on the audit table, except inside the retention
+    purge (PRIV-1). Installed after every upgrade, so regenerating the migration cannot lose it.
+    SQLite has no session settings to tell the purge apart: there the code is the guard (README)."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('auditevent')")).scalar() is None:
+            return  # downgraded below the first migration
+        for statement in _AUDIT_GUARD:
+            conn.execute(text(statement))
 
 
 def current_revision(url: str) -> str | None:

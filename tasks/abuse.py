@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from models.calendar import WorkingCalendar
 from models.errors import InvalidInput, NotFound
 from models.profile import Profile
+from models.rules_privacy import check_no_cpr_number
 from models.tables import Case, Deadline, Notification, OutboxMessage
 from models.types import utcnow
 from tasks import audit
@@ -116,6 +117,7 @@ def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | N
     The duty is personal, so the report names a person: the acting user's email (`--as EMAIL`).
     """
     reporter = (reported_by_email or ctx.actor).strip()
+    check_no_cpr_number("observation", observation)  # PRIV-2
     if "@" not in reporter:
         raise InvalidInput(f"who reports? the duty to notify is personal: run with --as EMAIL (acting user is "
                            f"{reporter!r})", rule_id="LAW-1")

@@ -103,6 +103,9 @@ def show_case(*, ctx: Ctx, case_id: int) -> dict[str, Any]:
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
         from tasks.casefile import active_consents, parties
+        from tasks.privacy import authorize_case_read
+
+        authorize_case_read(session, actor=ctx.actor, case=case, what="case show")  # PRIV-3
 
         people = parties(session, case_id)
         deadlines = session.exec(

@@ -32,6 +32,7 @@ from models.rules_kv import (
     participants_context,
     topic_list_day,
 )
+from models.rules_privacy import check_no_cpr_number
 from models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
 from tasks import audit
 from tasks.casefile import base_context, person_name
@@ -82,6 +83,7 @@ def schedule_kv_sessions(
     """
     if not 1 <= count <= MAX_SESSIONS_PER_CALL:
         raise InvalidInput(f"--count must be 1 to {MAX_SESSIONS_PER_CALL}, got {count}", rule_id="CAL-4")
+    check_no_cpr_number("--leader-name", leader_name)  # PRIV-2
     profile = ctx.profile
     calendar = calendar_of(profile)
     tz = ZoneInfo(profile.timezone)

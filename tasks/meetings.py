@@ -32,6 +32,7 @@ from models.rules_meetings import (
     single_responsible,
     stored_kind,
 )
+from models.rules_privacy import check_no_cpr_number
 from models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
 from models.types import utcnow
 from tasks import audit
@@ -466,6 +467,7 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
 
 def cancel_meeting(*, ctx: Ctx, meeting_id: int, reason: str | None = None) -> dict[str, Any]:
     """Cancel a meeting: its deadlines close; already queued agendas stay as they are."""
+    check_no_cpr_number("reason", reason)  # PRIV-2
     with Session(ctx.engine, expire_on_commit=False) as session:
         meeting = _get_meeting(session, meeting_id)
         if meeting.minutes_recorded_at is not None:

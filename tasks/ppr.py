@@ -34,6 +34,7 @@ from models.rules_ppr import (
     plan_district_meetings,
     startup_meeting_due,
 )
+from models.rules_privacy import check_no_cpr_number
 from models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
 from models.types import utcnow
 from tasks import audit
@@ -349,6 +350,7 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
     nothing; to someone else moves the case and the reminder to them.
     """
     to = valid_email(to_email, "--to")
+    check_no_cpr_number("--name", name)  # PRIV-2
     if role is not None and role not in PPR_EMPLOYEE_ROLES:
         raise InvalidInput(f"--role {role!r} is not one of {', '.join(PPR_EMPLOYEE_ROLES)}")
     today = today or local_today()

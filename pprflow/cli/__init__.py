@@ -8,7 +8,21 @@ from typing import Annotated
 import typer
 
 from models.errors import PprflowError
-from pprflow.cli import calendar, case, consent, db, district, kv, meeting, outbox, profile, referral, sweep
+from pprflow.cli import (
+    audit,
+    calendar,
+    case,
+    consent,
+    db,
+    district,
+    kv,
+    meeting,
+    outbox,
+    profile,
+    referral,
+    retention,
+    sweep,
+)
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
 
@@ -50,6 +64,8 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(referral.app, name="referral")
 app.add_typer(district.app, name="district")
 app.add_typer(kv.app, name="kv")
+app.add_typer(audit.app, name="audit")
+app.add_typer(retention.app, name="retention")
 app.command("sweep")(sweep.sweep_command)
 
 

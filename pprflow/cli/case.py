@@ -131,7 +131,17 @@ def show_command(case: CaseArg) -> None:
     """Vis sagen som JSON: niveauer, tovholder, parter, frister, fortrolighed over for forældrene."""
     from tasks.handover import show_case
 
-    emit_json(show_case(ctx=STATE.ctx(), case_id=case))
+    emit_json(show_case(ctx=STATE.reading_ctx(), case_id=case))  # a named user who may read it (PRIV-1, PRIV-3)
+
+
+@app.command("close")
+def close_command(case: CaseArg,
+                  reason: Annotated[str, typer.Option("--reason", help="Hvorfor sagen lukkes (skrives i loggen).")]
+                  ) -> None:
+    """Luk sagen: ventende mails annulleres, frister lukkes; opbevaringsfristen løber fra nu (PRIV-2)."""
+    from tasks.retention import close_case
+
+    emit_json(close_case(ctx=STATE.ctx(), case_id=case, reason=reason))
 
 
 @app.command("add-partner")

@@ -51,5 +51,22 @@ class CliState:
 
         return f"system:{getpass.getuser()}"
 
+    def reading_user(self) -> str:
+        """Who reads case data: a named person (PRIV-1, PRIV-3) unless PPRFLOW_REQUIRE_NAMED_USER=false."""
+        from models.errors import AccessDenied
+        from models.rules_privacy import is_named_user
+
+        actor = self.acting_user()
+        if self.settings.require_named_user and not is_named_user(actor):
+            raise AccessDenied("this command reads case data and must act as a named person: pass --as EMAIL or "
+                               f"set PPRFLOW_USER (acting user is {actor!r})", rule_id="PRIV-1")
+        return actor
+
+    def reading_ctx(self):  # type: ignore[no-untyped-def]
+        """The service context for a command that reads case data (a named user, PRIV-1)."""
+        from tasks.context import Ctx
+
+        return Ctx(engine=self.engine(), profile=self.profile(), actor=self.reading_user())
+
 
 STATE = CliState()

@@ -53,7 +53,17 @@ def list_command(
     start: Annotated[str | None, typer.Option("--from", metavar="DATO", help="Kun møder fra denne dato.")] = None,
 ) -> None:
     """Vis distriktsmøderne, dagen for sagslisten og sagerne på hvert møde (kun sags-id'er)."""
+    from sqlmodel import Session
+
+    from tasks import audit
     from tasks.ppr import list_district_meetings
 
-    emit_json(list_district_meetings(STATE.ctx(), district=district,
-                                     from_date=parse_date(start, "--from date") if start else None))
+    ctx = STATE.reading_ctx()  # PRIV-1: which cases are on which meeting, and who has them
+    listed = list_district_meetings(ctx, district=district,
+                                    from_date=parse_date(start, "--from date") if start else None)
+    with Session(ctx.engine) as session:
+        audit.record(session, actor=ctx.actor, action="search", entity="meeting", reason="district list",
+                     detail={"terms": {"district": district, "from": start},
+                             "cases": sorted({c for m in listed for c in m["cases"]})})
+        session.commit()
+    emit_json(listed)

@@ -37,17 +37,26 @@ def list_messages(
     from sqlmodel import Session, col, select
 
     from models.tables import OutboxMessage
+    from tasks import audit
+    from tasks.casefile import get_case
     from tasks.outbox import message_public
+    from tasks.privacy import authorize_case_read
 
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    actor = STATE.reading_user()  # PRIV-1: recipients and subjects are personal data
     query = select(OutboxMessage).order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
     if status:
         query = query.where(OutboxMessage.status == status)
     if case is not None:
         query = query.where(OutboxMessage.case_id == case)
     with Session(STATE.engine()) as session:
+        if case is not None:
+            authorize_case_read(session, actor=actor, case=get_case(session, case), what="outbox list")  # PRIV-3
         rows = [message_public(m) for m in session.exec(query).all()]
+        audit.record(session, actor=actor, action="search", entity="outboxmessage", case_id=case,
+                     reason="outbox list", detail={"terms": {"status": status, "case": case}, "found": len(rows)})
+        session.commit()
     if as_json:
         emit_json(rows)
         return
@@ -66,10 +75,16 @@ def preview(message_id: int = typer.Argument(..., help="Mailens id."),
     from sqlmodel import Session
 
     from tasks import audit
+    from tasks.casefile import get_case
+    from tasks.privacy import authorize_case_read
 
+    actor = STATE.reading_user()
     with Session(STATE.engine()) as session:
         message = _message(session, message_id)
-        audit.record(session, actor=STATE.acting_user(), action="read", entity="outboxmessage",
+        if message.case_id is not None:  # PRIV-3: a case's message is read like the case
+            authorize_case_read(session, actor=actor, case=get_case(session, message.case_id),
+                                what=f"outbox preview {message_id}")
+        audit.record(session, actor=actor, action="read", entity="outboxmessage",
                      entity_id=message_id, case_id=message.case_id, reason="outbox preview")
         session.commit()
         emit(f"Fra: {message.sender}")

@@ -47,7 +47,10 @@ def one_line_error(what: str, exc: ValidationError) -> InvalidInput:
     first = exc.errors()[0]
     path = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return InvalidInput(f"{what}: {path}: {first.get('msg', 'invalid')}{more}")
+    from models.rules_privacy import is_cpr_error
+
+    return InvalidInput(f"{what}: {path}: {first.get('msg', 'invalid')}{more}",
+                        rule_id="PRIV-2" if is_cpr_error(first) else None)
 
 
 def build(model: type[M], what: str, **values: Any) -> M:

@@ -1,0 +1,170 @@
+"""Privacy rules as pure functions: minimal data (PRIV-2), who may read a case (PRIV-3), retention.
+
+No database, no Prefect, no mail: values in, values (or one domain error) out.
+
+- PRIV-2 "no CPR numbers": free text that holds something shaped like a CPR number (ddmmyy-xxxx or
+  ddmmyyxxxx whose first six digits are a real date) is refused, naming the field. Ordinary text
+  with dates (12-05-2026, 2026-05-12) and phone numbers (12 34 56 78, +45 12345678) passes. Every
+  input model inherits `NoCprNumbers`, so the refusal happens while the input is validated: before
+  anything is stored and before a flow run (whose parameters Prefect keeps) is even created.
+- PRIV-3 "only the staff assigned to a case, and their leaders, can read it" (as PPR journals are
+  visible only to the assigned PPR staff): `can_read_case(actor, access)`.
+- PRIV-1/PRIV-2 retention: a closed case is deleted `closed_case_years` after its last activity,
+  audit rows `audit_years` after they were written (profile `[retention]`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from models.errors import RuleViolation
+
+# --- PRIV-2: no CPR numbers ------------------------------------------------------------------------
+
+_CPR_CANDIDATE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
+"""Ten digits, optionally split 6-4 by a dash or a space, not part of a longer number."""
+
+CPR_MESSAGE = ("looks like a CPR number (ddmmyy-xxxx); pprflow stores no CPR numbers, "
+               "write the child's pseudonym and birth year instead")
+CPR_ERROR_TYPE = "cpr_number"
+"""The pydantic error type of a refused CPR number; the one-line error names PRIV-2 for it."""
+
+
+def _is_date(day: int, month: int, yy: int) -> bool:
+    try:
+        dt.date(2000 + yy, month, day)  # 2000+yy is a leap year whenever 19yy or 20yy can be
+    except ValueError:
+        return False
+    return True
+
+
+def contains_cpr_number(text: str) -> bool:
+    """PRIV-2: True if the text holds ten digits (ddmmyy-xxxx / ddmmyyxxxx) that start with a real date."""
+    return any(_is_date(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_CANDIDATE.finditer(text))
+
+
+def check_no_cpr_number(field: str, text: str | None) -> None:
+    """Refuse a free-text value with a CPR number in it (PRIV-2), naming the field, never echoing the number."""
+    if text and contains_cpr_number(text):
+        raise RuleViolation("PRIV-2", f"{field}: {CPR_MESSAGE}")
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            if isinstance(item, str):
+                yield item
+
+
+class NoCprNumbers(BaseModel):
+    """Mixin for every input model: no text field (or list of texts) may hold a CPR number (PRIV-2).
+
+    Nested models inherit it too and check their own fields, so the error names the full path
+    (``referral: action_plan.goal: looks like a CPR number ... (PRIV-2)``).
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_cpr_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if any(contains_cpr_number(text) for text in _texts(value)):
+            raise PydanticCustomError(CPR_ERROR_TYPE, CPR_MESSAGE)
+        return value
+
+
+def is_cpr_error(error: Mapping[str, Any]) -> bool:
+    """True for a pydantic error raised by `NoCprNumbers` (the CLI then names PRIV-2)."""
+    return error.get("type") == CPR_ERROR_TYPE
+
+
+# --- PRIV-3: who may read a case ------------------------------------------------------------------
+
+SYSTEM_PREFIX = "system:"
+
+
+def is_system_actor(actor: str) -> bool:
+    """`system:sweep`, `system:pprflow` ...: a scheduled job doing its own work, not a person."""
+    return actor.strip().lower().startswith(SYSTEM_PREFIX)
+
+
+def is_named_user(actor: str | None) -> bool:
+    """A person identified by their work email (PRIV-1: who), not an OS account or a system job."""
+    return bool(actor) and not is_system_actor(actor or "") and "@" in (actor or "")
+
+
+def _norm(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """The people who may read one case (PRIV-3), each with why.
+
+    `assigned`: the coordinator (tovholder), the assigned PPR employee, the submitter and the staff
+    on the case (not parents; not partners whose consent was withdrawn, CONS-1).
+    `leaders`: the leaders of those people (StaffMember.leader_email) and the institution's leaders.
+    """
+
+    assigned: Mapping[str, str]
+    leaders: Mapping[str, str]
+
+    def basis(self, actor: str) -> str | None:
+        """Why `actor` may read the case ("coordinator", "leader of ..."), or None."""
+        who = _norm(actor)
+        return self.assigned.get(who) or self.leaders.get(who)
+
+
+def case_access(*, coordinator: str, assigned_ppr: str | None, submitted_by: str,
+                staff_parties: Iterable[tuple[str, str]], leader_of: Mapping[str, str | None],
+                institution_leaders: Iterable[str]) -> CaseAccess:
+    """Build the PRIV-3 access list from the case's facts (emails compared case-insensitively).
+
+    `staff_parties`: (email, role) of the non-parent parties still on the case.
+    `leader_of`: a staff member's email -> their leader's email (StaffMember.leader_email).
+    """
+    assigned: dict[str, str] = {}
+    for email, why in [(coordinator, "coordinator"), (assigned_ppr, "assigned PPR employee"),
+                       (submitted_by, "submitter"), *((e, f"on the case ({r})") for e, r in staff_parties)]:
+        if _norm(email) and _norm(email) not in assigned:
+            assigned[_norm(email)] = why
+    leaders: dict[str, str] = {}
+    for email in list(assigned):
+        leader = _norm(leader_of.get(email))
+        if leader and leader not in assigned and leader not in leaders:
+            leaders[leader] = f"leader of {email}"
+    for leader in institution_leaders:
+        if _norm(leader) and _norm(leader) not in assigned and _norm(leader) not in leaders:
+            leaders[_norm(leader)] = "leader of the institution"
+    return CaseAccess(assigned=assigned, leaders=leaders)
+
+
+def can_read_case(actor: str, access: CaseAccess) -> bool:
+    """PRIV-3: the staff assigned to the case and their leaders; system jobs for their own work."""
+    return is_system_actor(actor) or access.basis(actor) is not None
+
+
+# --- retention (PRIV-1, PRIV-2) -----------------------------------------------------------------
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier; 29 Feb becomes 28 Feb in a common year."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def case_expired(*, status: str, last_activity: dt.date, closed_on: dt.date | None, today: dt.date,
+                 years: int) -> bool:
+    """PRIV-2: a closed case is deleted once `years` have passed since its last activity (or closing)."""
+    if status != "closed" or closed_on is None:
+        return False
+    return max(last_activity, closed_on) <= years_before(today, years)

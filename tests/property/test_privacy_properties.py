@@ -1,0 +1,116 @@
+"""PRIV-2 as a property: anything shaped like a CPR number is refused wherever free text goes in;
+ordinary Danish text with dates and phone numbers is not."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from models.errors import InvalidInput
+from models.referral import parse_referral
+from models.rules_meetings import MinutesInput
+from models.rules_privacy import contains_cpr_number
+from tests import referral_data as rd
+
+# --- named strategies ------------------------------------------------------------------------------
+
+birth_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31))
+
+
+@st.composite
+def cpr_numbers(draw: st.DrawFn) -> str:
+    """ddmmyy-xxxx or ddmmyyxxxx (or ddmmyy xxxx) with a real date."""
+    day = draw(birth_dates)
+    serial = draw(st.integers(min_value=0, max_value=9999))
+    separator = draw(st.sampled_from(["-", "", " "]))
+    return f"{day:%d%m%y}{separator}{serial:04d}"
+
+
+words = st.sampled_from(["Barnet", "trives", "ikke", "i", "klassen", "mødet", "den", "forældrene", "tlf.",
+                         "ringer", "kl.", "uge", "3.B", "æblet", "Sofie", "Ølstykke", "og", "på", "efter", "sag"])
+
+
+@st.composite
+def danish_dates(draw: st.DrawFn) -> str:
+    """Dates as Danes write them: 12-05-2026, 12.05.2026, 12/5-2026, 2026-05-12, 12. maj 2026."""
+    day = draw(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)))
+    return draw(st.sampled_from([f"{day:%d-%m-%Y}", f"{day:%d.%m.%Y}", f"{day.day}/{day.month}-{day.year}",
+                                 day.isoformat(), f"{day.day}. maj {day.year}",
+                                 f"kl. {day.day % 24:02d}.{day.month:02d}"]))
+
+
+@st.composite
+def phone_numbers(draw: st.DrawFn) -> str:
+    """Danish phone numbers: 8 digits, grouped 2-2-2-2 or 4-4, with or without +45."""
+    digits = f"{draw(st.integers(min_value=20_000_000, max_value=99_999_999))}"
+    shape = draw(st.sampled_from(["plain", "pairs", "quads"]))
+    number = {"plain": digits, "pairs": " ".join(digits[i:i + 2] for i in range(0, 8, 2)),
+              "quads": f"{digits[:4]} {digits[4:]}"}[shape]
+    return draw(st.sampled_from(["", "+45 ", "tlf. "])) + number
+
+
+ordinary_text = st.lists(st.one_of(words, danish_dates(), phone_numbers(),
+                                   st.integers(min_value=0, max_value=99999).map(str)),
+                         min_size=1, max_size=12).map(" ".join)
+"""Ordinary Danish case text: words, dates, phone numbers and short numbers, space-separated."""
+
+texts_with_a_cpr = st.tuples(ordinary_text, cpr_numbers(), ordinary_text,
+                             st.sampled_from([" ", ": ", " (", "\n"])).map(
+    lambda t: f"{t[0]}{t[3]}{t[1]}{' ' if t[3] != ' (' else ') '}{t[2]}")
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(texts_with_a_cpr)
+def test_a_cpr_number_anywhere_in_free_text_is_found_PRIV_2(text: str) -> None:
+    assert contains_cpr_number(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ordinary_text)
+def test_ordinary_danish_text_with_dates_and_phone_numbers_passes_PRIV_2(text: str) -> None:
+    assert not contains_cpr_number(text), text
+
+
+FIELDS = ["concern", "group", "child.pseudonym", "action_plan.goal", "action_plan.community_measures",
+          "consent.purpose", "consent.given_by", "parents.0.name", "submitted_by.name", "institution.name"]
+
+
+def _put(data: dict, path: str, value: str) -> None:  # type: ignore[type-arg]
+    *parents, last = path.split(".")
+    node = data
+    for key in parents:
+        node = node[int(key)] if key.isdigit() else node[key]  # type: ignore[index]
+    node[last] = [value] if last == "given_by" else value
+
+
+@settings(max_examples=150, deadline=None)
+@given(field=st.sampled_from(FIELDS), cpr=cpr_numbers(), before=words, after=words)
+def test_a_referral_with_a_cpr_number_in_any_text_field_is_refused_naming_it_PRIV_2(
+        field: str, cpr: str, before: str, after: str) -> None:
+    data = rd.data()
+    data["group"] = "3.B"
+    _put(data, field, f"{before} {cpr} {after}"[:100])
+    with pytest.raises(InvalidInput) as caught:
+        parse_referral(data)
+    line = caught.value.one_line()
+    assert caught.value.rule_id == "PRIV-2" and line.endswith("(PRIV-2)"), line
+    assert field.split(".")[0] in line and cpr not in line and "\n" not in line
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=ordinary_text)
+def test_minutes_with_ordinary_text_are_accepted_PRIV_2(text: str) -> None:
+    MinutesInput.model_validate({"summary": text, "actions": [{"text": text[:2000]}]})
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=texts_with_a_cpr)
+def test_minutes_with_a_cpr_number_are_refused_PRIV_2(text: str) -> None:
+    with pytest.raises(ValidationError):
+        MinutesInput.model_validate({"summary": text})

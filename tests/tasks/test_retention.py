@@ -1,0 +1,140 @@
+"""Retention (PRIV-1, PRIV-2) on SQLite and PostgreSQL: a closed case goes after five years with
+everything that hangs on it, audit rows after theirs, the purge is audited with counts only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, col, select
+
+from models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant
+from models.rules_privacy import years_before
+from models.tables import (
+    Action,
+    ActionPlan,
+    AuditEvent,
+    Case,
+    CaseParty,
+    Child,
+    Consent,
+    Deadline,
+    Meeting,
+    Notification,
+    OutboxAttachment,
+    OutboxMessage,
+)
+from models.types import utcnow
+from tasks.abuse import report_abuse
+from tasks.context import Ctx
+from tasks.deadlines import run_sweep
+from tasks.intake import submit_referral
+from tasks.meetings import record_minutes, schedule_meeting
+from tasks.ppr import schedule_district_meetings
+from tasks.retention import close_case, purge_expired
+from tests import referral_data as rd
+
+INTAKE_DAY = dt.date(2026, 11, 16)
+HANDLED = (Case, Child, CaseParty, Consent, ActionPlan, Meeting, Action, Deadline, Notification, OutboxMessage,
+           OutboxAttachment)
+
+
+def _count(engine: Engine, model: type[SQLModel], *where: Any) -> int:
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+
+
+def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
+    """A case with every kind of row: parties, consent, plan, outbox + attachments, meetings, actions,
+    deadlines and a notification."""
+    result = submit_referral(ctx, rd.referral(concern=concern), today=INTAKE_DAY)
+    case_id = result.case_id
+    meeting = schedule_meeting(ctx=ctx, data=MeetingInput(
+        case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
+        participants=[Participant(name="Ahmed Psykolog", email="ahmed@ppr.example", role="ppr_psychologist")]),
+        today=INTAKE_DAY)
+    run_sweep(ctx.engine, ctx.profile, today=dt.date(2026, 12, 3))  # the agenda with its invite goes out
+    record_minutes(ctx=ctx, meeting_id=meeting["meeting_id"], data=MinutesInput(
+        summary="Aftaler", actions=[ActionInput(text="Fast makker", responsible="sofie@skovbakke.example")]),
+        today=dt.date(2026, 12, 10))
+    report_abuse(ctx=ctx, case_id=case_id, today=dt.date(2026, 12, 11))
+    return case_id
+
+
+def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(any_engine: Engine, vejle: Any
+                                                                                ) -> None:
+    ctx = Ctx(engine=any_engine, profile=vejle, actor="sofie@skovbakke.example")
+    schedule_district_meetings(ctx, district="Nord", start=INTAKE_DAY, count=3, today=INTAKE_DAY)
+    old = _rich_case(ctx)
+    kept = _rich_case(ctx, concern="En anden elev.")
+    assert _count(any_engine, OutboxAttachment) > 0 and _count(any_engine, Action) > 0
+    assert _count(any_engine, Notification, Notification.case_id == old) == 1
+    closed = close_case(ctx=ctx, case_id=old, reason="Forløbet er afsluttet")
+    assert closed["changed"] is True
+    assert close_case(ctx=ctx, case_id=old, reason="igen")["changed"] is False
+    district_meetings = _count(any_engine, Meeting, Meeting.kind == "district")
+
+    anniversary = years_before(utcnow().astimezone(ZoneInfo("Europe/Copenhagen")).date(), -5)
+    too_early = purge_expired(ctx, today=anniversary - dt.timedelta(days=1))
+    assert too_early["cases"] == 0 and _count(any_engine, Case) == 2
+    dry = purge_expired(ctx, today=anniversary, dry_run=True)
+    assert dry["cases"] == 1 and _count(any_engine, Case) == 2, "a dry run deletes nothing"
+
+    report = purge_expired(ctx, today=anniversary)  # five years to the day after closing
+    assert report["cases"] == 1 and report["outbox_messages"] > 0 and report["outbox_attachments"] > 0
+    assert report["meetings"] == 1 and report["actions"] == 1 and report["notifications"] == 1
+    assert report["parties"] >= 3 and report["consents"] == 1 and report["action_plans"] == 1
+    assert report["children"] == 1 and report["deadlines"] > 0
+    assert _count(any_engine, Case, Case.id == old) == 0
+    for model in (CaseParty, Consent, ActionPlan, Meeting, Action, Deadline, Notification, OutboxMessage):
+        assert _count(any_engine, model, model.case_id == old) == 0, model  # type: ignore[attr-defined]
+    assert _count(any_engine, Case, Case.id == kept) == 1 and _count(any_engine, Meeting, Meeting.case_id == kept)
+    assert _count(any_engine, Meeting, Meeting.kind == "district") == district_meetings
+    with Session(any_engine) as session:
+        attachments = session.exec(select(OutboxAttachment.message_id)).all()
+        messages = set(session.exec(select(OutboxMessage.id)).all())
+    assert set(attachments) <= messages, "no orphan attachment"
+    again = purge_expired(ctx, today=anniversary)
+    assert again["cases"] == 0, "running it twice deletes nothing more"
+
+    # The case's audit rows stay for their own period; the purge is audited with counts only.
+    assert _count(any_engine, AuditEvent, AuditEvent.case_id == old) > 0
+    with Session(any_engine) as session:
+        purges = session.exec(select(AuditEvent).where(AuditEvent.entity == "retention")
+                              .order_by(col(AuditEvent.id))).all()
+    assert [p.action for p in purges] == ["delete", "search", "delete", "delete"]
+    assert purges[2].detail["cases"] == 1 and purges[2].case_id is None and purges[2].entity_id is None
+    assert "Eleven" not in str(purges[2].detail) and "@" not in str(purges[2].detail)
+
+
+def test_audit_rows_are_deleted_after_their_own_period_and_only_by_the_purge_PRIV_1(any_engine: Engine,
+                                                                                    vejle: Any) -> None:
+    ctx = Ctx(engine=any_engine, profile=vejle, actor="system:retention")
+    today = dt.date(2031, 3, 1)
+    with Session(any_engine) as session:
+        for at in (dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC), dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)):
+            session.add(AuditEvent(at=at, actor="leder@skole.example", action="read", entity="case", case_id=9))
+        session.commit()
+    report = purge_expired(ctx, today=today)
+    assert report["audit_rows"] == 1 and report["audit_rows_before"] == "2026-03-01"
+    with Session(any_engine) as session:
+        left = session.exec(select(AuditEvent).where(AuditEvent.entity == "case")).all()
+    assert [e.at.date() for e in left] == [dt.date(2026, 3, 2)]
+
+
+def test_an_open_case_is_never_deleted_however_old_PRIV_2(engine: Engine, vejle: Any) -> None:
+    ctx = Ctx(engine=engine, profile=vejle, actor="sofie@skovbakke.example")
+    case_id = submit_referral(ctx, rd.referral(), today=INTAKE_DAY).case_id
+    assert purge_expired(ctx, today=dt.date(2060, 1, 1))["cases"] == 0
+    assert _count(engine, Case, Case.id == case_id) == 1
+
+
+def test_closing_cancels_pending_mail_and_closes_deadlines(engine: Engine, vejle: Any) -> None:
+    ctx = Ctx(engine=engine, profile=vejle, actor="sofie@skovbakke.example")
+    case_id = submit_referral(ctx, rd.referral(), today=INTAKE_DAY).case_id
+    result = close_case(ctx=ctx, case_id=case_id, reason="Afsluttet")
+    assert result["cancelled_messages"] and _count(engine, OutboxMessage, OutboxMessage.status == "pending") == 0
+    assert _count(engine, Deadline, Deadline.case_id == case_id, col(Deadline.done_at).is_(None)) == 0
