@@ -14,6 +14,7 @@ from pprflow.cli import (
     case,
     consent,
     db,
+    demo,
     district,
     kv,
     meeting,
@@ -21,6 +22,7 @@ from pprflow.cli import (
     profile,
     referral,
     retention,
+    serve,
     sweep,
 )
 from pprflow.cli.context import STATE
@@ -67,6 +69,8 @@ app.add_typer(kv.app, name="kv")
 app.add_typer(audit.app, name="audit")
 app.add_typer(retention.app, name="retention")
 app.command("sweep")(sweep.sweep_command)
+app.command("serve")(serve.serve)
+app.command("demo")(demo.demo)
 
 
 def main(argv: list[str] | None = None) -> None:

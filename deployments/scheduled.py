@@ -1,0 +1,48 @@
+"""The scheduled main-job flow that deployments add around the pathways: the morning sweep.
+
+`morgen-gennemgang` (morning sweep) runs the daily sweep flow (flows/sweep.py, `pprflow sweep`) as a
+subflow and publishes the dashboard artifacts (flows/dashboard.py). Decisions:
+
+- CAL-1: the schedule says Monday-Friday 06:30; a weekday that is a closed day (a public holiday
+  or a profile closed day) skips the sweep: nobody is asked to act on a day the office is shut,
+  and the next working day's sweep picks up anything due (`remind_on <= today`). The sweep never
+  runs "ahead" for the coming closed days: handlers read `today` to decide what is overdue, so an
+  early run would send an overdue notice before the deadline has passed. That a reminder reaches
+  people *the working day before* a deadline is decided where the deadline is pinned: `remind_on`
+  is a working day (models/calendar.py: a deadline never lands on a closed day).
+- Idempotent: Prefect's scheduler can start a run twice (#17508, #17703, #18894); a second sweep
+  queues nothing new (tasks/deadlines.py) and the artifacts are simply versioned again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow
+
+from flows.dashboard import publish_dashboard
+from flows.sweep import daily_sweep
+from models.calendar import WorkingCalendar, local_today
+from tasks.context import Ctx
+
+
+def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:
+    """The days a scheduled sweep on `today` sweeps for: today on a working day, none on a closed day."""
+    return [today] if calendar.is_working_day(today) else []
+
+
+@flow(name="morgen-gennemgang", description="Daglig gennemgang af frister (arbejdsdage kl. 6.30) og overblik "
+                                            "over frister pr. distrikt som artefakter.")
+def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
+    """Sweep the pinned deadlines of today (a working day) and publish the dashboard."""
+    ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
+    today = today or local_today()
+    days = sweep_days(today, WorkingCalendar.for_profile(ctx.profile))
+    report: dict[str, Any] | None = None
+    for day in days:
+        report = daily_sweep(today=day, acting_user=ctx.actor)  # the sweep flow, as a subflow
+    keys = publish_dashboard(today, sweep=report, engine=ctx.engine, timezone=ctx.profile.timezone,
+                             closed_day=not days)
+    return {"today": today.isoformat(), "swept": [d.isoformat() for d in days], "sweep": report,
+            "artifacts": keys}
