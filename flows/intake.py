@@ -14,6 +14,7 @@ import datetime as dt
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from models.calendar import local_today
 from models.referral import Referral
 from models.rules_intake import check_referral
@@ -23,7 +24,8 @@ from tasks.intake import IntakeResult
 
 check_preconditions = task(name="kontrollér sporets forudsætninger (PATH-1 … PATH-7, LAW-3)",
                            cache_policy=NO_CACHE)(check_referral)
-open_case = task(name="opret sag, tovholder, beskeder og frister", cache_policy=NO_CACHE)(intake.submit_referral)
+open_case = task(name="opret sag, tovholder, beskeder og frister", cache_policy=NO_CACHE,
+                 **RETRY_ON_DATABASE_OUTAGE)(intake.submit_referral)  # one transaction: safe to run again
 
 
 @flow(name="henvendelse-modtag",
