@@ -138,8 +138,8 @@ SCHEDULED: tuple[Plan, ...] = (
          tags=("district",)),
     Plan("flows.kv:kv_cycle", "ugentlig-kv-cyklus", kv_cycle_crons,
          "KV-cyklus: planlægger sessioner efter profilens kadence (CAL-4).", tags=("kv",)),
-    # Slot: the retention flow (PRIV-1/PRIV-2) is written separately; it is served once flows/retention.py exists.
-    Plan("flows.retention", "ugentlig-sletning", retention_crons,
+    # The retention purge (PRIV-1/PRIV-2, flows/retention.py).
+    Plan("flows.retention:retention_purge", "ugentlig-sletning", retention_crons,
          "Sletter lukkede sager og gamle logposter efter profilens opbevaringsperiode (PRIV-2).",
          tags=("retention",)),
 )

@@ -45,7 +45,25 @@ RULE_LABELS: dict[str, str] = {
     "MEET-2": "Opfølgning på handlinger",
     "ESC-1": "Underretning",
 }
-"""A deadline's Danish label by the rule it serves; a kind the table does not know shows its own name."""
+"""A deadline's Danish label by the rule it serves, when its kind has none of its own."""
+
+KIND_LABELS: dict[str, str] = {
+    "agenda_deadline_reminder": "Dagsorden: påmindelse til mødeleder",
+    "network_agenda": "Dagsorden sendes",
+    "kv_notice_reminder": "KV: emner senest (varsel)",
+    "kv_topic_list": "KV: emneliste til PPR",
+    "district_case_list": "Distriktsmøde: sagsliste",
+    "district_assignment": "Distriktsmøde: fordeling",
+    "startup_meeting_reminder": "Opstartsmøde aftales",
+    "review_reminder": "Halvårsvurdering: påmindelse",
+    "review_overdue": "Halvårsvurdering",
+    "acknowledgement_overdue": "Kvittering for underretning",
+    "investigation_due": "Børnefaglig undersøgelse",
+}
+"""The Danish label of each deadline kind the pathways pin (tasks/*.py); a new kind falls back to its rule."""
+
+EMPTY = "—"
+"""An empty cell: the UI renders cells as markdown, where '-' becomes a bullet."""
 
 _DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
 
@@ -73,7 +91,7 @@ class DeadlineItem:
 
 
 def label_for(kind: str, rule_id: str) -> str:
-    return RULE_LABELS.get(rule_id) or kind.replace("_", " ").capitalize()
+    return KIND_LABELS.get(kind) or RULE_LABELS.get(rule_id) or kind.replace("_", " ").capitalize()
 
 
 def danish_date(d: dt.date) -> str:
@@ -110,8 +128,8 @@ def deadline_rows(items: Iterable[DeadlineItem], today: dt.date,
             "Frist": danish_date(item.due_on),
             "Dato": item.due_on.isoformat(),
             "Hvad": label_for(item.kind, item.rule_id),
-            "Sag": f"#{item.case_id}" if item.case_id is not None else "-",
-            "Møde": f"#{item.meeting_id}" if item.meeting_id is not None else "-",
+            "Sag": f"#{item.case_id}" if item.case_id is not None else EMPTY,
+            "Møde": f"#{item.meeting_id}" if item.meeting_id is not None else EMPTY,
             "Status": status_for(item, today),
             "Påmindelse": "sendt" if item.done else f"planlagt {item.remind_on.isoformat()}",
             "Regel": item.rule_id,

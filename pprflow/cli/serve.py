@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -63,8 +63,12 @@ def server_environment(home: Path, *, host: str, port: int, environ: Mapping[str
     under PPRFLOW_HOME/prefect.
     """
     prefect_home = (home / "prefect").resolve()
+    api_url = f"{base_url(host, port)}/api"
     env = {"PREFECT_HOME": environ.get("PREFECT_HOME") or str(prefect_home), **TELEMETRY_OFF,
-           "PREFECT_SERVER_UI_ENABLED": "true", "PREFECT_API_URL": f"{base_url(host, port)}/api"}
+           "PREFECT_SERVER_UI_ENABLED": "true", "PREFECT_API_URL": api_url,
+           "PREFECT_SERVER_API_HOST": host, "PREFECT_SERVER_API_PORT": str(port),
+           # Where the browser finds the API; behind a DNS name or proxy set PREFECT_UI_API_URL yourself.
+           "PREFECT_UI_API_URL": environ.get("PREFECT_UI_API_URL") or api_url}
     if not any(environ.get(name) for name in DATABASE_VARIABLES):
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{prefect_home / 'prefect.db'}"
     return env
@@ -151,7 +155,7 @@ def _stop_on_signals() -> None:
         signal.signal(sig, handler)
 
 
-def serve_deployments(deployments: list[Any]) -> None:
+def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lambda: None) -> None:
     """`prefect.serve` with a dependable stop: SIGTERM or Ctrl-C asks the runner to stop (it pauses the
     schedules on its way out); a second signal cancels it outright.
 
@@ -171,6 +175,7 @@ def serve_deployments(deployments: list[Any]) -> None:
         _STOP_REQUESTED.set()
     if _STOP_REQUESTED.is_set():
         return
+    on_ready()  # every deployment is registered with the server
 
     async def main() -> None:
         task = asyncio.create_task(runner.start())
@@ -259,9 +264,8 @@ def serve(
             emit(f"  deployment  {name}")
         for ref, why in catalogue.skipped.items():
             emit(f"  springer over {ref}: {why}")
-        emit(f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)")
-
-        serve_deployments(catalogue.deployments)
+        serve_deployments(catalogue.deployments, on_ready=lambda: emit(
+            f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)"))
     except KeyboardInterrupt:
         pass
     finally:

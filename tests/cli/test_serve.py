@@ -21,16 +21,17 @@ def test_sqlite_under_pprflow_home_and_no_telemetry(tmp_path: Path) -> None:
     assert env["PREFECT_API_DATABASE_CONNECTION_URL"] == \
         f"sqlite+aiosqlite:///{(tmp_path / 'prefect').resolve() / 'prefect.db'}"
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
-    assert env["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
+    assert env["PREFECT_API_URL"] == env["PREFECT_UI_API_URL"] == "http://127.0.0.1:4200/api"
 
 
 def test_postgresql_when_the_environment_says_so(tmp_path: Path) -> None:
     environ = {"PREFECT_API_DATABASE_CONNECTION_URL": "postgresql+asyncpg://prefect@db/prefect",
-               "PREFECT_HOME": "/srv/prefect"}
+               "PREFECT_HOME": "/srv/prefect", "PREFECT_UI_API_URL": "https://prefect.kommune.example/api"}
     env = server_environment(tmp_path, host="0.0.0.0", port=8080, environ=environ)
     assert "PREFECT_API_DATABASE_CONNECTION_URL" not in env  # the configured database is kept
     assert env["PREFECT_HOME"] == "/srv/prefect"
     assert env["PREFECT_API_URL"] == "http://127.0.0.1:8080/api"  # 0.0.0.0 listens; we connect locally
+    assert env["PREFECT_UI_API_URL"] == "https://prefect.kommune.example/api"  # what browsers elsewhere use
     assert uses_postgres(environ) and not uses_postgres({})
 
 

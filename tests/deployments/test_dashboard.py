@@ -25,7 +25,7 @@ from tests import factories
 TODAY = dt.date(2026, 12, 10)  # a Thursday
 
 
-def item(due: dt.date, *, kind: str = "agenda_dispatch", rule: str = "CAL-2", done: bool = False,
+def item(due: dt.date, *, kind: str = "some_agenda_kind", rule: str = "CAL-2", done: bool = False,
          district: str | None = "Nord", case_id: int | None = 7) -> DeadlineItem:
     return DeadlineItem(kind=kind, rule_id=rule, due_on=due, remind_on=due - dt.timedelta(days=3), done=done,
                         district=district, case_id=case_id)
@@ -42,7 +42,7 @@ def test_artifact_keys_are_lowercase_with_dashes() -> None:
 def test_rows_show_overdue_first_then_upcoming_within_the_horizon() -> None:
     rows = deadline_rows([
         item(TODAY + dt.timedelta(days=3), case_id=1),
-        item(TODAY - dt.timedelta(days=2), kind="acknowledgement_overdue", rule="LAW-2", case_id=2),
+        item(TODAY - dt.timedelta(days=2), kind="some_kind", rule="LAW-2", case_id=2),
         item(TODAY + dt.timedelta(days=30), case_id=3),  # beyond the horizon
         item(TODAY - dt.timedelta(days=5), done=True, case_id=4),  # handled and past: gone
         item(TODAY, rule="CAL-6", kind="review", done=True, case_id=5),
@@ -96,7 +96,8 @@ def test_rows_come_from_the_deadline_table_with_the_case_district_and_name_no_ch
     assert sorted(rows) == ["Nord", "Syd"]
     assert [r["Sag"] for r in rows["Nord"]] == [f"#{case_id}", f"#{case_id}"]
     assert rows["Nord"][0]["Status"].startswith("Overskredet")
-    assert rows["Syd"][0]["Hvad"] == "Distriktsmøde" and rows["Syd"][0]["Sag"] == "-"
+    assert rows["Syd"][0]["Hvad"] == "Distriktsmøde: sagsliste" and rows["Syd"][0]["Sag"] == "—"
+    assert rows["Nord"][0]["Hvad"] == "Kvittering for underretning"
     dumped = json.dumps(rows, ensure_ascii=False)
     for private in ("Mikkel", "Sørensen", "Hansen", "@", "Barn"):
         assert private not in dumped
@@ -136,7 +137,7 @@ def test_the_morning_sweep_publishes_the_deadline_tables_and_summary(pprflow_env
     (table, *_) = read_artifacts("frister-dashboard-oest")
     assert table["type"] == "table"
     data = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
-    assert data[0]["Sag"] == f"#{case_id}" and data[0]["Hvad"] == "Dagsorden til netværksmøde"
+    assert data[0]["Sag"] == f"#{case_id}" and data[0]["Hvad"] == "Dagsorden: påmindelse til mødeleder"
     (summary, *_) = read_artifacts(SUMMARY_KEY)
     assert "Daglig gennemgang" in summary["data"] and summary["type"] == "markdown"
 
