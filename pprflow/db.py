@@ -14,7 +14,12 @@ from sqlmodel import Session, create_engine
 
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    """One engine per URL. SQLite gets foreign keys, WAL and a busy timeout for concurrent writers."""
+    """One engine per URL. SQLite gets foreign keys, WAL and a busy timeout for concurrent writers.
+
+    pysqlite's own transaction handling does not BEGIN before a SAVEPOINT, so a savepoint opened
+    first in a session would commit on release and survive a later rollback. The SQLAlchemy recipe
+    below turns that off and emits BEGIN itself, so a session is all or nothing on SQLite too.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -23,11 +28,16 @@ def get_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see below)
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
