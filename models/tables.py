@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -253,3 +253,10 @@ class AuditEvent(SQLModel, table=True):
     case_id: int | None = Field(default=None, index=True)
     reason: str | None = Field(default=None, max_length=300)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+@event.listens_for(StaffMember, "before_insert")
+@event.listens_for(StaffMember, "before_update")
+def _normalise_staff_email(_mapper: Any, _connection: Any, member: StaffMember) -> None:
+    """Staff emails are stored trimmed and lower-case, so a lookup is an equality on the unique index."""
+    member.email = member.email.strip().lower()

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.errors import NotFound
@@ -89,7 +88,7 @@ def person_name(session: Session, email: str | None, *, case_id: int | None = No
     if not email:
         return ""
     needle = email.strip().lower()
-    staff = session.exec(select(StaffMember).where(func.lower(StaffMember.email) == needle)).first()
+    staff = session.exec(select(StaffMember).where(StaffMember.email == needle)).first()
     if staff is not None:
         return staff.name
     query = select(CaseParty)
@@ -169,7 +168,7 @@ def institution_leader(session: Session, case: Case) -> str:
 def leader_of(session: Session, email: str, case: Case) -> str:
     """LAW-2: the notifier's leader: their StaffMember.leader_email, else the institution's leader."""
     member = session.exec(
-        select(StaffMember).where(func.lower(StaffMember.email) == email.strip().lower())
+        select(StaffMember).where(StaffMember.email == email.strip().lower())
     ).first()
     if member is not None and member.leader_email:
         return member.leader_email
@@ -224,7 +223,7 @@ def case_recipients(session: Session, case: Case, *, include_parents: bool = Tru
 def person_role(session: Session, email: str, *, case_id: int | None = None) -> str:
     """The role label we know for an address (staff first, then the case's parties)."""
     needle = email.strip().lower()
-    staff = session.exec(select(StaffMember).where(func.lower(StaffMember.email) == needle)).first()
+    staff = session.exec(select(StaffMember).where(StaffMember.email == needle)).first()
     if staff is not None:
         institution = session.get(Institution, staff.institution_id) if staff.institution_id else None
         return role_label(staff.role) + (f", {institution.name}" if institution else "")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -31,7 +30,7 @@ def access_for(session: Session, case: Case) -> CaseAccess:
     ]
     people = {e.strip().lower() for e in (case.coordinator_email, case.assigned_ppr_email, case.submitted_by_email,
                                           *(e for e, _ in staff_parties)) if e}
-    members = session.exec(select(StaffMember).where(func.lower(StaffMember.email).in_(people))).all() \
+    members = session.exec(select(StaffMember).where(col(StaffMember.email).in_(people))).all() \
         if people else []
     leaders = session.exec(select(StaffMember.email).where(
         StaffMember.institution_id == case.institution_id, col(StaffMember.role).in_(LEADER_ROLES))).all()

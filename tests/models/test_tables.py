@@ -113,3 +113,13 @@ def test_naive_datetimes_are_refused_CAL_9(any_engine) -> None:
                                   send_after=dt.datetime(2026, 1, 1, 9, 0)))
         with pytest.raises(Exception, match="naive datetime"):
             session.commit()
+
+
+def test_staff_emails_are_stored_lower_case_so_lookups_use_the_unique_index(any_engine) -> None:
+    from models.tables import StaffMember
+
+    with Session(any_engine) as session:
+        session.add(StaffMember(name="Lene Leder", email="  Lene.Leder@Skole.EXAMPLE ", role="school_leader"))
+        session.commit()
+        found = session.exec(select(StaffMember).where(StaffMember.email == "lene.leder@skole.example")).one()
+        assert found.name == "Lene Leder"
