@@ -1,5 +1,5 @@
 """`pprflow demo`: a synthetic municipality (Faker da_DK, seeded, .example addresses only) simulated
-for weeks, through plain service calls and through real flow runs."""
+for weeks by plain service calls. Through real flow runs against `pprflow serve`: tests/browser/."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import sys
 from email.utils import getaddresses
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, col, create_engine, select
 
 from models.tables import Case, Notification, OutboxMessage
@@ -92,26 +91,3 @@ def test_three_weeks_by_plain_service_calls(tmp_path: Path) -> None:
     engine.dispose()
     # "too late" (CAL-3) is reported, not fatal
     assert "(CAL-3)" in result.stdout
-
-
-@pytest.mark.prefect
-@pytest.mark.timeout(300)
-def test_one_week_through_real_flow_runs_publishes_the_dashboard(prefect_server, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from prefect.settings import PREFECT_API_URL
-
-    from pprflow.cli import main
-    from pprflow.cli.context import STATE
-    from tests.deployments.test_dashboard import read_artifacts
-
-    monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
-    monkeypatch.setenv("PPRFLOW_HOME", str(tmp_path))
-    monkeypatch.delenv("PPRFLOW_DATABASE_URL", raising=False)
-    monkeypatch.setattr(STATE, "settings", type(STATE.settings)())
-    monkeypatch.setattr(STATE, "database_url", None)
-    main(["demo", "--weeks", "1", "--seed", "5", "--today", TODAY])  # returns on success
-    assert any(p.suffix == ".eml" for p in (tmp_path / "mail").iterdir())
-    tables = [a for key in ("frister-nord", "frister-syd", "frister-vest") for a in read_artifacts(key)]
-    assert tables and all(a["type"] == "table" for a in tables)
-    for artifact in tables:  # case ids only: no pseudonym, name or address of a child or a parent
-        assert "Barn " not in str(artifact["data"]) and "@" not in str(artifact["data"])
