@@ -24,7 +24,7 @@ def get_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -40,7 +40,9 @@ def get_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # hide_parameters: a database error's text (which Prefect stores as the run's state message and
+    # logs) shows the SQL, never the values: those are names, concerns and mail bodies (PRIV-2).
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 @contextmanager

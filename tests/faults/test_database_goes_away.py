@@ -99,6 +99,9 @@ def test_when_the_database_stays_away_the_flow_fails_loudly_and_writes_nothing(
                                              return_state=True)
     assert len(terminator.killed) == 3, "one attempt and two retries"
     assert state.is_failed() and "OperationalError" in (state.message or ""), state.message
+    # The error Prefect keeps (state message, logs) shows the SQL, never the values: no case data (PRIV-2).
+    for private in ("Skovbakkeskolen", "Sofie", "Elev K-417", "Hanne", "hjem.example", "Eleven"):
+        assert private not in (state.message or ""), private
     for model in (Case, Child, CaseParty, Institution, OutboxMessage, AuditEvent):
         assert count(pg_flow_env, model) == 0, model
 
