@@ -86,7 +86,6 @@ def queue_message(
     Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited.
     """
     from templates.catalogue import MESSAGE_KINDS
-
     from templates.render import render_message
 
     message_kind = MESSAGE_KINDS[kind]
@@ -221,12 +220,26 @@ def deliver_due(
     Before re-sending a message that was claimed before (a crash mid-send), the transport is asked
     whether it already went out (Exchange and Graph look in Sent Items): no double send there.
     """
+    try:
+        return _deliver(engine, transport, now=now, limit=limit, only=only, throttle=throttle,
+                        max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep)
+    finally:
+        close = getattr(transport, "close", None)
+        if callable(close):  # e.g. end the SMTP session that served the whole run
+            close()
+
+
+def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datetime], limit: int | None,
+             only: Sequence[int] | None, throttle: Throttle | None, max_throttle_wait: float,
+             clock: Callable[[], float], sleep: Callable[[float], None]) -> DeliveryReport:
     report = DeliveryReport()
     with Session(engine) as session:
         ids = due_message_ids(session, now=now(), limit=limit, only=only)
     throttled_senders: set[str] = set()
-    for message_id in ids:
-        with Session(engine, expire_on_commit=False) as session:
+    with Session(engine, expire_on_commit=False) as session:  # one session, one transaction per change
+        for message_id in ids:
+            session.commit()  # end the last transaction: each message is read fresh (SQLite snapshots)
+            session.expunge_all()  # nothing stale from the previous message; memory stays flat
             message = session.get(OutboxMessage, message_id)
             if message is None or message.status != "pending":
                 continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from email import policy
 from typing import Literal
 
 from pydantic import SecretStr
@@ -22,6 +23,9 @@ class SmtpTransport:
     SMTP cannot tell whether an earlier attempt went out, so ``already_sent`` is always None: at
     most the one message in flight when a connection drops can arrive twice (with the same
     Message-ID, which lets mail clients fold the copies).
+
+    One connection (and one TLS context) serves a whole delivery run: it is opened on the first
+    send, checked with NOOP before reuse, dropped after any error and closed by ``close()``.
     """
 
     name = "smtp"
@@ -47,6 +51,7 @@ class SmtpTransport:
         self.timeout = timeout
         # None means the system's trusted CAs with hostname checks; tests pass a loopback CA.
         self._ssl_context = ssl_context
+        self._smtp: smtplib.SMTP | None = None
         if password is not None:
             guard_logs(password.get_secret_value())
 
@@ -58,14 +63,18 @@ class SmtpTransport:
 
     def send(self, mail: OutgoingMail) -> str:
         """Submit the message to the server; return its Message-ID."""
-        msg = build_mime(mail)  # header injection fails here, before a connection is opened
+        # Flattened once here (header injection fails before a connection is opened); send_message
+        # would flatten it a second time.
+        data = build_mime(mail).as_bytes(policy=policy.SMTP)
         recipients = [mail.to, *mail.cc]
         where = f"{self.host}:{self.port}"
         try:
-            with self._connect() as smtp:
-                if self.username and self._password is not None:
-                    smtp.login(self.username, self._password.get_secret_value())
-                refused = smtp.send_message(msg, from_addr=mail.sender, to_addrs=recipients)
+            smtp = self._session()
+            try:
+                refused = smtp.sendmail(mail.sender, recipients, data)
+            except BaseException:
+                self.close()
+                raise
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             transient = all(400 <= code < 500 for code in codes)
@@ -90,17 +99,50 @@ class SmtpTransport:
             raise self._error(f"SMTP server {where} refused the recipient ({code})", 400 <= code < 500)
         return message_id_for(mail.idempotency_key)
 
+    def close(self) -> None:
+        """End the SMTP session (QUIT); the next send opens a new one."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            smtp.close()
+
+    def _session(self) -> smtplib.SMTP:
+        """The open session if it still answers NOOP, else a new, logged-in one."""
+        if self._smtp is not None:
+            try:
+                if self._smtp.noop()[0] == 250:
+                    return self._smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        smtp = self._connect()
+        try:
+            if self.username and self._password is not None:
+                smtp.login(self.username, self._password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:  # loading the system CAs costs ~30 ms: once per transport
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
     def _connect(self) -> smtplib.SMTP:
-        context = self._ssl_context or ssl.create_default_context()
         smtp: smtplib.SMTP
         if self.security == "ssl":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if self.security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._context())
                 smtp.ehlo()
         except BaseException:
             smtp.close()
