@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pprflow import DEFAULT_PROFILE
+
 
 class Settings(BaseSettings):
     """Where pprflow keeps its data and how it sends mail. Secrets are SecretStr and never logged."""
@@ -19,7 +21,7 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default sqlite:///$PPRFLOW_HOME/pprflow.db. "
         "PostgreSQL: postgresql+psycopg://user@host/db"
     )
-    profile: str = Field("vejle", description="Municipality profile: a shipped name or a path to a TOML file.")
+    profile: str = Field(DEFAULT_PROFILE, description="Municipality profile: a shipped name or a path to a TOML file.")
     user: str | None = Field(None, description="Who acts (email); the audit log records it (PRIV-1).")
     require_named_user: bool = Field(
         True, description="Commands that read case data must act as a named person (--as EMAIL or PPRFLOW_USER), "

@@ -17,6 +17,7 @@ class Ctx:
     engine: Engine
     profile: Profile
     actor: str
+    profile_ref: str | None = None  # the name or file path the profile was loaded from
 
     @classmethod
     def from_environment(cls, *, actor: str | None = None, profile: str | None = None,
@@ -27,14 +28,16 @@ class Ctx:
         from pprflow.profiles import load_profile
 
         settings = Settings()
+        ref = profile or settings.profile
         return cls(
             engine=get_engine(database_url or settings.resolved_database_url()),
-            profile=load_profile(profile or settings.profile),
+            profile=load_profile(ref),
             actor=actor or settings.user or "system:pprflow",
+            profile_ref=ref,
         )
 
     def export_to_environment(self) -> None:
         """Let an in-process flow run see the same database and profile as the CLI that started it."""
         os.environ["PPRFLOW_DATABASE_URL"] = self.engine.url.render_as_string(hide_password=False)
-        os.environ["PPRFLOW_PROFILE"] = self.profile.name
+        os.environ["PPRFLOW_PROFILE"] = self.profile_ref or self.profile.name  # a file path survives
         os.environ["PPRFLOW_USER"] = self.actor

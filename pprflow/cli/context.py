@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from pprflow.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from models.profile import Profile
+    from pprflow.config import Settings
 
 
 @dataclass
@@ -20,12 +20,24 @@ class CliState:
     profile_name: str | None = None
     database_url: str | None = None
     actor: str | None = None
-    settings: Settings = field(default_factory=get_settings)
+
+    @property
+    def settings(self) -> Settings:
+        """PPRFLOW_* settings, loaded on first use (pydantic-settings costs ~0.1 s to import)."""
+        from pprflow.config import get_settings
+
+        return get_settings()
+
+    def profile_ref(self) -> str:
+        """--profile, else PPRFLOW_PROFILE, else vejle (read directly: the calendar path stays fast)."""
+        from pprflow import DEFAULT_PROFILE
+
+        return self.profile_name or os.environ.get("PPRFLOW_PROFILE") or DEFAULT_PROFILE
 
     def profile(self) -> Profile:
         from pprflow.profiles import load_profile
 
-        return load_profile(self.profile_name or self.settings.profile)
+        return load_profile(self.profile_ref())
 
     def url(self) -> str:
         return self.database_url or self.settings.resolved_database_url()
@@ -39,7 +51,8 @@ class CliState:
         """The service-layer context (tasks.context.Ctx) for this command."""
         from tasks.context import Ctx
 
-        return Ctx(engine=self.engine(), profile=self.profile(), actor=self.acting_user())
+        return Ctx(engine=self.engine(), profile=self.profile(), actor=self.acting_user(),
+                   profile_ref=self.profile_ref())
 
     def acting_user(self) -> str:
         """Who acts (PRIV-1): --as, PPRFLOW_USER, else the operating-system account."""
