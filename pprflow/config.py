@@ -49,7 +49,6 @@ class Settings(BaseSettings):
     authority_base_url: str = "https://login.microsoftonline.com"
 
     throttle_per_minute: int = Field(30, description="Messages a minute per sending mailbox (Exchange Online: 30).")
-    max_attempts: int = Field(8, description="Delivery attempts before a message is marked failed.")
     transport_max_wait: float = Field(30.0, description="Longest a transport waits inside one call (EWS back-off, "
                                       "Graph Retry-After) before the outbox takes over; 0 = fail fast.")
     transport_max_requests: int = Field(3, description="Requests per Graph call when it answers 429/503.")
