@@ -269,6 +269,7 @@ def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datet
             session.add(message)
             session.commit()  # the claim is durable before anything leaves the building
             outgoing = to_outgoing(session, message)
+            session.commit()  # no transaction (and on SQLite no lock) is held while the transport talks
             try:
                 sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None
                 if sent_id is not None:
