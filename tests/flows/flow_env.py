@@ -11,12 +11,10 @@ import pytest
 @pytest.fixture
 def flow_env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine,  # type: ignore[no-untyped-def]
              tmp_path) -> Iterator[object]:
-    """What a flow run reads (PPRFLOW_*), and no ~1 s heartbeat wait at the end of every run."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """What a flow run reads (PPRFLOW_*, Vejle), and no ~1 s heartbeat wait at the end of every run."""
+    from tests.flows._env import flow_env as set_flow_env
+    from tests.flows._env import no_heartbeat
 
-    monkeypatch.setenv("PPRFLOW_DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("PPRFLOW_PROFILE", "vejle")
-    monkeypatch.setenv("PPRFLOW_HOME", str(tmp_path))
-    monkeypatch.setenv("PPRFLOW_TRANSPORT", "file")
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    set_flow_env(monkeypatch, sqlite_url, tmp_path, profile="vejle")
+    with no_heartbeat():
         yield engine

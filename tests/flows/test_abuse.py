@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,17 +10,9 @@ from sqlmodel import Session, select
 
 from models.tables import Case, Notification, OutboxMessage
 from tests.factories import case_with_parents
-from tests.flows._env import flow_env, no_heartbeat
 
 pytestmark = pytest.mark.prefect
 
-
-@pytest.fixture
-def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
-        tmp_path: Path) -> Iterator[Engine]:
-    flow_env(monkeypatch, sqlite_url, tmp_path)
-    with no_heartbeat():
-        yield engine
 
 
 def test_report_by_a_teacher_and_acknowledge_as_flow_runs_ESC_1_LAW_1_LAW_2(env: Engine) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,17 +10,9 @@ from sqlmodel import Session
 
 from models.tables import Case
 from tests.factories import case_with_parents
-from tests.flows._env import flow_env, no_heartbeat
 
 pytestmark = pytest.mark.prefect
 
-
-@pytest.fixture
-def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
-        tmp_path: Path) -> Iterator[Engine]:
-    flow_env(monkeypatch, sqlite_url, tmp_path)
-    with no_heartbeat():
-        yield engine
 
 
 def test_handover_as_a_flow_run_twice_is_once_ROLE_1(env: Engine) -> None:

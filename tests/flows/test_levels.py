@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,17 +11,9 @@ from sqlmodel import Session
 from models.errors import RuleViolation
 from models.rules_levels import LevelChangeInput
 from tests.factories import case_with_parents
-from tests.flows._env import flow_env, no_heartbeat
 
 pytestmark = pytest.mark.prefect
 
-
-@pytest.fixture
-def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
-        tmp_path: Path) -> Iterator[Engine]:
-    flow_env(monkeypatch, sqlite_url, tmp_path)
-    with no_heartbeat():
-        yield engine
 
 
 def test_escalate_to_4_review_and_investigation_as_flow_runs_LVL_1_CAL_6_CAL_7(env: Engine) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -14,17 +12,9 @@ from models.errors import RuleViolation
 from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
 from models.tables import Meeting, OutboxMessage
 from tests.factories import case_with_parents
-from tests.flows._env import flow_env, no_heartbeat
 
 pytestmark = pytest.mark.prefect
 
-
-@pytest.fixture
-def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
-        tmp_path: Path) -> Iterator[Engine]:
-    flow_env(monkeypatch, sqlite_url, tmp_path)
-    with no_heartbeat():
-        yield engine
 
 
 def test_plan_send_and_minute_a_meeting_as_flow_runs_twice_safe_CAL_2_MEET_2(env: Engine) -> None:
