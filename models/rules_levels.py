@@ -58,6 +58,38 @@ LEVEL_STEPS: dict[int, str] = {
 }
 
 
+SPECIALISED_TEACHING_MIN_LESSONS = 9
+"""LAW-4: specialised teaching (specialundervisning) is at least 9 lessons a week (Folkeskoleloven §3
+stk. 2); seed 003, level 4 at school: "Visitation til specialpædagogisk bistand (over 9 t/uge)"."""
+
+
+class SpecialisedTeaching(NoCprNumbers):
+    """A level-4 effort at school that is specialised teaching (specialpædagogisk bistand), LAW-4."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lessons_per_week: int = Field(ge=0, le=60, description="Lessons a week of specialised teaching.")
+    temporary: bool = Field(default=True, description="A temporary arrangement, or a lasting referral.")
+    ppr_advice_on: dt.date | None = Field(default=None, description="Date of PPR's advice (PPV), §12 stk. 2.")
+
+
+def check_specialised_teaching(teaching: SpecialisedTeaching, *, to_level: int, institution_kind: str) -> None:
+    """LAW-4: specialised teaching is at least 9 lessons a week (Folkeskoleloven §3 stk. 2), a school's
+    level-4 effort, and a referral that is not temporary follows PPR's advice (§12 stk. 2)."""
+    if institution_kind != "school" or to_level != SPECIALISED_LEVEL:
+        raise RuleViolation("LAW-4", "specialised teaching is a school's level-4 effort: escalate the institution "
+                                     f"sphere of a school case to level {SPECIALISED_LEVEL}")
+    if teaching.lessons_per_week < SPECIALISED_TEACHING_MIN_LESSONS:
+        raise RuleViolation(
+            "LAW-4", f"specialised teaching is at least {SPECIALISED_TEACHING_MIN_LESSONS} lessons a week "
+                     f"(Folkeskoleloven §3 stk. 2), not {teaching.lessons_per_week}; fewer lessons are support "
+                     "within ordinary teaching (level 3)")
+    if not teaching.temporary and teaching.ppr_advice_on is None:
+        raise RuleViolation(
+            "LAW-4", "a referral to specialised teaching that is not temporary follows PPR's advice "
+                     "(Folkeskoleloven §12 stk. 2): record the date of the PPV with --ppr-advice DATE")
+
+
 class LevelChangeInput(NoCprNumbers):  # PRIV-2: no CPR number in the reason
     """`pprflow case escalate|deescalate CASE --sphere institution|family --to N [--reason TEXT]`."""
 
@@ -71,6 +103,8 @@ class LevelChangeInput(NoCprNumbers):  # PRIV-2: no CPR number in the reason
     outposted_social_worker: str | None = Field(
         default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$",
         description="The outposted social worker (fremskudt rådgiver) involved before level 5 (LVL-5).")
+    specialised_teaching: SpecialisedTeaching | None = Field(
+        default=None, description="When the level-4 effort at school is specialised teaching (LAW-4).")
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from models.rules_levels import (
     Direction,
     LevelChangeInput,
     check_review,
+    check_specialised_teaching,
     decide_level_change,
     investigation_dates,
     is_specialised,
     review_dates,
 )
-from models.tables import Case, Deadline
+from models.tables import Case, Deadline, Institution
 from models.types import utcnow
 from tasks import audit
 from tasks.casefile import (
@@ -94,6 +95,10 @@ def change_level(*, ctx: Ctx, data: LevelChangeInput, direction: Direction, toda
             family_level=case.level_family, to=data.to, max_level=profile.max_level, reason=data.reason,
             outposted_social_worker_involved=_has_party(session, case.id or 0, OUTPOSTED_SOCIAL_WORKER),
         )
+        if data.specialised_teaching is not None:  # LAW-4
+            institution = session.get(Institution, case.institution_id)
+            check_specialised_teaching(data.specialised_teaching, to_level=data.to if data.sphere == "institution"
+                                       else 0, institution_kind=institution.kind if institution else "")
         if data.sphere == "institution":
             case.level_institution = data.to
         else:
@@ -112,7 +117,9 @@ def change_level(*, ctx: Ctx, data: LevelChangeInput, direction: Direction, toda
         audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case.id, case_id=case.id,
                      reason="LVL-1", detail={
                          "sphere": data.sphere, "from": decision.from_level, "to": data.to,
-                         "direction": direction, "reason": data.reason, "paperwork": list(decision.paperwork)})
+                         "direction": direction, "reason": data.reason, "paperwork": list(decision.paperwork),
+                         "specialised_teaching": data.specialised_teaching.model_dump(mode="json")
+                         if data.specialised_teaching else None})
         messages: list[int] = []
         if decision.reaches_family_centre:
             messages = _contact_family_centre(session, case, profile=profile, data=data,

@@ -22,7 +22,7 @@ ReasonOption = Annotated[str | None, typer.Option("--reason", help="Begrundelse 
 
 
 def _level_change(case: int, sphere: str, to: int, reason: str | None, worker: str | None, today_: str | None,
-                  direction: str) -> None:
+                  direction: str, teaching: dict[str, object] | None = None) -> None:
     from models.rules_levels import LevelChangeInput
     from pprflow.cli.runner import run_step
     from tasks.levels import deescalate, escalate
@@ -30,7 +30,7 @@ def _level_change(case: int, sphere: str, to: int, reason: str | None, worker: s
     if sphere not in ("institution", "family"):
         raise InvalidInput(f"--sphere {sphere!r} is not institution or family", rule_id="LVL-1")
     data = build(LevelChangeInput, "level change", case_id=case, sphere=sphere, to=to, reason=reason,
-                 outposted_social_worker=worker)
+                 outposted_social_worker=worker, specialised_teaching=teaching)
     if direction == "up":
         result = run_step("flows.levels:escalate_case", escalate, ctx=STATE.ctx(), data=data, today=today(today_))
     else:
@@ -45,10 +45,24 @@ def escalate_command(
     outposted_social_worker: Annotated[str | None, typer.Option(
         "--outposted-social-worker", metavar="EMAIL",
         help="Den fremskudte rådgiver, der er inddraget (påkrævet før niveau 5, LVL-5).")] = None,
+    lessons_per_week: Annotated[int | None, typer.Option(
+        "--lessons-per-week", metavar="N",
+        help="Niveau 4 i skolen er specialundervisning: antal lektioner om ugen (mindst 9, LAW-4).")] = None,
+    permanent: Annotated[bool, typer.Option(
+        "--permanent", help="Specialundervisningen er ikke midlertidig: kræver PPR's rådgivning (LAW-4).")] = False,
+    ppr_advice: Annotated[str | None, typer.Option(
+        "--ppr-advice", metavar="DATO", help="Dato for PPR's rådgivning (PPV) ved varig henvisning (LAW-4).")] = None,
     today_: TodayOption = None,
 ) -> None:
     """Flyt sagen op i niveau (LVL-1); viser de skemaer, niveauet kræver (LVL-2/3)."""
-    _level_change(case, sphere, to, reason, outposted_social_worker, today_, "up")
+    teaching: dict[str, object] | None = None
+    if lessons_per_week is not None:
+        teaching = {"lessons_per_week": lessons_per_week, "temporary": not permanent,
+                    "ppr_advice_on": parse_date(ppr_advice, "--ppr-advice") if ppr_advice else None}
+    elif permanent or ppr_advice:
+        raise InvalidInput("--permanent and --ppr-advice describe specialised teaching: add --lessons-per-week N",
+                           rule_id="LAW-4")
+    _level_change(case, sphere, to, reason, outposted_social_worker, today_, "up", teaching)
 
 
 @app.command("deescalate")

@@ -176,3 +176,35 @@ def test_level_changes_on_postgres_too_LVL_1(any_engine: Engine, randers: Any) -
         session.commit()
     case_id = _case(any_engine, level=3)
     assert _up(ctx, case_id, 4)["review_due"] == "2027-02-28"
+
+
+def test_specialised_teaching_is_at_least_9_lessons_and_a_lasting_referral_follows_ppr_advice_LAW_4(
+        rctx: Ctx, engine: Engine) -> None:
+    from models.rules_levels import SpecialisedTeaching
+
+    case_id = _case(engine, level=3)  # a school case (Skovbakkeskolen)
+    with pytest.raises(RuleViolation, match="at least 9 lessons") as few:
+        _up(rctx, case_id, 4, specialised_teaching=SpecialisedTeaching(lessons_per_week=6))
+    assert few.value.rule_id == "LAW-4"
+    with pytest.raises(RuleViolation, match="PPR's advice") as lasting:
+        _up(rctx, case_id, 4, specialised_teaching=SpecialisedTeaching(lessons_per_week=12, temporary=False))
+    assert lasting.value.rule_id == "LAW-4"
+    assert _case_row(engine, case_id).level_institution == 3, "a refusal changes nothing"
+    _up(rctx, case_id, 4, specialised_teaching=SpecialisedTeaching(
+        lessons_per_week=12, temporary=False, ppr_advice_on=dt.date(2026, 8, 20)))
+    assert _case_row(engine, case_id).level_institution == 4
+    with Session(engine) as session:
+        change = session.exec(select(AuditEvent).where(AuditEvent.case_id == case_id,
+                                                       AuditEvent.reason == "LVL-1")).all()[-1]
+    assert change.detail["specialised_teaching"]["lessons_per_week"] == 12
+
+
+def test_specialised_teaching_belongs_to_a_school_at_level_4_LAW_4() -> None:
+    from models.rules_levels import SpecialisedTeaching, check_specialised_teaching
+
+    teaching = SpecialisedTeaching(lessons_per_week=10)
+    check_specialised_teaching(teaching, to_level=4, institution_kind="school")
+    for kind, level in (("daycare", 4), ("school", 3)):
+        with pytest.raises(RuleViolation) as err:
+            check_specialised_teaching(teaching, to_level=level, institution_kind=kind)
+        assert err.value.rule_id == "LAW-4"
