@@ -199,18 +199,22 @@ def _receipt() -> Context:
     }
 
 
+def _kv_meeting() -> Context:
+    return {
+        "kind_label": "Konsultativ vejledning (KV)",
+        "date": dt.date(2026, 12, 8),
+        "starts_at": _at(2026, 12, 8, 13),
+        "location": "Børnehuset Solsikken, personalerummet",
+        "level": None,
+        "agenda_deadline": dt.date(2026, 12, 3),  # CAL-3: at least 5 calendar days' notice
+        "leader_name": "Mette Hansen",
+    }
+
+
 def _kv_notice_reminder() -> Context:
     return {
         **_base("Vejle Kommune", "Mette Hansen", "PPR Vejle"),
-        "meeting": {
-            "kind_label": "Konsultativ vejledning (KV)",
-            "date": dt.date(2026, 12, 8),
-            "starts_at": _at(2026, 12, 8, 13),
-            "location": "Børnehuset Solsikken, personalerummet",
-            "level": None,
-            "agenda_deadline": dt.date(2026, 12, 3),  # CAL-3: at least 5 calendar days' notice
-            "leader_name": "Mette Hansen",
-        },
+        "meeting": _kv_meeting(),
         "institution": "Børnehuset Solsikken",
         "ppr_team_email": "ppr-nord@vejle.example",
         "link": "https://pprflow.vejle.example/kv/311",
@@ -220,15 +224,7 @@ def _kv_notice_reminder() -> Context:
 def _kv_topic_list() -> Context:
     return {
         **_base("Vejle Kommune", "PPR-team Nord", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
-        "meeting": {
-            "kind_label": "Konsultativ vejledning (KV)",
-            "date": dt.date(2026, 12, 8),
-            "starts_at": _at(2026, 12, 8, 13),
-            "location": "Børnehuset Solsikken, personalerummet",
-            "level": None,
-            "agenda_deadline": dt.date(2026, 12, 3),
-            "leader_name": "Mette Hansen",
-        },
+        "meeting": _kv_meeting(),
         "institution": "Børnehuset Solsikken",
         "topics": [
             "Hvordan skaber vi rolige overgange fra leg til samling på en stue med mange yngre børn?",
