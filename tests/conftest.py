@@ -100,6 +100,14 @@ def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
     return Ctx(engine=engine, profile=vejle, actor="leder@skole.example")
 
 
+@pytest.fixture
+def rctx(engine: Engine, randers):  # type: ignore[no-untyped-def]
+    """The service context on the Randers profile (five levels, underretning@randers.dk)."""
+    from tasks.context import Ctx
+
+    return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One real Prefect server for the whole test session (starting one takes 10-30 s)."""

@@ -6,16 +6,15 @@ day as `2026-12-24 closed -> 2026-12-28` (CAL-5). The numbers come from the acti
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from models.calendar import WorkingCalendar, review_due
-from models.errors import InvalidInput
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit
+from pprflow.cli.params import parse_date
 
 app = typer.Typer(help="Kalender: arbejdsdage og frister (CAL-1 … CAL-9).", no_args_is_help=True)
 
@@ -28,16 +27,6 @@ DateArg = Annotated[str, typer.Argument(metavar="DATO", help="Dato som ÅÅÅÅ-
 class KVKindChoice(StrEnum):
     school = "school"
     daycare = "daycare"
-
-
-def parse_date(value: str, what: str = "date") -> dt.date:
-    """A strict ISO date (YYYY-MM-DD); anything else is one clear error naming the value."""
-    try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"invalid {what} {value!r}: expected YYYY-MM-DD, e.g. 2026-04-09") from None
 
 
 def _calendar() -> WorkingCalendar:

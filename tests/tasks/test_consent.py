@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -24,10 +23,6 @@ TODAY = dt.date(2026, 11, 24)
 CONSENT = {"given_by": ["Mor Hansen", "Far Hansen"], "date": "2026-11-20", "information": "Skolegang og trivsel",
            "recipients": ["PPR", "Sundhedsplejen"], "purpose": "Netværksmøder om barnets trivsel"}
 
-
-@pytest.fixture
-def rctx(engine: Engine, randers: Any) -> Ctx:
-    return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
 
 
 def _case(engine: Engine) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -19,10 +18,6 @@ from tests.factories import case_with_parents
 TODAY = dt.date(2026, 12, 11)
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
 
-
-@pytest.fixture
-def rctx(engine: Engine, randers: Any) -> Ctx:
-    return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
 
 
 def _case(engine: Engine) -> int:

@@ -18,11 +18,6 @@ from tasks.levels import deescalate, escalate, record_review, start_investigatio
 from tests.factories import case_with_parents
 
 
-@pytest.fixture
-def rctx(engine: Engine, randers: Any) -> Ctx:
-    return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
-
-
 def _case(engine: Engine, level: int = 1) -> int:
     with Session(engine) as session:
         case = case_with_parents(session, level=level, coordinator="laerer@skole.example")

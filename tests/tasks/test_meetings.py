@@ -25,10 +25,6 @@ NOV_23 = dt.date(2026, 11, 23)
 MEETING_DAY = dt.date(2026, 12, 10)  # Thursday; agenda due Thu 3 Dec (CAL-2)
 
 
-@pytest.fixture
-def rctx(engine: Engine, randers: Any) -> Ctx:
-    return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
-
 
 def _case(engine: Engine, level: int = 3) -> int:
     with Session(engine) as session:
