@@ -6,7 +6,7 @@ transaction. Never puts a child's name in a context: the pseudonym and birth yea
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from models.errors import NotFound
 from models.profile import Profile
 from models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
+from tasks.transports.base import Attachment
 
 PATHWAY_LABELS: dict[str, str] = {
     "ppr_learning_environment": "Henvendelse til PPR – læringsmiljøforløb",
@@ -232,3 +233,33 @@ def person_role(session: Session, email: str, *, case_id: int | None = None) -> 
         if party is not None:
             return role_label(party.role)
     return "Medarbejder"
+
+
+def queue_for_recipients(
+    session: Session,
+    *,
+    kind: str,
+    recipients: Iterable[Recipient],
+    shared: dict[str, Any],
+    profile: Profile,
+    sender_name: str,
+    case: Case,
+    serves: str,
+    actor: str,
+    attachments_for: Callable[[Recipient], Sequence[Attachment]] | None = None,
+) -> list[int]:
+    """Queue one `kind` message per recipient with the shared context; the outbox applies ESC-1/CONS-1
+    again and drops what they forbid. Returns the ids of the messages queued (or already queued)."""
+    from tasks.outbox import queue_message
+
+    queued: list[int] = []
+    for recipient in recipients:
+        context = {**base_context(profile, recipient_name=recipient.name, sender_name=sender_name), **shared}
+        message = queue_message(
+            session, kind=kind, to=recipient.email, context=context, serves=serves, sender=profile.sender,
+            case=case, is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=actor,
+            attachments=attachments_for(recipient) if attachments_for else (),
+        )
+        if message is not None and message.id is not None:
+            queued.append(message.id)
+    return queued

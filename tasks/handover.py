@@ -19,16 +19,15 @@ from models.types import utcnow
 from tasks import audit
 from tasks.casefile import (
     Recipient,
-    base_context,
     case_context,
     case_recipients,
     get_case,
     party_by_email,
     person_name,
+    queue_for_recipients,
     unique,
 )
 from tasks.context import Ctx
-from tasks.outbox import queue_message
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
@@ -81,17 +80,10 @@ def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[s
             "handover_on": today,
             "link": None,
         }
-        queued: list[int] = []
-        for recipient in recipients:
-            context = {**base_context(profile, recipient_name=recipient.name,
-                                      sender_name=person_name(session, old, case_id=case_id)), **shared}
-            message = queue_message(
-                session, kind="coordinator_handover", to=recipient.email, context=context,
-                serves=f"handover:{today.isoformat()}:{new.lower()}", sender=profile.sender, case=case,
-                is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=ctx.actor,
-            )
-            if message is not None and message.id is not None:
-                queued.append(message.id)
+        queued = queue_for_recipients(
+            session, kind="coordinator_handover", recipients=recipients, shared=shared, profile=profile,
+            sender_name=person_name(session, old, case_id=case_id), case=case,
+            serves=f"handover:{today.isoformat()}:{new.lower()}", actor=ctx.actor)
         session.commit()
         return {"case_id": case_id, "coordinator": new, "previous_coordinator": old, "changed": True,
                 "messages": queued, "parents_informed": include_parents and not case.confidential_from_parents,

@@ -47,6 +47,7 @@ from tasks.casefile import (
     level_label,
     party_by_email,
     person_name,
+    queue_for_recipients,
     role_label,
 )
 from tasks.context import Ctx
@@ -291,19 +292,14 @@ def queue_agenda(session: Session, meeting: Meeting, *, profile: Profile, actor:
     summary = f"{meeting_ctx['kind_label']} – sag {case.id}"
     location = meeting.location or shared["case"]["institution"] or profile.display_name
     description = f"{shared['purpose']}\n\nDagsordenen står i mailen."
-    queued: list[int] = []
-    for recipient in agenda_recipients(session, case, meeting):
-        context = {**base_context(profile, recipient_name=recipient.name,
-                                  sender_name=leader_name or profile.display_name), **shared}
-        message = queue_message(
-            session, kind="network_agenda", to=recipient.email, context=context,
-            serves=f"{meeting_subject(meeting.id)}:agenda", sender=profile.sender, case=case,
-            is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=actor,
-            attachments=[_invite(meeting, profile=profile, recipient=recipient, summary=summary,
-                                 leader_name=leader_name, location=location, description=description)],
-        )
-        if message is not None and message.id is not None:
-            queued.append(message.id)
+    queued = queue_for_recipients(
+        session, kind="network_agenda", recipients=agenda_recipients(session, case, meeting), shared=shared,
+        profile=profile, sender_name=leader_name or profile.display_name, case=case,
+        serves=f"{meeting_subject(meeting.id)}:agenda", actor=actor,
+        attachments_for=lambda recipient: [_invite(
+            meeting, profile=profile, recipient=recipient, summary=summary, leader_name=leader_name,
+            location=location, description=description)],
+    )
     if meeting.agenda_sent_at is None:
         meeting.agenda_sent_at = utcnow()
         session.add(meeting)
@@ -427,17 +423,10 @@ def record_minutes(*, ctx: Ctx, meeting_id: int, data: MinutesInput, today: dt.d
             "actions": [_action_context(session, a, follow_up=f) for a, f in rows],
             "next_meeting_date": data.next_meeting_date,
         }
-        queued: list[int] = []
-        for recipient in case_recipients(session, case, exclude=[meeting.leader_email or ""]):
-            context = {**base_context(profile, recipient_name=recipient.name,
-                                      sender_name=leader_name or profile.display_name), **shared}
-            message = queue_message(
-                session, kind="minutes", to=recipient.email, context=context,
-                serves=f"{meeting_subject(meeting.id)}:minutes", sender=profile.sender, case=case,
-                is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=ctx.actor,
-            )
-            if message is not None and message.id is not None:
-                queued.append(message.id)
+        queued = queue_for_recipients(
+            session, kind="minutes", recipients=case_recipients(session, case, exclude=[meeting.leader_email or ""]),
+            shared=shared, profile=profile, sender_name=leader_name or profile.display_name, case=case,
+            serves=f"{meeting_subject(meeting.id)}:minutes", actor=ctx.actor)
         session.commit()
         return {"meeting_id": meeting_id, "case_id": case.id, "already_recorded": False,
                 "actions": [a.id for a, f in rows if f != "change"],
