@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.tables import Deadline
-from tasks.casefile import base_context, case_context, get_case, person_name
-from tasks.deadlines import SweepContext, reminder
-from tasks.outbox import queue_message
+from pprflow.models.tables import Deadline
+from pprflow.tasks.casefile import base_context, case_context, get_case, person_name
+from pprflow.tasks.deadlines import SweepContext, reminder
+from pprflow.tasks.outbox import queue_message
 
 BENCH_KIND = "bench_review_reminder"
 

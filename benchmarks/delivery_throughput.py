@@ -2,12 +2,12 @@
 and proof that the per-mailbox throttle holds Exchange Online's 30 messages a minute.
 
 Throughput: `--messages` rendered messages are queued in a fresh database (SQLite and/or
-PostgreSQL), then `tasks.outbox.deliver_due` sends them all through `SmtpTransport` (plain SMTP,
+PostgreSQL), then `pprflow.tasks.outbox.deliver_due` sends them all through `SmtpTransport` (plain SMTP,
 no TLS) to an aiosmtpd server on 127.0.0.1 in its own process. Every message is claimed, checked
 against ESC-1/CONS-1, sent and recorded, one transaction per state change, exactly as in production.
 
 Throttle: `--throttle-messages` messages from two sending mailboxes go through `deliver_due` with
-`tasks.throttle.MailboxThrottle(per_minute=30)` and an injected clock and sleep (a fake minute
+`pprflow.tasks.throttle.MailboxThrottle(per_minute=30)` and an injected clock and sleep (a fake minute
 passes instantly), still over real SMTP. Each message's send time on that clock is recorded and
 the most messages any mailbox sent within one rolling minute is counted; the same run without the
 throttle is the control that shows the counting would catch an excess.
@@ -69,11 +69,11 @@ def queue_messages(url: str, count: int, senders: tuple[str, ...] = SENDERS[:1])
     from sqlalchemy import insert
     from sqlmodel import Session
 
-    from models.tables import Case, Institution, OutboxMessage
-    from models.types import utcnow
     from pprflow.db import get_engine
-    from templates.catalogue import MESSAGE_KINDS
-    from templates.render import render_message
+    from pprflow.models.tables import Case, Institution, OutboxMessage
+    from pprflow.models.types import utcnow
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.render import render_message
 
     engine = get_engine(common.sqlalchemy_url(url))
     rendered = render_message("review_reminder", MESSAGE_KINDS["review_reminder"].example_context())
@@ -104,8 +104,8 @@ def throughput(db: str, messages: int, *, reuse_ssl_context: bool = False) -> di
     import ssl
 
     from pprflow.db import get_engine
-    from tasks.outbox import deliver_due
-    from tasks.transports.smtp import SmtpTransport
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports.smtp import SmtpTransport
 
     scratch = common.scratch_postgres() if db == "postgresql" else common.scratch_sqlite()
     with scratch as url, SmtpSink() as sink:
@@ -168,9 +168,9 @@ def max_in_rolling_minute(times: list[float]) -> int:
 
 def throttle_proof(messages: int, per_minute: int, *, throttled: bool) -> list[dict[str, Any]]:
     from pprflow.db import get_engine
-    from tasks.outbox import deliver_due
-    from tasks.throttle import MailboxThrottle
-    from tasks.transports.smtp import SmtpTransport
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.throttle import MailboxThrottle
+    from pprflow.tasks.transports.smtp import SmtpTransport
 
     clock = FakeClock()
     with common.scratch_sqlite() as url, SmtpSink() as sink:

@@ -1,12 +1,12 @@
 """Intake latency: referral submitted -> case stored and messages queued, through the real intake flow
-(`flows.intake:referral_intake`) on a running local Prefect server, as a ratio to an empty flow run
+(`pprflow.flows.intake:referral_intake`) on a running local Prefect server, as a ratio to an empty flow run
 on the same server (target <= 1.5).
 
 The server is PREFECT_API_URL if set (e.g. `pprflow serve` or `prefect server start`), else one
 started for the benchmark (`prefect_test_harness`). Each run submits a new referral (the example
 `examples/referrals/ppr_individual.json` with a fresh child pseudonym, so the duplicate-run guard
 does not short-circuit it) into a fresh database, and checks the case row and its queued messages.
-Medians after `--warmup` runs of each. The plain service call (`tasks.intake.submit_referral`, no
+Medians after `--warmup` runs of each. The plain service call (`pprflow.tasks.intake.submit_referral`, no
 Prefect) is timed too, to show what the flow run itself costs.
 
     .venv/bin/python benchmarks/intake_latency.py --runs 20 --db sqlite postgresql
@@ -29,7 +29,7 @@ EXAMPLE = common.ROOT / "examples" / "referrals" / "ppr_individual.json"
 
 
 def referral_factory() -> Callable[[], Any]:
-    from models.referral import Referral
+    from pprflow.models.referral import Referral
 
     data = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     counter = iter(range(1, 10**9))
@@ -58,8 +58,8 @@ def check_stored(url: str, results: list[Any]) -> int:
     """Every run stored its case and queued its messages; returns the messages queued per run."""
     from sqlmodel import Session, col, func, select
 
-    from models.tables import Case, OutboxMessage
     from pprflow.db import get_engine
+    from pprflow.models.tables import Case, OutboxMessage
 
     with Session(get_engine(common.sqlalchemy_url(url))) as session:
         for result in results:
@@ -74,10 +74,10 @@ def check_stored(url: str, results: list[Any]) -> int:
 def measure(db: str, runs: int, warmup: int) -> dict[str, Any]:
     from prefect import flow
 
-    from flows.intake import referral_intake
+    from pprflow.flows.intake import referral_intake
     from pprflow.profiles import load_profile
-    from tasks.context import Ctx
-    from tasks.intake import submit_referral
+    from pprflow.tasks.context import Ctx
+    from pprflow.tasks.intake import submit_referral
 
     @flow(name="tom-flow")
     def empty_flow() -> None:

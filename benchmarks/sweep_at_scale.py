@@ -2,7 +2,7 @@
 
 For each database (SQLite, PostgreSQL) and each size N of open cases, a fresh database is
 migrated, bulk-loaded (benchmarks/_synthetic.py) with exactly `--due` reminders due, and
-`tasks.deadlines.run_sweep` runs in a fresh subprocess (so the loader's memory does not count):
+`pprflow.tasks.deadlines.run_sweep` runs in a fresh subprocess (so the loader's memory does not count):
 its seconds (median of `--repeats`, the due rows re-opened between runs), peak RSS, the due query
 alone and its plan (is `ix_deadline_open_remind` used?).
 
@@ -41,8 +41,8 @@ def _due_query_sql(engine: Any, today: dt.date, limit: int) -> str:
     """The statement tasks.deadlines sends to find what is due, with literal values."""
     from sqlmodel import col, select
 
-    from models.tables import Deadline
-    from tasks import deadlines
+    from pprflow.models.tables import Deadline
+    from pprflow.tasks import deadlines
 
     if hasattr(deadlines, "due_deadline_ids"):  # ids from the index alone, then rows by id
         query: Any = select(Deadline.id).where(Deadline.done_at == None, Deadline.remind_on <= today)  # noqa: E711
@@ -92,7 +92,7 @@ def child(url: str, kind: str, repeats: int, batch_size: int | None) -> dict[str
 
     from pprflow.db import get_engine
     from pprflow.profiles import load_profile
-    from tasks.deadlines import due_deadlines, load_handlers, run_sweep
+    from pprflow.tasks.deadlines import due_deadlines, load_handlers, run_sweep
 
     load_handlers()
     import_seconds = time.perf_counter() - started
@@ -154,11 +154,11 @@ def naive_sweep_seconds(url: str, cases: int) -> dict[str, Any]:
     from prefect import flow, task
     from sqlmodel import Session, select
 
-    from models.tables import Case, Deadline
-    from models.types import utcnow
     from pprflow.db import get_engine
+    from pprflow.models.tables import Case, Deadline
+    from pprflow.models.types import utcnow
     from pprflow.profiles import load_profile
-    from tasks.deadlines import SweepContext, load_handlers
+    from pprflow.tasks.deadlines import SweepContext, load_handlers
 
     engine = get_engine(common.sqlalchemy_url(url))
     profile = load_profile("vejle")

@@ -1,4 +1,4 @@
-"""Deployments: every flow with its schedule and form parameters (see `deployments.catalogue`).
+"""Deployments: every flow with its schedule and form parameters (see `pprflow.deployments.catalogue`).
 
 - `pprflow serve` serves them all in-process next to a local Prefect server (the main job);
 - `python -m deployments --work-pool NAME [--image IMAGE]` registers the same deployments on a
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, cast
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from deployments.catalogue import Catalogue
-    from models.profile import Profile
+    from pprflow.deployments.catalogue import Catalogue
+    from pprflow.models.profile import Profile
 
 
 def deploy_to_work_pool(profile: Profile, work_pool_name: str, *, image: str | None = None,
@@ -24,7 +24,7 @@ def deploy_to_work_pool(profile: Profile, work_pool_name: str, *, image: str | N
     Entrypoints are module paths, so a process worker runs them from the installed package and a
     Kubernetes worker from an image that has pprflow installed (`image`).
     """
-    from deployments.catalogue import build_catalogue
+    from pprflow.deployments.catalogue import build_catalogue
 
     catalogue = build_catalogue(profile, work_pool_name=work_pool_name, only=only)
     # `deployment.apply` is what `prefect.deploy(..., build=False, push=False)` calls per deployment, without

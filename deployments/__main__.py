@@ -1,4 +1,4 @@
-"""`python -m deployments --work-pool NAME [--image IMAGE] [--profile vejle]`: deploy to a work pool."""
+"""`python -m pprflow.deployments --work-pool NAME [--image IMAGE] [--profile vejle]`: deploy to a work pool."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deployments",
+    parser = argparse.ArgumentParser(prog="python -m pprflow.deployments",
                                      description="Registrér pprflows deployments på en work pool (PREFECT_API_URL).")
     parser.add_argument("--work-pool", required=True, help="Work pool (process, kubernetes ...); opret den først.")
     parser.add_argument("--image", help="Container-image med pprflow installeret (Kubernetes/Docker-pools).")
@@ -15,8 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="Kun dette flow (navn eller flow/deployment); kan gentages.")
     args = parser.parse_args(argv)
 
-    from deployments import deploy_to_work_pool
     from pprflow.config import Settings
+    from pprflow.deployments import deploy_to_work_pool
     from pprflow.profiles import load_profile
 
     profile = load_profile(args.profile or Settings().profile)

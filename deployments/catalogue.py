@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from models.profile import WEEKDAYS, Profile
+from pprflow.models.profile import WEEKDAYS, Profile
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -128,26 +128,26 @@ class Plan:
 
 
 SCHEDULED: tuple[Plan, ...] = (
-    Plan("deployments.scheduled:morning_sweep", "arbejdsdage-0630", sweep_crons,
+    Plan("pprflow.deployments.scheduled:morning_sweep", "arbejdsdage-0630", sweep_crons,
          "Daglig gennemgang af frister og overblik pr. distrikt (CAL-1: springer lukkedage over).",
          tags=("sweep",)),
-    Plan("flows.delivery:deliver_outbox", "hvert-5-minut-i-arbejdstiden", delivery_crons,
+    Plan("pprflow.flows.delivery:deliver_outbox", "hvert-5-minut-i-arbejdstiden", delivery_crons,
          "Sender forfaldne mails fra udbakken hvert 5. minut kl. 7-18 på hverdage.", tags=("outbox",)),
-    Plan("flows.ppr:prepare_district_meetings", "dagen-foer-distriktsmoedet", district_preparation_crons,
+    Plan("pprflow.flows.ppr:prepare_district_meetings", "dagen-foer-distriktsmoedet", district_preparation_crons,
          "Forbereder distriktsmøderne: listen over nye sager til distriktets PPR-team (CAL-5).",
          tags=("district",)),
-    Plan("flows.kv:kv_cycle", "ugentlig-kv-cyklus", kv_cycle_crons,
+    Plan("pprflow.flows.kv:kv_cycle", "ugentlig-kv-cyklus", kv_cycle_crons,
          "KV-cyklus: planlægger sessioner efter profilens kadence (CAL-4).", tags=("kv",)),
     # The retention purge (PRIV-1/PRIV-2, flows/retention.py).
-    Plan("flows.retention:retention_purge", "ugentlig-sletning", retention_crons,
+    Plan("pprflow.flows.retention:retention_purge", "ugentlig-sletning", retention_crons,
          "Sletter lukkede sager og gamle logposter efter profilens opbevaringsperiode (PRIV-2).",
          tags=("retention",)),
 )
 
-FLOW_PACKAGES: tuple[str, ...] = ("flows", "deployments")
+FLOW_PACKAGES: tuple[str, ...] = ("pprflow.flows", "pprflow.deployments")
 """Where flows are discovered; every flow found becomes a deployment."""
 
-NOT_DEPLOYED: frozenset[str] = frozenset({"flows.sweep:daily_sweep"})
+NOT_DEPLOYED: frozenset[str] = frozenset({"pprflow.flows.sweep:daily_sweep"})
 """Flows ('module:attribute') that are building blocks of other flows, not deployments of their own.
 
 The daily sweep runs inside `morgen-gennemgang`, which adds the dashboard; a manual run of that
@@ -219,7 +219,7 @@ def build_catalogue(profile: Profile, *, plans: Iterable[Plan] = SCHEDULED,
                     only: Iterable[str] | None = None) -> Catalogue:
     """Every flow as a deployment: the planned ones with their schedules, the others as on-demand forms.
 
-    Entrypoints are module paths (`flows.delivery.deliver_outbox`), so the same deployments run from
+    Entrypoints are module paths (`pprflow.flows.delivery.deliver_outbox`), so the same deployments run from
     an installed package anywhere: served in-process, by a process worker, or in a container.
     """
     from prefect.deployments.runner import EntrypointType

@@ -21,10 +21,10 @@ from typing import Any
 
 from prefect import flow
 
-from flows.dashboard import publish_dashboard
-from flows.sweep import daily_sweep
-from models.calendar import WorkingCalendar, local_today
-from tasks.context import Ctx
+from pprflow.flows.dashboard import publish_dashboard
+from pprflow.flows.sweep import daily_sweep
+from pprflow.models.calendar import WorkingCalendar, local_today
+from pprflow.tasks.context import Ctx
 
 
 def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:

@@ -12,9 +12,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from tasks import abuse
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.tasks import abuse
+from pprflow.tasks.context import Ctx
 
 report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE)(abuse.report_abuse)
 acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE)(abuse.acknowledge)

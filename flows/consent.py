@@ -8,10 +8,10 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from models.referral import ConsentIn
-from tasks import consent
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.models.referral import ConsentIn
+from pprflow.tasks import consent
+from pprflow.tasks.context import Ctx
 
 give_consent = task(name="registrér samtykke", cache_policy=NO_CACHE)(consent.give_consent)
 withdraw_consent = task(name="træk samtykke tilbage og stop deling", cache_policy=NO_CACHE)(consent.withdraw_consent)

@@ -25,7 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, or_, select
 
-from models.tables import Case, Deadline, Institution, Meeting, OutboxMessage
+from pprflow.models.tables import Case, Deadline, Institution, Meeting, OutboxMessage
 
 HORIZON_DAYS = 14
 """How far ahead the table looks (calendar days)."""
@@ -210,7 +210,7 @@ def publish_dashboard(today: dt.date, *, sweep: Mapping[str, Any] | None = None,
                       horizon_days: int = HORIZON_DAYS) -> list[str]:
     """Publish the deadline table per district and the summary; returns the artifact keys."""
     if engine is None:
-        from tasks.context import Ctx
+        from pprflow.tasks.context import Ctx
 
         engine = Ctx.from_environment().engine
     with Session(engine) as session:

@@ -8,8 +8,8 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from tasks.context import Ctx
-from tasks.delivery import deliver
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.delivery import deliver
 
 deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO_CACHE)(deliver)
 

@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from tasks import handover
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.tasks import handover
+from pprflow.tasks.context import Ctx
 
 hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE)(handover.handover)
 

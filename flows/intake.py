@@ -14,13 +14,13 @@ import datetime as dt
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.resilience import RETRY_ON_DATABASE_OUTAGE
-from models.calendar import local_today
-from models.referral import Referral
-from models.rules_intake import check_referral
-from tasks import intake
-from tasks.context import Ctx
-from tasks.intake import IntakeResult
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
+from pprflow.models.calendar import local_today
+from pprflow.models.referral import Referral
+from pprflow.models.rules_intake import check_referral
+from pprflow.tasks import intake
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.intake import IntakeResult
 
 check_preconditions = task(name="kontrollér sporets forudsætninger (PATH-1 … PATH-7, LAW-3)",
                            cache_policy=NO_CACHE)(check_referral)

@@ -11,10 +11,10 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from models.rules_kv import KVTopicIn
-from tasks import kv
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.models.rules_kv import KVTopicIn
+from pprflow.tasks import kv
+from pprflow.tasks.context import Ctx
 
 plan_sessions = task(name="planlæg KV-møder efter kadencen (skole 2 uger, dagtilbud 6 uger)",
                      cache_policy=NO_CACHE)(kv.schedule_kv_sessions)

@@ -11,10 +11,10 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from models.rules_levels import LevelChangeInput
-from tasks import levels
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.models.rules_levels import LevelChangeInput
+from pprflow.tasks import levels
+from pprflow.tasks.context import Ctx
 
 change_level = task(name="skift niveau og meld papirerne", cache_policy=NO_CACHE)(levels.change_level)
 record_review = task(name="registrér halvårsvurdering", cache_policy=NO_CACHE)(levels.record_review)

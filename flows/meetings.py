@@ -14,10 +14,10 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
-from tasks import meetings
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+from pprflow.tasks import meetings
+from pprflow.tasks.context import Ctx
 
 schedule_meeting = task(name="planlæg møde og fastlæg dagsordensfrist", cache_policy=NO_CACHE)(
     meetings.schedule_meeting)

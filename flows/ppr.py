@@ -10,9 +10,9 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from tasks import ppr
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.tasks import ppr
+from pprflow.tasks.context import Ctx
 
 plan_meetings = task(name="planlæg distriktsmøder (hver 2. uge, aldrig på en lukkedag)",
                      cache_policy=NO_CACHE)(ppr.schedule_district_meetings)

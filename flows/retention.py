@@ -22,9 +22,9 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models.calendar import local_today
-from tasks import retention
-from tasks.context import Ctx
+from pprflow.models.calendar import local_today
+from pprflow.tasks import retention
+from pprflow.tasks.context import Ctx
 
 FORM_FLOWS: frozenset[str] = frozenset({
     "henvendelse-modtag",        # the referral form: child pseudonym, parents' names and emails, concern

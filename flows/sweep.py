@@ -11,10 +11,10 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.resilience import RETRY_ON_DATABASE_OUTAGE
-from models.calendar import local_today
-from tasks import sweep as sweep_service
-from tasks.context import Ctx
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
+from pprflow.models.calendar import local_today
+from pprflow.tasks import sweep as sweep_service
+from pprflow.tasks.context import Ctx
 
 queue_due_reminders = task(name="kø påmindelser for forfaldne frister", cache_policy=NO_CACHE,
                            **RETRY_ON_DATABASE_OUTAGE)(sweep_service.sweep)  # idempotent: safe to run again

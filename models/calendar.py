@@ -33,10 +33,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from models.profile import Profile
+    from pprflow.models.profile import Profile
 
 __all__ = [
     "ACKNOWLEDGEMENT_WORKING_DAYS", "AGENDA_WORKING_DAYS", "COPENHAGEN", "DISTRICT_MEETING_CADENCE_WEEKS",

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, EmailStr, Field, StringConstraints, ValidationError
 
-from models.errors import InvalidInput
-from models.rules_privacy import NoCprNumbers, is_cpr_error
+from pprflow.models.errors import InvalidInput
+from pprflow.models.rules_privacy import NoCprNumbers, is_cpr_error
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required text: surrounding whitespace is stripped, and an empty text is refused."""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from models.errors import InvalidInput, RuleViolation
-from models.profile import Profile
-from models.referral import INDIVIDUAL_PATHWAYS, PPR_PATHWAYS, Referral
-from models.rules_privacy import contains_cpr_number  # PRIV-2 (rules_kv imports it from here too)
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.profile import Profile
+from pprflow.models.referral import INDIVIDUAL_PATHWAYS, PPR_PATHWAYS, Referral
+from pprflow.models.rules_privacy import contains_cpr_number  # PRIV-2 (rules_kv imports it from here too)
 
 REQUEST_TEMPLATES: dict[str, str] = {
     "ppr_learning_environment": "ppr_request",

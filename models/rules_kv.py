@@ -19,10 +19,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.referral import validation_error_line
-from models.rules_intake import contains_cpr_number
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.referral import validation_error_line
+from pprflow.models.rules_intake import contains_cpr_number
 
 MAX_SESSIONS_PER_CALL = 52
 

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from models.calendar import WorkingCalendar, investigation_deadline, review_due
-from models.errors import InvalidInput, RuleViolation
-from models.rules_privacy import NoCprNumbers
+from pprflow.models.calendar import WorkingCalendar, investigation_deadline, review_due
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_privacy import NoCprNumbers
 
 Sphere = Literal["institution", "family"]
 Direction = Literal["up", "down"]

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.rules_privacy import NoCprNumbers
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_privacy import NoCprNumbers
 
 MeetingKind = Literal["network", "development", "startup"]
 FollowUp = Literal["continue", "adjust", "change"]

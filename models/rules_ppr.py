@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.referral import PPR_PATHWAYS
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.referral import PPR_PATHWAYS
 
 MAX_MEETINGS_PER_CALL = 52
 """Two years of fortnightly meetings: enough for any plan, small enough to catch a typo like 500."""

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from models.errors import RuleViolation
+from pprflow.models.errors import RuleViolation
 
 # --- PRIV-2: no CPR numbers ------------------------------------------------------------------------
 

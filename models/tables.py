@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from models.types import UTCDateTime, utcnow
+from pprflow.models.types import UTCDateTime, utcnow
 
 
 def _when(*, nullable: bool = True, index: bool = False) -> Any:

@@ -60,10 +60,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def _alembic_config(url: str):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
-    import migrations
+    import pprflow.migrations
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.set_main_option("script_location", str(Path(pprflow.migrations.__file__).parent))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from templates.catalogue import MESSAGE_KINDS  # noqa: E402
-from templates.render import render_message  # noqa: E402
+from pprflow.templates.catalogue import MESSAGE_KINDS  # noqa: E402
+from pprflow.templates.render import render_message  # noqa: E402
 
 OUT = ROOT / "artifacts" / "template-preview"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models.calendar import WorkingCalendar  # noqa: E402
+from pprflow.models.calendar import WorkingCalendar  # noqa: E402
 from pprflow.profiles import load_profile, shipped_profiles  # noqa: E402
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"

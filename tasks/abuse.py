@@ -19,17 +19,17 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, NotFound
-from models.profile import Profile
-from models.rules_privacy import check_no_cpr_number
-from models.tables import Case, Deadline, Notification, OutboxMessage
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import base_context, case_context, get_case, leader_of, person_name, person_role
-from tasks.context import Ctx
-from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from tasks.outbox import cancel_pending, parent_emails, queue_message
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, NotFound
+from pprflow.models.profile import Profile
+from pprflow.models.rules_privacy import check_no_cpr_number
+from pprflow.models.tables import Case, Deadline, Notification, OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import base_context, case_context, get_case, leader_of, person_name, person_role
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from pprflow.tasks.outbox import cancel_pending, parent_emails, queue_message
 
 ACKNOWLEDGEMENT_OVERDUE = "acknowledgement_overdue"
 

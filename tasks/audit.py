@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.tables import AuditEvent
+from pprflow.models.tables import AuditEvent
 
 ACTIONS = frozenset({"read", "create", "search", "change", "export", "delete", "refused", "send", "suppress"})
 

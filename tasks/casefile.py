@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.errors import NotFound
-from models.profile import Profile
-from models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
-from tasks.transports.base import Attachment
+from pprflow.models.errors import NotFound
+from pprflow.models.profile import Profile
+from pprflow.models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
+from pprflow.tasks.transports.base import Attachment
 
 PATHWAY_LABELS: dict[str, str] = {
     "ppr_learning_environment": "Henvendelse til PPR – læringsmiljøforløb",
@@ -250,7 +250,7 @@ def queue_for_recipients(
 ) -> list[int]:
     """Queue one `kind` message per recipient with the shared context; the outbox applies ESC-1/CONS-1
     again and drops what they forbid. Returns the ids of the messages queued (or already queued)."""
-    from tasks.outbox import queue_message
+    from pprflow.tasks.outbox import queue_message
 
     queued: list[int] = []
     for recipient in recipients:

@@ -14,14 +14,22 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.errors import InvalidInput, NotFound, RuleViolation
-from models.referral import ConsentIn
-from models.tables import Case, CaseParty, Consent, OutboxMessage
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import active_consents, base_context, case_context, get_case, parties, person_name, role_label
-from tasks.context import Ctx
-from tasks.outbox import cancel_pending, queue_message
+from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
+from pprflow.models.referral import ConsentIn
+from pprflow.models.tables import Case, CaseParty, Consent, OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import (
+    active_consents,
+    base_context,
+    case_context,
+    get_case,
+    parties,
+    person_name,
+    role_label,
+)
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.outbox import cancel_pending, queue_message
 
 
 def check_given_by_parents(case_parents: list[CaseParty], given_by: list[str]) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from models.profile import Profile
+from pprflow.models.profile import Profile
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.profile import Profile
-from models.tables import Deadline
-from models.types import utcnow
+from pprflow.models.profile import Profile
+from pprflow.models.tables import Deadline
+from pprflow.models.types import utcnow
 
 
 def pin_deadline(
@@ -80,7 +80,7 @@ HANDLERS: dict[str, Handler] = {}
 
 # Modules whose import registers reminder handlers. A new pathway adds its module here.
 HANDLER_MODULES: tuple[str, ...] = (
-    "tasks.ppr", "tasks.kv", "tasks.meetings", "tasks.levels", "tasks.abuse",
+    "pprflow.tasks.ppr", "pprflow.tasks.kv", "pprflow.tasks.meetings", "pprflow.tasks.levels", "pprflow.tasks.abuse",
 )
 
 
@@ -152,7 +152,7 @@ def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = 
     """Queue every reminder due as of `today`; one transaction per deadline. Safe to run twice."""
     from sqlalchemy import func
 
-    from models.tables import OutboxMessage
+    from pprflow.models.tables import OutboxMessage
 
     handlers = load_handlers()
     report = SweepReport(today=today)

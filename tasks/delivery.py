@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.context import Ctx
+from pprflow.tasks.context import Ctx
 
 _THROTTLES: dict[int, Any] = {}
 
 
 def make_throttle(per_minute: int) -> Any:
     """One per-mailbox throttle per process, so consecutive runs in a server share the window."""
-    from tasks.throttle import MailboxThrottle
+    from pprflow.tasks.throttle import MailboxThrottle
 
     if per_minute not in _THROTTLES:
         _THROTTLES[per_minute] = MailboxThrottle(per_minute=per_minute)
@@ -21,8 +21,8 @@ def make_throttle(per_minute: int) -> Any:
 def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None) -> dict[str, Any]:
     """Send every due message; a transient failure stops the run and leaves the rest pending."""
     from pprflow.config import Settings
-    from tasks.outbox import deliver_due
-    from tasks.transports import make_transport
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports import make_transport
 
     settings = Settings()
     chosen = transport if transport is not None else make_transport(settings)

@@ -33,9 +33,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from models.calendar import WorkingCalendar
-from models.errors import PprflowError
-from tasks.context import Ctx
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import PprflowError
+from pprflow.tasks.context import Ctx
 
 # --- The synthetic municipality ---------------------------------------------------------------------
 
@@ -298,80 +298,80 @@ class Action:
 
 
 def _intake(ctx: Ctx, *, referral: Any, today: dt.date) -> Any:
-    from tasks.intake import submit_referral
+    from pprflow.tasks.intake import submit_referral
 
     return submit_referral(ctx, referral, today=today)
 
 
 def _district_schedule(ctx: Ctx, *, district: str, start: dt.date, count: int, today: dt.date) -> Any:
-    from tasks.ppr import schedule_district_meetings
+    from pprflow.tasks.ppr import schedule_district_meetings
 
     return schedule_district_meetings(ctx, district=district, start=start, count=count, today=today)
 
 
 def _assign(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date, name: str | None = None,
             role: str | None = None) -> Any:
-    from tasks.ppr import assign_case
+    from pprflow.tasks.ppr import assign_case
 
     return assign_case(ctx, case_id=case_id, to_email=to_email, today=today, name=name, role=role)
 
 
 def _district_prepare(ctx: Ctx, *, today: dt.date) -> Any:
-    from tasks.ppr import prepare_district_meetings
+    from pprflow.tasks.ppr import prepare_district_meetings
 
     return prepare_district_meetings(ctx, today=today)
 
 
 def _kv_schedule(ctx: Ctx, **params: Any) -> Any:
-    from tasks.kv import schedule_kv_sessions
+    from pprflow.tasks.kv import schedule_kv_sessions
 
     return schedule_kv_sessions(ctx, **params)
 
 
 def _kv_topic(ctx: Ctx, *, topic: Any, today: dt.date) -> Any:
-    from tasks.kv import submit_kv_topic
+    from pprflow.tasks.kv import submit_kv_topic
 
     return submit_kv_topic(ctx, topic, today=today)
 
 
 def _kv_cycle(ctx: Ctx, *, today: dt.date) -> Any:
-    from tasks.kv import kv_cycle
+    from pprflow.tasks.kv import kv_cycle
 
     return kv_cycle(ctx, today=today)
 
 
 def _meeting(ctx: Ctx, *, data: Any, today: dt.date) -> Any:
-    from tasks.meetings import schedule_meeting
+    from pprflow.tasks.meetings import schedule_meeting
 
     return schedule_meeting(ctx=ctx, data=data, today=today)
 
 
 def _minutes(ctx: Ctx, *, meeting_id: int, data: Any, today: dt.date) -> Any:
-    from tasks.meetings import record_minutes
+    from pprflow.tasks.meetings import record_minutes
 
     return record_minutes(ctx=ctx, meeting_id=meeting_id, data=data, today=today)
 
 
 def _level(ctx: Ctx, *, data: Any, direction: str, today: dt.date) -> Any:
-    from tasks.levels import change_level
+    from pprflow.tasks.levels import change_level
 
     return change_level(ctx=ctx, data=data, direction=direction, today=today)  # type: ignore[arg-type]
 
 
 def _review(ctx: Ctx, *, case_id: int, review_date: dt.date, today: dt.date) -> Any:
-    from tasks.levels import record_review
+    from pprflow.tasks.levels import record_review
 
     return record_review(ctx=ctx, case_id=case_id, review_date=review_date, today=today)
 
 
 def _abuse(ctx: Ctx, *, case_id: int, today: dt.date) -> Any:
-    from tasks.abuse import report_abuse
+    from pprflow.tasks.abuse import report_abuse
 
     return report_abuse(ctx, case_id, today=today)
 
 
 def _sweep(ctx: Ctx, *, today: dt.date) -> Any:
-    from tasks.sweep import sweep
+    from pprflow.tasks.sweep import sweep
 
     if not WorkingCalendar.for_profile(ctx.profile).is_working_day(today):  # as the morning sweep (CAL-1)
         return {"today": today.isoformat(), "swept": []}
@@ -380,28 +380,28 @@ def _sweep(ctx: Ctx, *, today: dt.date) -> Any:
 
 def _deliver(ctx: Ctx) -> Any:
     from pprflow.config import Settings
-    from tasks.delivery import deliver
-    from tasks.transports.file import FileTransport
+    from pprflow.tasks.delivery import deliver
+    from pprflow.tasks.transports.file import FileTransport
 
     return deliver(ctx=ctx, transport=FileTransport(Settings().resolved_mail_dir()))
 
 
 ACTIONS: dict[str, Action] = {
-    "referral": Action("henvendelse modtaget", "flows.intake:referral_intake", _intake),
-    "district_schedule": Action("distriktsmøder planlagt", "flows.ppr:schedule_district", _district_schedule),
-    "district_prepare": Action("sagsliste til distriktsmødet", "flows.ppr:prepare_district_meetings",
+    "referral": Action("henvendelse modtaget", "pprflow.flows.intake:referral_intake", _intake),
+    "district_schedule": Action("distriktsmøder planlagt", "pprflow.flows.ppr:schedule_district", _district_schedule),
+    "district_prepare": Action("sagsliste til distriktsmødet", "pprflow.flows.ppr:prepare_district_meetings",
                                _district_prepare),
-    "assign": Action("sag fordelt på distriktsmødet", "flows.ppr:assign_district_case", _assign),
-    "kv_schedule": Action("KV-møder planlagt", "flows.kv:schedule_kv", _kv_schedule),
-    "kv_topic": Action("anonymt KV-emne", "flows.kv:kv_submit_topic", _kv_topic),
-    "kv_cycle": Action("KV-cyklus", "flows.kv:kv_cycle", _kv_cycle),
-    "meeting": Action("møde planlagt", "flows.meetings:plan_meeting", _meeting),
-    "minutes": Action("referat (lyseblåt skema)", "flows.meetings:meeting_minutes", _minutes),
-    "level": Action("niveauskift", "flows.levels:change_case_level", _level),
-    "review": Action("halvårsvurdering", "flows.levels:review_case", _review),
-    "abuse": Action("underretning (mistanke om overgreb)", "flows.abuse:report_suspected_abuse", _abuse),
-    "sweep": Action("morgengennemgang", "deployments.scheduled:morning_sweep", _sweep),
-    "deliver": Action("udbakken sendt", "flows.delivery:deliver_outbox", _deliver),
+    "assign": Action("sag fordelt på distriktsmødet", "pprflow.flows.ppr:assign_district_case", _assign),
+    "kv_schedule": Action("KV-møder planlagt", "pprflow.flows.kv:schedule_kv", _kv_schedule),
+    "kv_topic": Action("anonymt KV-emne", "pprflow.flows.kv:kv_submit_topic", _kv_topic),
+    "kv_cycle": Action("KV-cyklus", "pprflow.flows.kv:kv_cycle", _kv_cycle),
+    "meeting": Action("møde planlagt", "pprflow.flows.meetings:plan_meeting", _meeting),
+    "minutes": Action("referat (lyseblåt skema)", "pprflow.flows.meetings:meeting_minutes", _minutes),
+    "level": Action("niveauskift", "pprflow.flows.levels:change_case_level", _level),
+    "review": Action("halvårsvurdering", "pprflow.flows.levels:review_case", _review),
+    "abuse": Action("underretning (mistanke om overgreb)", "pprflow.flows.abuse:report_suspected_abuse", _abuse),
+    "sweep": Action("morgengennemgang", "pprflow.deployments.scheduled:morning_sweep", _sweep),
+    "deliver": Action("udbakken sendt", "pprflow.flows.delivery:deliver_outbox", _deliver),
 }
 """Every action of the demo. A new pathway step is one line here plus its events in `build_script`."""
 
@@ -452,8 +452,8 @@ def simulation_days(end: dt.date, weeks: int) -> list[dt.date]:
 def build_script(world: World, calendar: WorkingCalendar, *, days: list[dt.date], seed: int,
                  district_weekday: int = 3) -> list[Event]:
     """The demo's events in order: routines every working day, the stories on their days."""
-    from models.referral import parse_referral
-    from models.rules_kv import KVTopicIn
+    from pprflow.models.referral import parse_referral
+    from pprflow.models.rules_kv import KVTopicIn
     rng = random.Random(seed)
     working = [d for d in days if calendar.is_working_day(d)]
     start, end = days[0], days[-1]
@@ -593,7 +593,7 @@ def _abuse_call(day: dt.date, case_id: int) -> dict[str, Any]:
 
 
 def _network_meeting_call(today: dt.date, date: dt.date, psychologist: Person | None, case_id: int) -> dict[str, Any]:
-    from models.rules_meetings import MeetingInput, Participant
+    from pprflow.models.rules_meetings import MeetingInput, Participant
 
     participants = [Participant(name=psychologist.name, email=psychologist.email, role="ppr_psychologist")] \
         if psychologist else []
@@ -604,7 +604,7 @@ def _network_meeting_call(today: dt.date, date: dt.date, psychologist: Person | 
 def _minutes_call(day: dt.date, next_meeting: dt.date | None, leader: str, psychologist: str,
                   meeting_id: int) -> dict[str, Any]:
     """The light-blue form: concrete actions, one responsible person each (MEET-2)."""
-    from models.rules_meetings import ActionInput, MinutesInput
+    from pprflow.models.rules_meetings import ActionInput, MinutesInput
 
     return {"meeting_id": meeting_id, "today": day, "data": MinutesInput(
         summary="Vi drøftede overgangene og aftalte konkrete handlinger.",
@@ -614,13 +614,13 @@ def _minutes_call(day: dt.date, next_meeting: dt.date | None, leader: str, psych
 
 
 def _add_months(d: dt.date, months: int) -> dt.date:
-    from models.calendar import add_months
+    from pprflow.models.calendar import add_months
 
     return add_months(d, months)
 
 
 def _level_params(story: str, to: int, when: dt.date) -> Callable[[DemoState, Ctx], Params]:
-    from models.rules_levels import LevelChangeInput
+    from pprflow.models.rules_levels import LevelChangeInput
 
     def resolve(state: DemoState, ctx: Ctx) -> Params:
         if story not in state.cases:
@@ -634,7 +634,7 @@ def _level_params(story: str, to: int, when: dt.date) -> Callable[[DemoState, Ct
 
 def _assignments(world: World, day: dt.date, rng: random.Random) -> Callable[[DemoState, Ctx], Params]:
     def resolve(state: DemoState, ctx: Ctx) -> Params:
-        from tasks.ppr import list_district_meetings
+        from pprflow.tasks.ppr import list_district_meetings
 
         calls = []
         for meeting in list_district_meetings(ctx, from_date=day):
@@ -657,8 +657,8 @@ def _startups(calendar: WorkingCalendar, day: dt.date) -> Callable[[DemoState, C
     def resolve(state: DemoState, ctx: Ctx) -> Params:
         from sqlmodel import Session, col, select
 
-        from models.rules_meetings import MeetingInput
-        from models.tables import Case, Meeting
+        from pprflow.models.rules_meetings import MeetingInput
+        from pprflow.models.tables import Case, Meeting
 
         with Session(ctx.engine) as session:
             assigned = session.exec(select(Case).where(col(Case.assigned_ppr_email).is_not(None),
@@ -728,7 +728,7 @@ def summary_rows(ctx: Ctx, state: DemoState, mail_dir: Path) -> list[tuple[str, 
     from sqlalchemy import func
     from sqlmodel import Session, select
 
-    from models.tables import Case, Meeting, Notification, OutboxMessage
+    from pprflow.models.tables import Case, Meeting, Notification, OutboxMessage
 
     with Session(ctx.engine) as session:
         by_pathway = dict(session.exec(select(Case.pathway, func.count()).group_by(Case.pathway)).all())

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.errors import InvalidInput, RuleViolation
-from models.tables import Deadline, Meeting, Notification
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import (
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.tables import Deadline, Meeting, Notification
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import (
     Recipient,
     case_context,
     case_recipients,
@@ -27,7 +27,7 @@ from tasks.casefile import (
     queue_for_recipients,
     unique,
 )
-from tasks.context import Ctx
+from pprflow.tasks.context import Ctx
 
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
@@ -45,7 +45,7 @@ def check_new_coordinator(to_email: str, *, is_parent: bool) -> str:
 def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[str, Any]:
     """`pprflow case handover CASE --to EMAIL`: set the one new coordinator and tell everyone on the case.
     Running it twice hands over once and informs once."""
-    from templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.catalogue import MESSAGE_KINDS
 
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
@@ -61,7 +61,7 @@ def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[s
         case.last_activity_at = utcnow()
         session.add(case)
         if existing is None:
-            from tasks.meetings import _add_party
+            from pprflow.tasks.meetings import _add_party
 
             _add_party(session, case=case, name=person_name(session, new, case_id=case_id), email=new,
                        role="coordinator", actor=ctx.actor)
@@ -94,8 +94,8 @@ def show_case(*, ctx: Ctx, case_id: int) -> dict[str, Any]:
     """`pprflow case show CASE`: levels, coordinator, parties, open deadlines, the ESC-1 flag (audited read)."""
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
-        from tasks.casefile import active_consents, parties
-        from tasks.privacy import authorize_case_read
+        from pprflow.tasks.casefile import active_consents, parties
+        from pprflow.tasks.privacy import authorize_case_read
 
         authorize_case_read(session, actor=ctx.actor, case=case, what="case show")  # PRIV-3
 

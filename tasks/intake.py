@@ -1,9 +1,9 @@
 """Intake (modtagelse): a referral becomes a case in ONE transaction — or nothing at all.
 
-validate (pure rules, `models.rules_intake`) → open the case (institution, child as pseudonym +
+validate (pure rules, `pprflow.models.rules_intake`) → open the case (institution, child as pseudonym +
 birth year, parents, submitter, consent, action plan) → name its coordinator (ROLE-1) → on
 suspected abuse, notify at once and close the case to the parents (ESC-1, colleague's
-`tasks.abuse`) → queue the request to the pathway's mailbox and the receipt to the submitter →
+`pprflow.tasks.abuse`) → queue the request to the pathway's mailbox and the receipt to the submitter →
 PPR requests go on the district's next district meeting (PATH-4, CAL-5).
 
 A refusal raises before anything is written: nothing stored, nothing queued. The same referral
@@ -21,12 +21,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models.calendar import local_datetime, local_today
-from models.errors import InvalidInput
-from models.profile import Profile
-from models.referral import PPR_PATHWAYS, Referral
-from models.rules_intake import REQUEST_TYPE_LABELS, Routing, check_referral, coordinator_for, route_referral
-from models.tables import (
+from pprflow.models.calendar import local_datetime, local_today
+from pprflow.models.errors import InvalidInput
+from pprflow.models.profile import Profile
+from pprflow.models.referral import PPR_PATHWAYS, Referral
+from pprflow.models.rules_intake import REQUEST_TYPE_LABELS, Routing, check_referral, coordinator_for, route_referral
+from pprflow.models.tables import (
     ActionPlan,
     Case,
     CaseParty,
@@ -39,12 +39,12 @@ from models.tables import (
     OutboxMessage,
     StaffMember,
 )
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import base_context, case_context
-from tasks.context import Ctx
-from tasks.outbox import queue_message
-from tasks.ppr import place_on_district_meeting
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import base_context, case_context
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.outbox import queue_message
+from pprflow.tasks.ppr import place_on_district_meeting
 
 RECEIVED_BY: dict[str, str] = {
     "ppr": "PPR",
@@ -229,7 +229,7 @@ def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing,
     # ESC-1/LAW-1: suspected abuse — notify at once, in this transaction, before anything is queued;
     # the case is then confidential from the parents and intake queues nothing to them.
     if referral.suspected_abuse:
-        from tasks.abuse import report_abuse_in_session
+        from pprflow.tasks.abuse import report_abuse_in_session
 
         notification = report_abuse_in_session(
             session, profile=profile, case=case, reported_by_email=str(submitter.email), today=today,

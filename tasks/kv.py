@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from models.calendar import ScheduledDate, local_datetime, local_today
-from models.errors import InvalidInput, NotFound
-from models.profile import Profile
-from models.rules_kv import (
+from pprflow.models.calendar import ScheduledDate, local_datetime, local_today
+from pprflow.models.errors import InvalidInput, NotFound
+from pprflow.models.profile import Profile
+from pprflow.models.rules_kv import (
     KV_HORIZON_WEEKS,
     KV_KIND_LABEL,
     MAX_SESSIONS_PER_CALL,
@@ -32,14 +32,14 @@ from models.rules_kv import (
     participants_context,
     topic_list_day,
 )
-from models.rules_privacy import check_no_cpr_number
-from models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
-from tasks import audit
-from tasks.casefile import base_context, person_name
-from tasks.context import Ctx
-from tasks.deadlines import SweepContext, pin_deadline, reminder
-from tasks.outbox import queue_message
-from tasks.ppr import calendar_of, meeting_context, valid_email
+from pprflow.models.rules_privacy import check_no_cpr_number
+from pprflow.models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import base_context, person_name
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import SweepContext, pin_deadline, reminder
+from pprflow.tasks.outbox import queue_message
+from pprflow.tasks.ppr import calendar_of, meeting_context, valid_email
 
 KV_NOTICE_REMINDER = "kv_notice_reminder"
 KV_TOPIC_LIST = "kv_topic_list"

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput
-from models.profile import Profile
-from models.rules_levels import (
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput
+from pprflow.models.profile import Profile
+from pprflow.models.rules_levels import (
     SPHERE_LABELS,
     Direction,
     LevelChangeInput,
@@ -27,10 +27,10 @@ from models.rules_levels import (
     is_specialised,
     review_dates,
 )
-from models.tables import Case, Deadline, Institution
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import (
+from pprflow.models.tables import Case, Deadline, Institution
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import (
     base_context,
     case_context,
     get_case,
@@ -39,9 +39,9 @@ from tasks.casefile import (
     parties,
     person_name,
 )
-from tasks.context import Ctx
-from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from tasks.outbox import queue_message
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from pprflow.tasks.outbox import queue_message
 
 REVIEW_REMINDER = "review_reminder"
 REVIEW_OVERDUE = "review_overdue"
@@ -86,7 +86,7 @@ def change_level(*, ctx: Ctx, data: LevelChangeInput, direction: Direction, toda
         if current == data.to:  # already there (the flow ran twice): nothing changes
             return _result(case, profile, None, changed=False, sphere=data.sphere)
         if data.outposted_social_worker:
-            from tasks.meetings import _add_party
+            from pprflow.tasks.meetings import _add_party
 
             _add_party(session, case=case, name=person_name(session, data.outposted_social_worker),
                        email=data.outposted_social_worker, role=OUTPOSTED_SOCIAL_WORKER, actor=ctx.actor)
@@ -223,7 +223,7 @@ def record_review(*, ctx: Ctx, case_id: int, review_date: dt.date, today: dt.dat
 
 
 def _last_review(session: Session, case: Case) -> dt.date | None:
-    from models.tables import AuditEvent
+    from pprflow.models.tables import AuditEvent
 
     rows = session.exec(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.entity == "review")
                         .order_by(col(AuditEvent.id).desc())).first()

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.calendar import COPENHAGEN, WorkingCalendar, local_datetime
-from models.errors import InvalidInput, NotFound, RuleViolation
-from models.profile import Profile
-from models.rules_meetings import (
+from pprflow.models.calendar import COPENHAGEN, WorkingCalendar, local_datetime
+from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
+from pprflow.models.profile import Profile
+from pprflow.models.rules_meetings import (
     CASE_MEETING_KINDS,
     MEETING_KIND_LABELS,
     MeetingInput,
@@ -32,11 +32,11 @@ from models.rules_meetings import (
     single_responsible,
     stored_kind,
 )
-from models.rules_privacy import check_no_cpr_number
-from models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import (
+from pprflow.models.rules_privacy import check_no_cpr_number
+from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import (
     Recipient,
     active_consents,
     base_context,
@@ -50,10 +50,10 @@ from tasks.casefile import (
     queue_for_recipients,
     role_label,
 )
-from tasks.context import Ctx
-from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from tasks.outbox import queue_message
-from tasks.transports.base import ICS_CONTENT_TYPE, Attachment
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from pprflow.tasks.outbox import queue_message
+from pprflow.tasks.transports.base import ICS_CONTENT_TYPE, Attachment
 
 AGENDA_REMINDER = "agenda_deadline_reminder"
 AGENDA_DISPATCH = "network_agenda"
@@ -249,7 +249,7 @@ def _invite(meeting: Meeting, *, profile: Profile, recipient: Recipient, summary
 
     Only the recipient is listed as attendee: one recipient's address never reaches another.
     """
-    from templates.ics import meeting_invite
+    from pprflow.templates.ics import meeting_invite
 
     start = meeting.starts_at or local_datetime(meeting.date, DEFAULT_START, COPENHAGEN)
     content = meeting_invite(

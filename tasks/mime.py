@@ -31,7 +31,7 @@ from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime, parseaddr
 from typing import cast
 
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail
 
 KEY_HEADER = "X-Pprflow-Key"
 MESSAGE_ID_DOMAIN = "pprflow"

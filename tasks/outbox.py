@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.errors import RuleViolation
-from models.tables import Case, CaseParty, Consent, OutboxAttachment, OutboxMessage
-from models.types import utcnow
-from tasks import audit
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
+from pprflow.models.errors import RuleViolation
+from pprflow.models.tables import Case, CaseParty, Consent, OutboxAttachment, OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
 
 SYSTEM_ACTOR = "system:pprflow"
 
@@ -85,8 +85,8 @@ def queue_message(
 
     Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited.
     """
-    from templates.catalogue import MESSAGE_KINDS
-    from templates.render import render_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.render import render_message
 
     message_kind = MESSAGE_KINDS[kind]
     case_id = case.id if case is not None else None

@@ -25,23 +25,23 @@ from zoneinfo import ZoneInfo
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
-from models.calendar import WorkingCalendar, local_datetime, local_today
-from models.errors import InvalidInput
-from models.profile import Profile
-from models.rules_ppr import (
+from pprflow.models.calendar import WorkingCalendar, local_datetime, local_today
+from pprflow.models.errors import InvalidInput
+from pprflow.models.profile import Profile
+from pprflow.models.rules_ppr import (
     case_list_day,
     check_assignable,
     plan_district_meetings,
     startup_meeting_due,
 )
-from models.rules_privacy import check_no_cpr_number
-from models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import base_context, case_context, get_case, person_name
-from tasks.context import Ctx
-from tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from tasks.outbox import queue_message
+from pprflow.models.rules_privacy import check_no_cpr_number
+from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import base_context, case_context, get_case, person_name
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from pprflow.tasks.outbox import queue_message
 
 DISTRICT_CASE_LIST = "district_case_list"
 DISTRICT_ASSIGNMENT = "district_assignment"
@@ -168,7 +168,7 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
     """`pprflow district schedule`: administrators plan the district's meetings (CAL-5).
 
     Every `cadence_weeks` weeks on the profile's weekday and time. A date on a closed day is stored
-    moved to the next working day and flagged (see `models.rules_ppr.plan_district_meetings`).
+    moved to the next working day and flagged (see `pprflow.models.rules_ppr.plan_district_meetings`).
     Scheduling the same meetings again changes nothing (a flow run twice is harmless).
     """
     district = district.strip()
@@ -294,7 +294,7 @@ def prepare_district_meetings(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
     """The scheduled district preparation (CAL-5): send the case lists due by today and move cases
     whose meeting passed unassigned — the district part of the sweep, run at noon the day before
     the meetings so the list holds the morning's referrals too. Idempotent like the sweep."""
-    from tasks.deadlines import due_deadlines
+    from pprflow.tasks.deadlines import due_deadlines
 
     handlers = {DISTRICT_CASE_LIST: send_district_case_list, DISTRICT_ASSIGNMENT: move_unassigned_case}
     sweep = SweepContext(profile=ctx.profile, today=today, actor=ctx.actor)

@@ -1,6 +1,6 @@
 """Who may read a case (PRIV-3), enforced in the read paths, and the audit trail (PRIV-1).
 
-`authorize_case_read` loads the case's people, asks the pure rule (`models.rules_privacy.can_read_case`)
+`authorize_case_read` loads the case's people, asks the pure rule (`pprflow.models.rules_privacy.can_read_case`)
 and, when it says no, writes a "refused" audit row in its own transaction (it must survive the
 caller's rollback) and raises `AccessDenied` (PRIV-3). `audit_trail` is `pprflow audit show`.
 """
@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.errors import AccessDenied
-from models.rules_privacy import CaseAccess, case_access, is_system_actor
-from models.tables import AuditEvent, Case, CaseParty, Consent, StaffMember
-from tasks import audit
-from tasks.casefile import LEADER_ROLES, get_case
-from tasks.context import Ctx
+from pprflow.models.errors import AccessDenied
+from pprflow.models.rules_privacy import CaseAccess, case_access, is_system_actor
+from pprflow.models.tables import AuditEvent, Case, CaseParty, Consent, StaffMember
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import LEADER_ROLES, get_case
+from pprflow.tasks.context import Ctx
 
 
 def access_for(session: Session, case: Case) -> CaseAccess:

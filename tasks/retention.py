@@ -19,9 +19,9 @@ from sqlalchemy import delete, func, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
-from models.errors import InvalidInput
-from models.rules_privacy import case_expired, check_no_cpr_number, years_before
-from models.tables import (
+from pprflow.models.errors import InvalidInput
+from pprflow.models.rules_privacy import case_expired, check_no_cpr_number, years_before
+from pprflow.models.tables import (
     Action,
     ActionPlan,
     AuditEvent,
@@ -36,11 +36,11 @@ from models.tables import (
     OutboxAttachment,
     OutboxMessage,
 )
-from models.types import utcnow
-from tasks import audit
-from tasks.casefile import get_case
-from tasks.context import Ctx
-from tasks.outbox import cancel_pending
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.casefile import get_case
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.outbox import cancel_pending
 
 COUNTED = ("cases", "children", "parties", "consents", "action_plans", "meetings", "actions", "kv_topics",
            "deadlines", "notifications", "outbox_messages", "outbox_attachments")

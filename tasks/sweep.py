@@ -1,6 +1,6 @@
 """The daily sweep (daglig gennemgang) as a service step: `pprflow sweep --today DATE`.
 
-Queues every reminder due as of `today` from the pinned deadlines (`tasks.deadlines.run_sweep`).
+Queues every reminder due as of `today` from the pinned deadlines (`pprflow.tasks.deadlines.run_sweep`).
 Safe to run twice: handlers queue through the idempotent outbox and mark their deadline done.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
 
 
 def sweep(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:

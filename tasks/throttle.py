@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 
 MINUTE = 60.0
 DAY = 86_400.0

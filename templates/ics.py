@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 
 TIMEZONE = ZoneInfo("Europe/Copenhagen")
 PRODID = "-//pprflow//Danish children's services meetings//DA"

@@ -21,7 +21,7 @@ from babel.dates import format_date, format_time
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 LOCALE = "da_DK"
@@ -166,12 +166,12 @@ def _tidy_text(value: str) -> str:
 
 
 def render_message(kind: str, context: Mapping[str, Any]) -> RenderedMessage:
-    """Render `kind` (a key of `templates.catalogue.MESSAGE_KINDS`) with `context`.
+    """Render `kind` (a key of `pprflow.templates.catalogue.MESSAGE_KINDS`) with `context`.
 
     Raises jinja2.exceptions.UndefinedError when the context lacks a key a template uses,
     and models.errors.InvalidInput for an unknown kind or a naive datetime.
     """
-    from templates.catalogue import MESSAGE_KINDS  # the catalogue is the list of kinds that exist
+    from pprflow.templates.catalogue import MESSAGE_KINDS  # the catalogue is the list of kinds that exist
 
     if kind not in MESSAGE_KINDS:
         raise InvalidInput(f"unknown message kind {kind!r}")

@@ -63,7 +63,7 @@ def pg_engine(pg_database_url: str) -> Iterator[Engine]:
     from pprflow.db import get_engine
 
     engine = get_engine(pg_database_url)
-    import models.tables  # noqa: F401
+    import pprflow.models.tables  # noqa: F401
 
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
@@ -95,7 +95,7 @@ def randers():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
-    from tasks.context import Ctx
+    from pprflow.tasks.context import Ctx
 
     return Ctx(engine=engine, profile=vejle, actor="leder@skole.example")
 
@@ -103,7 +103,7 @@ def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def rctx(engine: Engine, randers):  # type: ignore[no-untyped-def]
     """The service context on the Randers profile (five levels, underretning@randers.dk)."""
-    from tasks.context import Ctx
+    from pprflow.tasks.context import Ctx
 
     return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from models.tables import Case, CaseParty, Child, Institution
+from pprflow.models.tables import Case, CaseParty, Child, Institution
 
 
 def institution(session: Session, name: str = "Skovbakkeskolen", kind: str = "school",

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from models.referral import Referral, parse_referral
+from pprflow.models.referral import Referral, parse_referral
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "referrals"
 

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from tasks.mime import KEY_HEADER, UnsafeHeaderError, build_mime, key_digest, message_id_for, mime_bytes
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail
+from pprflow.tasks.mime import KEY_HEADER, UnsafeHeaderError, build_mime, key_digest, message_id_for, mime_bytes
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail
 
 ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//pprflow//test//DA\r\nMETHOD:REQUEST\r\n"
        b"BEGIN:VEVENT\r\nUID:m1@pprflow\r\nSUMMARY:Netv\xc3\xa6rksm\xc3\xb8de\r\n"

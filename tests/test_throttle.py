@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.errors import InvalidInput
-from tasks.throttle import DAY, MailboxThrottle
+from pprflow.models.errors import InvalidInput
+from pprflow.tasks.throttle import DAY, MailboxThrottle
 
 PPR = "ppr@vejle.example"
 
@@ -62,7 +62,7 @@ def test_a_message_over_the_daily_limit_can_never_go():
 
 
 def test_throttle_fits_the_outbox_interface():
-    from tasks.outbox import Throttle
+    from pprflow.tasks.outbox import Throttle
 
     for name in ("wait_time", "record"):
         assert callable(getattr(MailboxThrottle(), name)) and hasattr(Throttle, name)

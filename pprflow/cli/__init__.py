@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from models.errors import PprflowError
 from pprflow.cli import (
     audit,
     calendar,
@@ -27,6 +26,7 @@ from pprflow.cli import (
 )
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
+from pprflow.models.errors import PprflowError
 
 try:  # typer >= 0.20 vendors click as typer._click; older versions use click itself
     from typer._click import exceptions as click_exceptions

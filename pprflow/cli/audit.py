@@ -20,7 +20,7 @@ def show_command(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Højst så mange rækker.")] = None,
 ) -> None:
     """Vis sagens log, ældste først. Kun for dem, der må læse sagen (PRIV-3); opslaget logges selv."""
-    from tasks.privacy import audit_trail
+    from pprflow.tasks.privacy import audit_trail
 
     rows = audit_trail(ctx=STATE.reading_ctx(), case_id=case, limit=limit)
     if as_json:

@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
-from models.calendar import WorkingCalendar, review_due
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit
 from pprflow.cli.params import parse_date
+from pprflow.models.calendar import WorkingCalendar, review_due
 
 app = typer.Typer(help="Kalender: arbejdsdage og frister (CAL-1 … CAL-9).", no_args_is_help=True)
 

@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from models.errors import InvalidInput
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
 from pprflow.cli.params import TodayOption, build, parse_date, today
+from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Sager: niveau, halvårsvurdering, underretning, tovholder, samarbejdspartnere.",
                   no_args_is_help=True)
@@ -23,18 +23,19 @@ ReasonOption = Annotated[str | None, typer.Option("--reason", help="Begrundelse 
 
 def _level_change(case: int, sphere: str, to: int, reason: str | None, worker: str | None, today_: str | None,
                   direction: str, teaching: dict[str, object] | None = None) -> None:
-    from models.rules_levels import LevelChangeInput
     from pprflow.cli.runner import run_step
-    from tasks.levels import deescalate, escalate
+    from pprflow.models.rules_levels import LevelChangeInput
+    from pprflow.tasks.levels import deescalate, escalate
 
     if sphere not in ("institution", "family"):
         raise InvalidInput(f"--sphere {sphere!r} is not institution or family", rule_id="LVL-1")
     data = build(LevelChangeInput, "level change", case_id=case, sphere=sphere, to=to, reason=reason,
                  outposted_social_worker=worker, specialised_teaching=teaching)
     if direction == "up":
-        result = run_step("flows.levels:escalate_case", escalate, ctx=STATE.ctx(), data=data, today=today(today_))
+        result = run_step("pprflow.flows.levels:escalate_case", escalate, ctx=STATE.ctx(), data=data,
+                          today=today(today_))
     else:
-        result = run_step("flows.levels:deescalate_case", deescalate, ctx=STATE.ctx(), data=data,
+        result = run_step("pprflow.flows.levels:deescalate_case", deescalate, ctx=STATE.ctx(), data=data,
                           today=today(today_))
     emit_json(result)
 
@@ -80,9 +81,9 @@ def review_command(
 ) -> None:
     """Registrér halvårsvurderingen af den specialiserede indsats og fastlæg den næste (CAL-6)."""
     from pprflow.cli.runner import run_step
-    from tasks.levels import record_review
+    from pprflow.tasks.levels import record_review
 
-    emit_json(run_step("flows.levels:review_case", record_review, ctx=STATE.ctx(), case_id=case,
+    emit_json(run_step("pprflow.flows.levels:review_case", record_review, ctx=STATE.ctx(), case_id=case,
                        review_date=parse_date(date, "--date"), today=today(today_)))
 
 
@@ -95,19 +96,19 @@ def start_investigation_command(
 ) -> None:
     """Børnefaglig undersøgelse (§20): frist 4 måneder (CAL-7)."""
     from pprflow.cli.runner import run_step
-    from tasks.levels import start_investigation
+    from pprflow.tasks.levels import start_investigation
 
-    emit_json(run_step("flows.levels:investigation_deadline", start_investigation, ctx=STATE.ctx(), case_id=case,
-                       aware_on=parse_date(aware_on, "--aware-on"), today=today(today_)))
+    emit_json(run_step("pprflow.flows.levels:investigation_deadline", start_investigation, ctx=STATE.ctx(),
+                       case_id=case, aware_on=parse_date(aware_on, "--aware-on"), today=today(today_)))
 
 
 @app.command("report-abuse")
 def report_abuse_command(case: CaseArg, today_: TodayOption = None) -> None:
     """Mistanke om vold eller overgreb: underretning straks; forældrene orienteres ikke (ESC-1, LAW-1)."""
     from pprflow.cli.runner import run_step
-    from tasks.abuse import report_abuse
+    from pprflow.tasks.abuse import report_abuse
 
-    emit_json(run_step("flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(), case_id=case,
+    emit_json(run_step("pprflow.flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(), case_id=case,
                        today=today(today_)))
 
 
@@ -120,9 +121,9 @@ def acknowledge_command(
 ) -> None:
     """Kvittering for underretningen er modtaget (LAW-2)."""
     from pprflow.cli.runner import run_step
-    from tasks.abuse import acknowledge
+    from pprflow.tasks.abuse import acknowledge
 
-    emit_json(run_step("flows.abuse:acknowledge_notification", acknowledge, ctx=STATE.ctx(), case_id=case,
+    emit_json(run_step("pprflow.flows.abuse:acknowledge_notification", acknowledge, ctx=STATE.ctx(), case_id=case,
                        notification_id=notification, today=today(today_)))
 
 
@@ -134,16 +135,16 @@ def handover_command(
 ) -> None:
     """Ny tovholder; alle på sagen orienteres (ROLE-1)."""
     from pprflow.cli.runner import run_step
-    from tasks.handover import handover
+    from pprflow.tasks.handover import handover
 
-    emit_json(run_step("flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=to,
+    emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=to,
                        today=today(today_)))
 
 
 @app.command("show")
 def show_command(case: CaseArg) -> None:
     """Vis sagen som JSON: niveauer, tovholder, parter, frister, fortrolighed over for forældrene."""
-    from tasks.handover import show_case
+    from pprflow.tasks.handover import show_case
 
     emit_json(show_case(ctx=STATE.reading_ctx(), case_id=case))  # a named user who may read it (PRIV-1, PRIV-3)
 
@@ -153,7 +154,7 @@ def close_command(case: CaseArg,
                   reason: Annotated[str, typer.Option("--reason", help="Hvorfor sagen lukkes (skrives i loggen).")]
                   ) -> None:
     """Luk sagen: ventende mails annulleres, frister lukkes; opbevaringsfristen løber fra nu (PRIV-2)."""
-    from tasks.retention import close_case
+    from pprflow.tasks.retention import close_case
 
     emit_json(close_case(ctx=STATE.ctx(), case_id=case, reason=reason))
 
@@ -169,9 +170,9 @@ def add_partner_command(
                                                 help="Samtykket partneren deltager på (PATH-8).")] = None,
 ) -> None:
     """Tilføj en samarbejdspartner på forældrenes samtykke (PATH-8)."""
-    from models.rules_meetings import PartnerInput
     from pprflow.cli.runner import run_step
-    from tasks.meetings import add_partner
+    from pprflow.models.rules_meetings import PartnerInput
+    from pprflow.tasks.meetings import add_partner
 
     data = build(PartnerInput, "partner", case_id=case, name=name, email=email, role=role, consent_id=consent)
-    emit_json(run_step("flows.meetings:add_case_partner", add_partner, ctx=STATE.ctx(), data=data))
+    emit_json(run_step("pprflow.flows.meetings:add_case_partner", add_partner, ctx=STATE.ctx(), data=data))

@@ -23,12 +23,12 @@ def give_command(
     today_: TodayOption = None,
 ) -> None:
     """Registrér forældrenes skriftlige samtykke (LAW-3): hvem, hvornår, hvad, til hvem, hvorfor."""
-    from models.referral import ConsentIn
     from pprflow.cli.runner import run_step
-    from tasks.consent import give_consent
+    from pprflow.models.referral import ConsentIn
+    from pprflow.tasks.consent import give_consent
 
     data = read_json(file, ConsentIn, "consent")
-    emit_json(run_step("flows.consent:record_consent", give_consent, ctx=STATE.ctx(), case_id=case, data=data,
+    emit_json(run_step("pprflow.flows.consent:record_consent", give_consent, ctx=STATE.ctx(), case_id=case, data=data,
                        today=today(today_)))
 
 
@@ -40,7 +40,7 @@ def withdraw_command(
 ) -> None:
     """Træk samtykket tilbage: ventende mails til partnerne annulleres, tovholderen orienteres (CONS-1)."""
     from pprflow.cli.runner import run_step
-    from tasks.consent import withdraw_consent
+    from pprflow.tasks.consent import withdraw_consent
 
-    emit_json(run_step("flows.consent:withdraw_case_consent", withdraw_consent, ctx=STATE.ctx(), case_id=case,
+    emit_json(run_step("pprflow.flows.consent:withdraw_case_consent", withdraw_consent, ctx=STATE.ctx(), case_id=case,
                        consent_id=consent))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from models.profile import Profile
     from pprflow.config import Settings
+    from pprflow.models.profile import Profile
 
 
 @dataclass
@@ -49,7 +49,7 @@ class CliState:
 
     def ctx(self):  # type: ignore[no-untyped-def]
         """The service-layer context (tasks.context.Ctx) for this command."""
-        from tasks.context import Ctx
+        from pprflow.tasks.context import Ctx
 
         return Ctx(engine=self.engine(), profile=self.profile(), actor=self.acting_user(),
                    profile_ref=self.profile_ref())
@@ -66,8 +66,8 @@ class CliState:
 
     def reading_user(self) -> str:
         """Who reads case data: a named person (PRIV-1, PRIV-3) unless PPRFLOW_REQUIRE_NAMED_USER=false."""
-        from models.errors import AccessDenied
-        from models.rules_privacy import is_named_user
+        from pprflow.models.errors import AccessDenied
+        from pprflow.models.rules_privacy import is_named_user
 
         actor = self.acting_user()
         if self.settings.require_named_user and not is_named_user(actor):
@@ -77,7 +77,7 @@ class CliState:
 
     def reading_ctx(self):  # type: ignore[no-untyped-def]
         """The service context for a command that reads case data (a named user, PRIV-1)."""
-        from tasks.context import Ctx
+        from pprflow.tasks.context import Ctx
 
         return Ctx(engine=self.engine(), profile=self.profile(), actor=self.reading_user())
 

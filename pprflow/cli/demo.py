@@ -18,9 +18,9 @@ from typing import Annotated
 
 import typer
 
-from models.errors import InvalidInput
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit
+from pprflow.models.errors import InvalidInput
 
 MAX_WEEKS = 26
 
@@ -63,12 +63,12 @@ def demo(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from models.calendar import WorkingCalendar, local_today
     from pprflow.cli.runner import prefect_server_configured
     from pprflow.db import upgrade
+    from pprflow.models.calendar import WorkingCalendar, local_today
     from pprflow.profiles import load_profile
-    from tasks import demo as script
-    from tasks.context import Ctx
+    from pprflow.tasks import demo as script
+    from pprflow.tasks.context import Ctx
 
     try:
         last_day = dt.date.fromisoformat(today) if today else local_today()

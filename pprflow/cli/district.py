@@ -24,10 +24,10 @@ def schedule_command(
 ) -> None:
     """Planlæg distriktsmøder hver 2. uge på profilens ugedag; en lukkedag flyttes og markeres (CAL-5)."""
     from pprflow.cli.runner import run_step
-    from tasks.ppr import schedule_district_meetings
+    from pprflow.tasks.ppr import schedule_district_meetings
 
-    emit_json(run_step("flows.ppr:schedule_district", schedule_district_meetings, ctx=STATE.ctx(), district=district,
-                       start=parse_date(start, "--from date"), count=count, today=today(today_)))
+    emit_json(run_step("pprflow.flows.ppr:schedule_district", schedule_district_meetings, ctx=STATE.ctx(),
+                       district=district, start=parse_date(start, "--from date"), count=count, today=today(today_)))
 
 
 @app.command("assign")
@@ -41,10 +41,10 @@ def assign_command(
 ) -> None:
     """Distriktsmødet fordeler sagen: medarbejderen får besked og skal aftale opstartsmøde (PATH-4)."""
     from pprflow.cli.runner import run_step
-    from tasks.ppr import assign_case
+    from pprflow.tasks.ppr import assign_case
 
-    emit_json(run_step("flows.ppr:assign_district_case", assign_case, ctx=STATE.ctx(), case_id=case, to_email=to,
-                       today=today(today_), role=role, name=name))
+    emit_json(run_step("pprflow.flows.ppr:assign_district_case", assign_case, ctx=STATE.ctx(), case_id=case,
+                       to_email=to, today=today(today_), role=role, name=name))
 
 
 @app.command("list")
@@ -55,8 +55,8 @@ def list_command(
     """Vis distriktsmøderne, dagen for sagslisten og sagerne på hvert møde (kun sags-id'er)."""
     from sqlmodel import Session
 
-    from tasks import audit
-    from tasks.ppr import list_district_meetings
+    from pprflow.tasks import audit
+    from pprflow.tasks.ppr import list_district_meetings
 
     ctx = STATE.reading_ctx()  # PRIV-1: which cases are on which meeting, and who has them
     listed = list_district_meetings(ctx, district=district,

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from models.errors import InvalidInput
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
 from pprflow.cli.params import TodayOption, parse_date, parse_time, today
+from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Konsultativ vejledning (KV): planlæg møder og meld anonyme emner (CAL-3, CAL-4, KV-1).",
                   no_args_is_help=True)
@@ -34,11 +34,11 @@ def schedule_command(
 ) -> None:
     """Planlæg KV-møder efter profilens kadence: skole hver 2. uge, dagtilbud hver 6. uge (CAL-4)."""
     from pprflow.cli.runner import run_step
-    from tasks.kv import schedule_kv_sessions
+    from pprflow.tasks.kv import schedule_kv_sessions
 
     if kind is not None and kind not in ("school", "daycare"):
         raise InvalidInput(f"--kind {kind!r} is not school or daycare", rule_id="CAL-4")
-    emit_json(run_step("flows.kv:schedule_kv", schedule_kv_sessions, ctx=STATE.ctx(), institution=institution,
+    emit_json(run_step("pprflow.flows.kv:schedule_kv", schedule_kv_sessions, ctx=STATE.ctx(), institution=institution,
                        start=parse_date(start, "--from date"), count=count, leader_email=leader,
                        leader_name=leader_name, kind=kind, district=district,
                        time=parse_time(time) if time else None))
@@ -52,13 +52,13 @@ def submit_topic_command(
     today_: TodayOption = None,
 ) -> None:
     """Meld et anonymt emne til KV senest 5 dage før mødet (CAL-3); intet om enkelte børn (KV-1)."""
-    from models.rules_kv import parse_kv_topic
     from pprflow.cli.runner import run_step
-    from tasks.kv import submit_kv_topic
+    from pprflow.models.rules_kv import parse_kv_topic
+    from pprflow.tasks.kv import submit_kv_topic
 
     topic = parse_kv_topic({"institution": institution, "session_date": parse_date(session, "--session date"),
                             "text": text})
-    emit_json(run_step("flows.kv:kv_submit_topic", submit_kv_topic, ctx=STATE.ctx(), topic=topic,
+    emit_json(run_step("pprflow.flows.kv:kv_submit_topic", submit_kv_topic, ctx=STATE.ctx(), topic=topic,
                        today=today(today_)))
 
 
@@ -68,7 +68,7 @@ def list_command(
     start: Annotated[str | None, typer.Option("--from", metavar="DATO", help="Kun møder fra denne dato.")] = None,
 ) -> None:
     """Vis institutionens KV-møder med frist, antal emner og deltagere (KV-2); aldrig emnernes tekst."""
-    from tasks.kv import list_kv_sessions
+    from pprflow.tasks.kv import list_kv_sessions
 
     emit_json(list_kv_sessions(STATE.ctx(), institution=institution,
                                from_date=parse_date(start, "--from date") if start else None))

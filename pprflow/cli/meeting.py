@@ -29,13 +29,13 @@ def schedule_command(
     today_: TodayOption = None,
 ) -> None:
     """Planlæg et møde: dagsordensfrist 5 arbejdsdage før (CAL-2) og påmindelse til mødelederen."""
-    from models.rules_meetings import MeetingInput
     from pprflow.cli.runner import run_step
-    from tasks.meetings import schedule_meeting
+    from pprflow.models.rules_meetings import MeetingInput
+    from pprflow.tasks.meetings import schedule_meeting
 
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
                  starts_at=parse_time(time), leader_email=leader, location=location, purpose=purpose)
-    emit_json(run_step("flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
+    emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))
 
 
@@ -46,9 +46,9 @@ def send_agenda_command(
 ) -> None:
     """Send dagsordenen med kalenderinvitation nu, før fristen (CAL-2); aldrig to gange."""
     from pprflow.cli.runner import run_step
-    from tasks.meetings import send_agenda
+    from pprflow.tasks.meetings import send_agenda
 
-    emit_json(run_step("flows.meetings:send_meeting_agenda", send_agenda, ctx=STATE.ctx(), meeting_id=meeting,
+    emit_json(run_step("pprflow.flows.meetings:send_meeting_agenda", send_agenda, ctx=STATE.ctx(), meeting_id=meeting,
                        today=today(today_)))
 
 
@@ -59,12 +59,12 @@ def minutes_command(
     today_: TodayOption = None,
 ) -> None:
     """Registrér referatet (lyseblåt skema): handlinger med én ansvarlig, opfølgning (MEET-2)."""
-    from models.rules_meetings import MinutesInput
     from pprflow.cli.runner import run_step
-    from tasks.meetings import record_minutes
+    from pprflow.models.rules_meetings import MinutesInput
+    from pprflow.tasks.meetings import record_minutes
 
     data = read_json(file, MinutesInput, "minutes")
-    emit_json(run_step("flows.meetings:meeting_minutes", record_minutes, ctx=STATE.ctx(), meeting_id=meeting,
+    emit_json(run_step("pprflow.flows.meetings:meeting_minutes", record_minutes, ctx=STATE.ctx(), meeting_id=meeting,
                        data=data, today=today(today_)))
 
 
@@ -74,6 +74,6 @@ def cancel_command(
     reason: Annotated[str | None, typer.Option("--reason", help="Hvorfor.")] = None,
 ) -> None:
     """Aflys et møde; dets frister lukkes."""
-    from tasks.meetings import cancel_meeting
+    from pprflow.tasks.meetings import cancel_meeting
 
     emit_json(cancel_meeting(ctx=STATE.ctx(), meeting_id=meeting, reason=reason))

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from models.errors import InvalidInput, NotFound
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit, emit_json
+from pprflow.models.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:  # sqlmodel is imported inside the commands: `pprflow calendar` must not pay for it
     from sqlmodel import Session
@@ -19,7 +19,7 @@ STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 def _message(session: Session, message_id: int):  # type: ignore[no-untyped-def]
-    from models.tables import OutboxMessage
+    from pprflow.models.tables import OutboxMessage
 
     message = session.get(OutboxMessage, message_id)
     if message is None:
@@ -36,11 +36,11 @@ def list_messages(
     """Vis mails i udbakken (modtager, emne, skabelon, sag, status, afsendes efter)."""
     from sqlmodel import Session, col, select
 
-    from models.tables import OutboxMessage
-    from tasks import audit
-    from tasks.casefile import get_case
-    from tasks.outbox import message_public
-    from tasks.privacy import authorize_case_read
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks import audit
+    from pprflow.tasks.casefile import get_case
+    from pprflow.tasks.outbox import message_public
+    from pprflow.tasks.privacy import authorize_case_read
 
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"--status {status!r} is not one of {', '.join(STATUSES)}")
@@ -74,9 +74,9 @@ def preview(message_id: int = typer.Argument(..., help="Mailens id."),
     """Vis en mail, som modtageren vil se den."""
     from sqlmodel import Session
 
-    from tasks import audit
-    from tasks.casefile import get_case
-    from tasks.privacy import authorize_case_read
+    from pprflow.tasks import audit
+    from pprflow.tasks.casefile import get_case
+    from pprflow.tasks.privacy import authorize_case_read
 
     actor = STATE.reading_user()
     with Session(STATE.engine()) as session:
@@ -101,9 +101,9 @@ def preview(message_id: int = typer.Argument(..., help="Mailens id."),
 def send(limit: int | None = typer.Option(None, min=1, help="Højst så mange mails i denne kørsel.")) -> None:
     """Send de mails, der er forfaldne, med den konfigurerede transport (standard: filer i PPRFLOW_HOME/mail)."""
     from pprflow.cli.runner import run_step
-    from tasks.delivery import deliver
+    from pprflow.tasks.delivery import deliver
 
-    report = run_step("flows.delivery:deliver_outbox", deliver, ctx=STATE.ctx(), limit=limit)
+    report = run_step("pprflow.flows.delivery:deliver_outbox", deliver, ctx=STATE.ctx(), limit=limit)
     emit_json(report)
 
 
@@ -112,7 +112,7 @@ def retry(message_id: int = typer.Argument(..., help="Mailens id.")) -> None:
     """Læg en fejlet mail tilbage i køen, så den sendes ved næste afsendelse."""
     from sqlmodel import Session
 
-    from tasks.outbox import retry_message
+    from pprflow.tasks.outbox import retry_message
 
     with Session(STATE.engine()) as session:
         message = _message(session, message_id)
@@ -133,7 +133,7 @@ def cancel(message_id: int = typer.Argument(..., help="Mailens id."),
     """Annullér en mail, der endnu ikke er sendt."""
     from sqlmodel import Session
 
-    from tasks.outbox import cancel_message
+    from pprflow.tasks.outbox import cancel_message
 
     with Session(STATE.engine()) as session:
         message = _message(session, message_id)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,7 +37,7 @@ def parse_time(value: str) -> dt.time:
 
 
 def today(value: str | None) -> dt.date:
-    from models.calendar import local_today
+    from pprflow.models.calendar import local_today
 
     return parse_date(value, "--today") if value else local_today()
 
@@ -47,7 +47,7 @@ def one_line_error(what: str, exc: ValidationError) -> InvalidInput:
     first = exc.errors()[0]
     path = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    from models.rules_privacy import is_cpr_error
+    from pprflow.models.rules_privacy import is_cpr_error
 
     return InvalidInput(f"{what}: {path}: {first.get('msg', 'invalid')}{more}",
                         rule_id="PRIV-2" if is_cpr_error(first) else None)

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from models.errors import InvalidInput
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
 from pprflow.cli.params import TodayOption, today
+from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Henvendelser: modtag en henvendelse og opret sagen (PATH-1 … PATH-7).", no_args_is_help=True)
 
@@ -23,15 +23,15 @@ def submit_command(
     today_: TodayOption = None,
 ) -> None:
     """Modtag en henvendelse: kontrollér forudsætningerne, opret sagen og send henvendelse og kvittering."""
-    from models.referral import parse_referral
     from pprflow.cli.runner import run_step
-    from tasks.intake import submit_referral
+    from pprflow.models.referral import parse_referral
+    from pprflow.tasks.intake import submit_referral
 
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"referral: file not found: {file}") from None
     referral = parse_referral(text)
-    result = run_step("flows.intake:referral_intake", submit_referral, ctx=STATE.ctx(), referral=referral,
+    result = run_step("pprflow.flows.intake:referral_intake", submit_referral, ctx=STATE.ctx(), referral=referral,
                       today=today(today_))
     emit_json(result.model_dump(mode="json"))

@@ -20,7 +20,7 @@ def purge_command(
 ) -> None:
     """Slet lukkede sager efter profilens frist med alt, der hører til, og logrækker efter deres frist."""
     from pprflow.cli.runner import run_step
-    from tasks.retention import purge_expired
+    from pprflow.tasks.retention import purge_expired
 
-    emit_json(run_step("flows.retention:retention_purge", purge_expired, ctx=STATE.ctx(), today=today(today_),
+    emit_json(run_step("pprflow.flows.retention:retention_purge", purge_expired, ctx=STATE.ctx(), today=today(today_),
                        dry_run=dry_run))

@@ -5,7 +5,7 @@ Without a running server every process that runs a flow starts Prefect's tempora
 (tasks/) that the flow wraps; the CLI calls the flow only when PREFECT_API_URL points at a server
 (`pprflow serve`), and the plain function otherwise: same code, same database, same outbox.
 
-`run_step("flows.delivery:deliver_outbox", deliver, ctx=ctx, limit=10)`:
+`run_step("pprflow.flows.delivery:deliver_outbox", deliver, ctx=ctx, limit=10)`:
 - no server: `deliver(ctx=ctx, limit=10)`;
 - a server: the flow cannot take a Ctx (flow parameters are stored by Prefect), so `ctx` is
   exported to the environment (PPRFLOW_DATABASE_URL, PPRFLOW_PROFILE, PPRFLOW_USER) for the

@@ -33,9 +33,9 @@ from typing import Annotated, Any
 
 import typer
 
-from models.errors import ConfigurationError
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit
+from pprflow.models.errors import ConfigurationError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -257,7 +257,7 @@ def serve(
         if uses_postgres(os.environ) and not os.environ.get("PREFECT_SERVER_ENCRYPTION_KEY"):
             emit("bemærk: sæt PREFECT_SERVER_ENCRYPTION_KEY i produktion (krypterer Secret-blokke).")
 
-        from deployments.catalogue import build_catalogue
+        from pprflow.deployments.catalogue import build_catalogue
 
         catalogue = build_catalogue(profile)
         for name in catalogue.names():

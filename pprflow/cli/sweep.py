@@ -10,6 +10,6 @@ from pprflow.cli.params import TodayOption, today
 def sweep_command(today_: TodayOption = None) -> None:
     """Kø alle påmindelser, der er forfaldne på dagen (standard: i dag); sikker at køre to gange."""
     from pprflow.cli.runner import run_step
-    from tasks.sweep import sweep
+    from pprflow.tasks.sweep import sweep
 
-    emit_json(run_step("flows.sweep:daily_sweep", sweep, ctx=STATE.ctx(), today=today(today_)))
+    emit_json(run_step("pprflow.flows.sweep:daily_sweep", sweep, ctx=STATE.ctx(), today=today(today_)))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from models.errors import ConfigurationError
-from models.profile import Profile
+from pprflow.models.errors import ConfigurationError
+from pprflow.models.profile import Profile
 
 SHIPPED = Path(__file__).parent
 

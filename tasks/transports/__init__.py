@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from models.errors import ConfigurationError
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
+from pprflow.models.errors import ConfigurationError
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
 
 if TYPE_CHECKING:
     from pprflow.config import Settings
@@ -24,11 +24,11 @@ def make_transport(settings: Settings, *, mailbox: str | None = None) -> Transpo
     """
     kind = settings.transport.strip().lower()
     if kind == "file":
-        from tasks.transports.file import FileTransport
+        from pprflow.tasks.transports.file import FileTransport
 
         return FileTransport(settings.resolved_mail_dir())
     if kind == "smtp":
-        from tasks.transports.smtp import SECURITIES, SmtpTransport
+        from pprflow.tasks.transports.smtp import SECURITIES, SmtpTransport
 
         if not settings.smtp_host:
             raise ConfigurationError("the smtp transport needs PPRFLOW_SMTP_HOST")
@@ -39,7 +39,7 @@ def make_transport(settings: Settings, *, mailbox: str | None = None) -> Transpo
         return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_security,
                              settings.smtp_username, settings.smtp_password, settings.smtp_timeout)
     if kind == "exchange":
-        from tasks.transports.exchange import ExchangeTransport
+        from pprflow.tasks.transports.exchange import ExchangeTransport
 
         if not settings.exchange_server:
             raise ConfigurationError("the exchange transport needs PPRFLOW_EXCHANGE_SERVER")
@@ -51,7 +51,7 @@ def make_transport(settings: Settings, *, mailbox: str | None = None) -> Transpo
             authority_base_url=settings.authority_base_url, max_wait=settings.transport_max_wait,
         )
     if kind == "graph":
-        from tasks.transports.graph import make_graph_transport
+        from pprflow.tasks.transports.graph import make_graph_transport
 
         return make_graph_transport(
             mailbox=mailbox or _profile_sender(settings), tenant_id=settings.tenant_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from models.errors import PprflowError
+from pprflow.models.errors import PprflowError
 
 ICS_CONTENT_TYPE = "text/calendar; method=REQUEST; charset=utf-8"
 

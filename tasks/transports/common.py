@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 
-from tasks.transports.base import DeliveryError
+from pprflow.tasks.transports.base import DeliveryError
 
 # One named MAPI property (PS_PUBLIC_STRINGS-style named property in our own property set) carries
 # the idempotency key on every message pprflow sends through a mailbox. EWS and Graph address the

@@ -4,7 +4,7 @@ How a message goes out: one EWS ``CreateItem`` with ``MessageDisposition="SendAn
 ``SavedItemFolderId`` = the shared mailbox's ``sentitems``. The item carries
 
 * ``MimeContent``: the same RFC 5322 message the SMTP and file transports produce
-  (``tasks.mime``), so the text/HTML alternatives and the ``text/calendar; method=REQUEST``
+  (``pprflow.tasks.mime``), so the text/HTML alternatives and the ``text/calendar; method=REQUEST``
   invite reach Exchange intact and Exchange's content conversion turns it into a meeting request
   (EWS's own Body + FileAttachment fields would reduce the invite to an .ics attachment);
 * an ``ExtendedProperty`` (named property ``PprflowIdempotencyKey`` in pprflow's property set,
@@ -50,10 +50,10 @@ from exchangelib.version import VERSIONS
 from oauthlib.oauth2 import OAuth2Error
 from pydantic import SecretStr
 
-from models.errors import ConfigurationError
-from tasks.mime import message_id_for, mime_bytes
-from tasks.transports.base import DeliveryError, OutgoingMail
-from tasks.transports.common import KEY_PROPERTY_NAME, KEY_PROPERTY_SET_ID, check_sender, guard_logs, safe_text
+from pprflow.models.errors import ConfigurationError
+from pprflow.tasks.mime import message_id_for, mime_bytes
+from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
+from pprflow.tasks.transports.common import KEY_PROPERTY_NAME, KEY_PROPERTY_SET_ID, check_sender, guard_logs, safe_text
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from tasks.mime import key_digest, message_id_for, mime_bytes
-from tasks.transports.base import DeliveryError, OutgoingMail
+from pprflow.tasks.mime import key_digest, message_id_for, mime_bytes
+from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
 
 
 class FileTransport:

@@ -39,10 +39,10 @@ import msal
 import requests
 from pydantic import SecretStr
 
-from models.errors import ConfigurationError
-from tasks.mime import KEY_HEADER, check_headers, message_id_for
-from tasks.transports.base import DeliveryError, OutgoingMail
-from tasks.transports.common import GRAPH_KEY_PROPERTY_ID, REDACTOR, check_sender, guard_logs, safe_text
+from pprflow.models.errors import ConfigurationError
+from pprflow.tasks.mime import KEY_HEADER, check_headers, message_id_for
+from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
+from pprflow.tasks.transports.common import GRAPH_KEY_PROPERTY_ID, REDACTOR, check_sender, guard_logs, safe_text
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from tasks.mime import build_mime, message_id_for
-from tasks.transports.base import DeliveryError, OutgoingMail
-from tasks.transports.common import REDACTOR, guard_logs
+from pprflow.tasks.mime import build_mime, message_id_for
+from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
+from pprflow.tasks.transports.common import REDACTOR, guard_logs
 
 Security = Literal["none", "starttls", "ssl"]
 SECURITIES: tuple[str, ...] = ("none", "starttls", "ssl")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tasks.demo import make_world, write_demo_profile
+from pprflow.tasks.demo import make_world, write_demo_profile
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(300)]
 

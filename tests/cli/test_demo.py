@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, create_engine, select
 
-from models.tables import Case, Notification, OutboxMessage
-from tasks import demo as script
+from pprflow.models.tables import Case, Notification, OutboxMessage
+from pprflow.tasks import demo as script
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 TODAY = "2026-11-20"  # a Friday
@@ -50,7 +50,7 @@ def test_the_demo_profile_has_only_example_mailboxes(tmp_path: Path) -> None:
 
 
 def test_the_script_puts_routines_on_working_days_and_stories_in_order(vejle) -> None:
-    from models.calendar import WorkingCalendar
+    from pprflow.models.calendar import WorkingCalendar
 
     days = script.simulation_days(dt.date(2026, 11, 20), 3)
     assert days[0] == dt.date(2026, 11, 2) and days[-1] == dt.date(2026, 11, 20)

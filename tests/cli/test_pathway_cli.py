@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.tables import Case, OutboxMessage
+from pprflow.models.tables import Case, OutboxMessage
 from tests import referral_data as rd
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"

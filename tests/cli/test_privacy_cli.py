@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.tables import AuditEvent, OutboxMessage
+from pprflow.models.tables import AuditEvent, OutboxMessage
 from tests import referral_data as rd
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlmodel import Session
 
-from flows.dashboard import (
+from pprflow.flows.dashboard import (
     NO_DISTRICT,
     SUMMARY_KEY,
     DeadlineItem,
@@ -18,8 +18,8 @@ from flows.dashboard import (
     load_deadline_items,
     summary_markdown,
 )
-from models.tables import Child, Meeting
-from tasks.deadlines import pin_deadline
+from pprflow.models.tables import Child, Meeting
+from pprflow.tasks.deadlines import pin_deadline
 from tests import factories
 
 TODAY = dt.date(2026, 12, 10)  # a Thursday
@@ -121,7 +121,7 @@ def read_artifacts(key: str, flow_run_id: str | None = None) -> list[dict]:
 
 @pytest.mark.prefect
 def test_the_morning_sweep_publishes_the_deadline_tables_and_summary(pprflow_env, engine, fast_flow_runs) -> None:
-    from deployments.scheduled import morning_sweep
+    from pprflow.deployments.scheduled import morning_sweep
 
     with Session(engine) as session:
         case = factories.case_with_parents(session, institution_name="Dashboardskolen")
@@ -146,8 +146,8 @@ def test_the_morning_sweep_publishes_the_deadline_tables_and_summary(pprflow_env
 
 
 def test_a_closed_weekday_is_not_swept(vejle) -> None:
-    from deployments.scheduled import sweep_days
-    from models.calendar import WorkingCalendar
+    from pprflow.deployments.scheduled import sweep_days
+    from pprflow.models.calendar import WorkingCalendar
 
     calendar = WorkingCalendar.for_profile(vejle)
     assert sweep_days(dt.date(2026, 12, 10), calendar) == [dt.date(2026, 12, 10)]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deployments.catalogue import (
+from pprflow.deployments.catalogue import (
     DST_UNSAFE_HOURS,
     SCHEDULED,
     cron_hours,

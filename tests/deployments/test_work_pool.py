@@ -23,8 +23,8 @@ def test_a_process_worker_runs_the_morning_sweep_from_the_installed_package(
     from prefect.settings import PREFECT_API_URL
     from prefect.workers.process import ProcessWorker
 
-    from deployments import deploy_to_work_pool
-    from flows.dashboard import SUMMARY_KEY
+    from pprflow.deployments import deploy_to_work_pool
+    from pprflow.flows.dashboard import SUMMARY_KEY
     from tests.deployments.test_dashboard import read_artifacts
 
     pool = f"pprflow-proces-{uuid.uuid4().hex[:6]}"

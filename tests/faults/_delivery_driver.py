@@ -20,18 +20,18 @@ from typing import Any
 from pydantic import SecretStr
 
 from pprflow.db import get_engine
-from tasks.outbox import deliver_due
-from tasks.transports.base import Transport
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.base import Transport
 
 
 def make_transport(config: dict[str, Any]) -> Transport:
     kind = config["transport"]
     if kind == "smtp":
-        from tasks.transports.smtp import SmtpTransport
+        from pprflow.tasks.transports.smtp import SmtpTransport
 
         return SmtpTransport("127.0.0.1", int(config["server"]), "none", timeout=5)
     if kind == "exchange":
-        from tasks.transports.exchange import ExchangeTransport
+        from pprflow.tasks.transports.exchange import ExchangeTransport
 
         return ExchangeTransport(mailbox=config["mailbox"], server=f"{config['server']}/EWS/Exchange.asmx",
                                  auth="oauth2", tenant_id="vejle-tenant", client_id="pprflow-app",
@@ -43,7 +43,7 @@ def make_transport(config: dict[str, Any]) -> Transport:
         import httpx
         import requests
 
-        from tasks.transports.graph import GraphTransport, MsalTokenProvider
+        from pprflow.tasks.transports.graph import GraphTransport, MsalTokenProvider
 
         session = requests.Session()
         session.trust_env = False

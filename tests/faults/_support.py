@@ -8,16 +8,16 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.tables import OutboxMessage
-from models.types import utcnow
-from tasks.outbox import queue_message
+from pprflow.models.tables import OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks.outbox import queue_message
 
 MAILBOX = "ppr@vejle.example"
 
 
 def queue(engine: Engine, *, first: int, count: int, sender: str = MAILBOX) -> list[int]:
     """Queue `count` due receipts to modtager<i>@skole.example, oldest first (send_after rises with i)."""
-    from templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.catalogue import MESSAGE_KINDS
 
     context = MESSAGE_KINDS["receipt"].example_context()
     base = utcnow() - dt.timedelta(days=1)

@@ -17,7 +17,7 @@ import sys
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.resilience import database_went_away
+from pprflow.flows.resilience import database_went_away
 
 
 @flow(name="tick", description="Fault test: one idempotent effect per scheduled slot, caught up like the sweep.")
@@ -40,8 +40,8 @@ def catch_up(database_url: str, start: dt.datetime, step: dt.timedelta, until: d
     from sqlmodel import Session
 
     from pprflow.db import get_engine
-    from tasks.outbox import queue_message
-    from templates.catalogue import MESSAGE_KINDS
+    from pprflow.tasks.outbox import queue_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
 
     context = MESSAGE_KINDS["receipt"].example_context()
     with Session(get_engine(database_url)) as session:

@@ -24,9 +24,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from models.errors import PprflowError
-from models.referral import parse_referral
-from models.tables import (
+from pprflow.models.errors import PprflowError
+from pprflow.models.referral import parse_referral
+from pprflow.models.tables import (
     ActionPlan,
     AuditEvent,
     Case,
@@ -38,8 +38,8 @@ from models.tables import (
     OutboxMessage,
     StaffMember,
 )
-from tasks.context import Ctx
-from tasks.intake import submit_referral
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.intake import submit_referral
 from tests import referral_data as rd
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
@@ -239,10 +239,10 @@ def _hostile(value: Any, text: str) -> Any:
 @pytest.mark.parametrize("text", ["<script>alert('x')</script>", "Eva\r\nBcc: spion@ond.example",
                                   "<b onclick=x>fed</b>\nSubject: falsk"])
 def test_hostile_strings_are_escaped_in_every_template_and_kept_out_of_every_header(text: str) -> None:
-    from tasks.mime import build_mime, check_headers
-    from tasks.transports.base import OutgoingMail
-    from templates.catalogue import MESSAGE_KINDS
-    from templates.render import render_message
+    from pprflow.tasks.mime import build_mime, check_headers
+    from pprflow.tasks.transports.base import OutgoingMail
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.render import render_message
 
     for kind, message_kind in MESSAGE_KINDS.items():
         context = message_kind.example_context()
@@ -262,8 +262,8 @@ def test_hostile_strings_are_escaped_in_every_template_and_kept_out_of_every_hea
 
 def test_a_hostile_referral_reaches_the_mail_folder_escaped_and_without_extra_headers(
         engine: Engine, vejle: Any, tmp_path: Path) -> None:
-    from tasks.outbox import deliver_due
-    from tasks.transports.file import FileTransport
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports.file import FileTransport
 
     ctx = Ctx(engine=engine, profile=vejle, actor="sofie@skovbakke.example")
     data = rd.data()

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
-from models.tables import AuditEvent, Case, CaseParty, Child, Institution, OutboxMessage
-from tasks.outbox import deliver_due
-from tasks.transports.file import FileTransport
+from pprflow.models.tables import AuditEvent, Case, CaseParty, Child, Institution, OutboxMessage
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.file import FileTransport
 from tests import referral_data as rd
 from tests.conftest import PG_ADMIN_URL
 from tests.faults._support import by_status, queue
@@ -72,7 +72,7 @@ def pg_flow_env(prefect_server: None, pg_engine: Engine, pg_database_url: str, m
 
 @pytest.mark.prefect
 def test_intake_flow_killed_mid_transaction_retries_and_opens_exactly_one_whole_case(pg_flow_env: Engine) -> None:
-    from flows.intake import referral_intake
+    from pprflow.flows.intake import referral_intake
 
     with Terminator(pg_flow_env, "INSERT INTO outboxmessage", times=1) as terminator:
         state = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", return_state=True)
@@ -90,12 +90,13 @@ def test_intake_flow_killed_mid_transaction_retries_and_opens_exactly_one_whole_
 @pytest.mark.prefect
 def test_when_the_database_stays_away_the_flow_fails_loudly_and_writes_nothing(
         pg_flow_env: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import flows.intake
+    import pprflow.flows.intake
 
     # The same task, without the waits between its retries (1 s, 10 s in production).
-    monkeypatch.setattr(flows.intake, "open_case", flows.intake.open_case.with_options(retry_delay_seconds=0))
+    intake = pprflow.flows.intake
+    monkeypatch.setattr(intake, "open_case", intake.open_case.with_options(retry_delay_seconds=0))
     with Terminator(pg_flow_env, "INSERT INTO outboxmessage", times=10) as terminator:
-        state = flows.intake.referral_intake(rd.referral(), acting_user="sofie@skovbakke.example",
+        state = pprflow.flows.intake.referral_intake(rd.referral(), acting_user="sofie@skovbakke.example",
                                              return_state=True)
     assert len(terminator.killed) == 3, "one attempt and two retries"
     assert state.is_failed() and "OperationalError" in (state.message or ""), state.message

@@ -23,7 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import OutboxMessage
+from pprflow.models.tables import OutboxMessage
 from tests.faults._support import MAILBOX, by_status, queue
 from tests.support.mailboxes import RecordingSmtp, SentItemsEws, SentItemsGraph
 from tests.transports.loopback import LoopbackCert, LoopbackServer, free_port

@@ -17,20 +17,20 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.errors import PprflowError
-from models.referral import ConsentIn
-from models.rules_levels import LevelChangeInput
-from models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant, PartnerInput
-from models.tables import Case, CaseParty, Child, Meeting, OutboxMessage
-from tasks.abuse import acknowledge, report_abuse
-from tasks.consent import give_consent, withdraw_consent
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
-from tasks.handover import handover
-from tasks.levels import deescalate, escalate
-from tasks.meetings import add_partner, record_minutes, schedule_meeting, send_agenda
-from tasks.outbox import deliver_due
-from tasks.transports.file import FileTransport
+from pprflow.models.errors import PprflowError
+from pprflow.models.referral import ConsentIn
+from pprflow.models.rules_levels import LevelChangeInput
+from pprflow.models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant, PartnerInput
+from pprflow.models.tables import Case, CaseParty, Child, Meeting, OutboxMessage
+from pprflow.tasks.abuse import acknowledge, report_abuse
+from pprflow.tasks.consent import give_consent, withdraw_consent
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.handover import handover
+from pprflow.tasks.levels import deescalate, escalate
+from pprflow.tasks.meetings import add_partner, record_minutes, schedule_meeting, send_agenda
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.file import FileTransport
 from tests.factories import institution
 
 START = dt.date(2026, 9, 1)

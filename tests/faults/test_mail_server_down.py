@@ -14,11 +14,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.tables import OutboxMessage
-from models.types import utcnow
-from tasks.mime import KEY_HEADER
-from tasks.outbox import deliver_due
-from tasks.transports.smtp import SmtpTransport
+from pprflow.models.tables import OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks.mime import KEY_HEADER
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.smtp import SmtpTransport
 from tests.faults._support import by_status, keys_in_order, queue, read_artifacts
 from tests.support.mailboxes import RecordingSmtp
 from tests.transports.loopback import free_port
@@ -64,7 +64,7 @@ def test_the_delivery_flow_fails_its_run_and_says_why_on_the_dashboard(
 ) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.delivery import deliver_outbox
+    from pprflow.flows.delivery import deliver_outbox
     from tests.flows._env import flow_env, no_heartbeat
 
     flow_env(monkeypatch, sqlite_url, tmp_path, profile="vejle")

@@ -24,7 +24,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import OutboxMessage
+from pprflow.models.tables import OutboxMessage
 from tests.transports.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

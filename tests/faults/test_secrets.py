@@ -21,9 +21,9 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import AuditEvent, OutboxMessage
-from tasks.context import Ctx
-from tasks.delivery import deliver
+from pprflow.models.tables import AuditEvent, OutboxMessage
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.delivery import deliver
 from tests.faults._support import queue
 from tests.support.mailboxes import RecordingSmtp
 from tests.transports.loopback import LoopbackCert, LoopbackServer, Request, Response, free_port
@@ -174,7 +174,7 @@ def test_a_failed_delivery_flow_run_keeps_no_secret_in_its_state_logs_or_artifac
     from prefect.client.schemas.sorting import LogSort
     from prefect.logging.handlers import APILogHandler
 
-    from flows.delivery import deliver_outbox
+    from pprflow.flows.delivery import deliver_outbox
     from tests.faults._support import read_artifacts
     from tests.flows._env import flow_env, no_heartbeat
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import Case, Notification, OutboxMessage
+from pprflow.models.tables import Case, Notification, OutboxMessage
 from tests.factories import case_with_parents
 
 pytestmark = pytest.mark.prefect
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_report_by_a_teacher_and_acknowledge_as_flow_runs_ESC_1_LAW_1_LAW_2(env: Engine) -> None:
-    from flows.abuse import acknowledge_notification, report_suspected_abuse
+    from pprflow.flows.abuse import acknowledge_notification, report_suspected_abuse
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=2).id or 0

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.referral import ConsentIn
-from models.tables import Consent, OutboxMessage
+from pprflow.models.referral import ConsentIn
+from pprflow.models.tables import Consent, OutboxMessage
 from tests.factories import case_with_parents
 
 pytestmark = pytest.mark.prefect
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_give_and_withdraw_consent_as_flow_runs_LAW_3_CONS_1(env: Engine) -> None:
-    from flows.consent import record_consent, withdraw_case_consent
+    from pprflow.flows.consent import record_consent, withdraw_case_consent
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.tables import Case
+from pprflow.models.tables import Case
 from tests.factories import case_with_parents
 
 pytestmark = pytest.mark.prefect
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_handover_as_a_flow_run_twice_is_once_ROLE_1(env: Engine) -> None:
-    from flows.handover import hand_over_case
+    from pprflow.flows.handover import hand_over_case
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.errors import RuleViolation
-from models.rules_levels import LevelChangeInput
+from pprflow.models.errors import RuleViolation
+from pprflow.models.rules_levels import LevelChangeInput
 from tests.factories import case_with_parents
 
 pytestmark = pytest.mark.prefect
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_escalate_to_4_review_and_investigation_as_flow_runs_LVL_1_CAL_6_CAL_7(env: Engine) -> None:
-    from flows.levels import change_case_level, investigation_deadline, review_case
+    from pprflow.flows.levels import change_case_level, investigation_deadline, review_case
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0
@@ -33,7 +33,7 @@ def test_escalate_to_4_review_and_investigation_as_flow_runs_LVL_1_CAL_6_CAL_7(e
 
 
 def test_level_5_flow_refused_without_an_outposted_social_worker_LVL_5(env: Engine) -> None:
-    from flows.levels import escalate_case
+    from pprflow.flows.levels import escalate_case
 
     with Session(env) as session:
         case = case_with_parents(session, level=1)

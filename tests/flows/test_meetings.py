@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.errors import RuleViolation
-from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
-from models.tables import Meeting, OutboxMessage
+from pprflow.models.errors import RuleViolation
+from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+from pprflow.models.tables import Meeting, OutboxMessage
 from tests.factories import case_with_parents
 
 pytestmark = pytest.mark.prefect
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_plan_send_and_minute_a_meeting_as_flow_runs_twice_safe_CAL_2_MEET_2(env: Engine) -> None:
-    from flows.meetings import meeting_minutes, plan_meeting, send_meeting_agenda
+    from pprflow.flows.meetings import meeting_minutes, plan_meeting, send_meeting_agenda
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0
@@ -40,7 +40,7 @@ def test_plan_send_and_minute_a_meeting_as_flow_runs_twice_safe_CAL_2_MEET_2(env
 
 def test_second_level3_meeting_flow_refused_without_consent_and_partner_needs_consent_LVL_4_PATH_8(
         env: Engine) -> None:
-    from flows.meetings import add_case_partner, plan_meeting
+    from pprflow.flows.meetings import add_case_partner, plan_meeting
 
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0

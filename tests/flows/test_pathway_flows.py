@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.errors import RuleViolation
-from models.rules_kv import KVTopicIn
-from models.tables import Case, Deadline, KVTopic, Meeting, OutboxMessage
+from pprflow.models.errors import RuleViolation
+from pprflow.models.rules_kv import KVTopicIn
+from pprflow.models.tables import Case, Deadline, KVTopic, Meeting, OutboxMessage
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
 
@@ -30,8 +30,8 @@ def count(engine, table) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_referral_intake_flow_opens_one_case_even_when_run_twice_PATH_1(flow_env) -> None:
-    from flows.intake import referral_intake
-    from flows.ppr import schedule_district
+    from pprflow.flows.intake import referral_intake
+    from pprflow.flows.ppr import schedule_district
 
     schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
     first = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=MONDAY)
@@ -42,7 +42,7 @@ def test_referral_intake_flow_opens_one_case_even_when_run_twice_PATH_1(flow_env
 
 
 def test_referral_intake_flow_refuses_without_storing_PATH_4(flow_env) -> None:
-    from flows.intake import referral_intake
+    from pprflow.flows.intake import referral_intake
 
     with pytest.raises(RuleViolation) as caught:
         referral_intake(rd.referral(consent=None), acting_user="sofie@skovbakke.example", today=MONDAY)
@@ -51,8 +51,8 @@ def test_referral_intake_flow_refuses_without_storing_PATH_4(flow_env) -> None:
 
 
 def test_district_flows_schedule_assign_and_prepare_twice_safely_CAL_5_PATH_4(flow_env) -> None:
-    from flows.intake import referral_intake
-    from flows.ppr import assign_district_case, prepare_district_meetings, schedule_district
+    from pprflow.flows.intake import referral_intake
+    from pprflow.flows.ppr import assign_district_case, prepare_district_meetings, schedule_district
 
     for _ in range(2):
         schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
@@ -70,7 +70,7 @@ def test_district_flows_schedule_assign_and_prepare_twice_safely_CAL_5_PATH_4(fl
 
 
 def test_kv_flows_schedule_submit_and_cycle_twice_safely_CAL_3_CAL_4_KV_1(flow_env) -> None:
-    from flows.kv import kv_cycle, kv_submit_topic, schedule_kv
+    from pprflow.flows.kv import kv_cycle, kv_submit_topic, schedule_kv
 
     for _ in range(2):
         schedule_kv(institution="Skovbakkeskolen", start=D(2026, 12, 1), count=2, leader_email="lp@skovbakke.example",
@@ -90,9 +90,9 @@ def test_kv_flows_schedule_submit_and_cycle_twice_safely_CAL_3_CAL_4_KV_1(flow_e
 
 
 def test_daily_sweep_flow_twice_queues_nothing_new(flow_env) -> None:
-    from flows.intake import referral_intake
-    from flows.ppr import schedule_district
-    from flows.sweep import daily_sweep
+    from pprflow.flows.intake import referral_intake
+    from pprflow.flows.ppr import schedule_district
+    from pprflow.flows.sweep import daily_sweep
 
     schedule_district(district="Nord", start=MONDAY, count=1, acting_user="admin@ppr.example", today=MONDAY)
     referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=MONDAY)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from models.calendar import (
+from pprflow.models.calendar import (
     COPENHAGEN,
     KV_CADENCE_WEEKS,
     ScheduledDate,
@@ -20,7 +20,7 @@ from models.calendar import (
     review_due,
     to_local,
 )
-from models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput
 from pprflow.profiles import load_profile
 
 D = dt.date

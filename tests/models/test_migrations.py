@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401
+import pprflow.models.tables  # noqa: F401
 
 
 def test_migrations_match_the_models(any_engine) -> None:

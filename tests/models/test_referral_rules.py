@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from models.errors import InvalidInput, RuleViolation
-from models.referral import STAFF_ROLES, parse_referral
-from models.rules_intake import check_referral, coordinator_for, route_referral
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.referral import STAFF_ROLES, parse_referral
+from pprflow.models.rules_intake import check_referral, coordinator_for, route_referral
 from tests import referral_data as rd
 
 TODAY = dt.date(2026, 11, 23)
@@ -186,7 +186,7 @@ def test_social_adviser_with_consent_may_name_the_child_PATH_6(vejle) -> None:
 
 
 def _with_directory(profile):  # type: ignore[no-untyped-def]
-    from models.profile import EarlyYearsContacts
+    from pprflow.models.profile import EarlyYearsContacts
 
     return profile.model_copy(update={"early_years_directory": {"Børnehuset Solsikken": EarlyYearsContacts(
         pedagogical="anne.paed@vejle.example", disability="bo.special@vejle.example")}})

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.rules_levels import (
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_levels import (
     DARK_BLUE_FORM,
     GREEN_FORM,
     LIGHT_BLUE_FORM,

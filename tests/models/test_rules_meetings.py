@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.rules_meetings import (
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_meetings import (
     FollowUpInput,
     agenda_dates,
     agenda_form,

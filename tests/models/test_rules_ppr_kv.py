@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from models.calendar import WorkingCalendar
-from models.errors import InvalidInput, RuleViolation
-from models.rules_kv import (
+from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_kv import (
     KVTopicIn,
     check_topic_in_time,
     check_topic_text,
@@ -18,7 +18,7 @@ from models.rules_kv import (
     parse_kv_topic,
     topic_list_day,
 )
-from models.rules_ppr import case_list_day, check_assignable, plan_district_meetings, startup_meeting_due
+from pprflow.models.rules_ppr import case_list_day, check_assignable, plan_district_meetings, startup_meeting_due
 
 D = dt.date
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from models.errors import InvalidInput, RuleViolation
-from models.rules_privacy import (
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_privacy import (
     NoCprNumbers,
     can_read_case,
     case_access,
@@ -54,9 +54,9 @@ def test_the_refusal_names_the_field_and_never_echoes_the_number_PRIV_2() -> Non
 
 
 def test_every_input_model_refuses_a_cpr_number_in_any_text_field_PRIV_2() -> None:
-    from models.referral import ActionPlanIn, ConsentIn, Referral
-    from models.rules_levels import LevelChangeInput
-    from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+    from pprflow.models.referral import ActionPlanIn, ConsentIn, Referral
+    from pprflow.models.rules_levels import LevelChangeInput
+    from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
 
     for model in (Referral, ConsentIn, ActionPlanIn, MeetingInput, MinutesInput, PartnerInput, LevelChangeInput):
         assert issubclass(model, NoCprNumbers), model
@@ -70,7 +70,7 @@ def test_every_input_model_refuses_a_cpr_number_in_any_text_field_PRIV_2() -> No
 
 
 def test_the_referral_error_is_one_line_naming_the_field_and_PRIV_2() -> None:
-    from models.referral import parse_referral
+    from pprflow.models.referral import parse_referral
     from tests import referral_data as rd
 
     data = rd.data()

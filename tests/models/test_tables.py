@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models.tables import (
+from pprflow.models.tables import (
     Case,
     CaseParty,
     Child,
@@ -18,7 +18,7 @@ from models.tables import (
     Meeting,
     OutboxMessage,
 )
-from models.types import utcnow
+from pprflow.models.types import utcnow
 
 
 def _case(session: Session, **overrides: object) -> Case:
@@ -116,7 +116,7 @@ def test_naive_datetimes_are_refused_CAL_9(any_engine) -> None:
 
 
 def test_staff_emails_are_stored_lower_case_so_lookups_use_the_unique_index(any_engine) -> None:
-    from models.tables import StaffMember
+    from pprflow.models.tables import StaffMember
 
     with Session(any_engine) as session:
         session.add(StaffMember(name="Lene Leder", email="  Lene.Leder@Skole.EXAMPLE ", role="school_leader"))

@@ -7,7 +7,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.calendar import WorkingCalendar
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.profiles import load_profile
 
 # --- named strategies ------------------------------------------------------------------------------

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from models.errors import InvalidInput
-from models.referral import parse_referral
-from models.rules_meetings import MinutesInput
-from models.rules_privacy import contains_cpr_number
+from pprflow.models.errors import InvalidInput
+from pprflow.models.referral import parse_referral
+from pprflow.models.rules_meetings import MinutesInput
+from pprflow.models.rules_privacy import contains_cpr_number
 from tests import referral_data as rd
 
 # --- named strategies ------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import CaseParty, StaffMember
-from tasks.mime import KEY_HEADER
+from pprflow.models.tables import CaseParty, StaffMember
+from pprflow.tasks.mime import KEY_HEADER
 from tests.factories import case_with_parents
 
 PARENTS = frozenset({"mor@hjem.example", "far@hjem.example"})

@@ -20,13 +20,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.referral import ConsentIn
-from models.rules_levels import LevelChangeInput
-from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
-from models.tables import Case, OutboxMessage
-from models.types import utcnow
-from tasks.outbox import deliver_due
-from tasks.transports.file import FileTransport
+from pprflow.models.referral import ConsentIn
+from pprflow.models.rules_levels import LevelChangeInput
+from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+from pprflow.models.tables import Case, OutboxMessage
+from pprflow.models.types import utcnow
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.file import FileTransport
 from tests.flows._env import flow_env, no_heartbeat
 from tests.scenarios._support import COORDINATOR, HEALTH_VISITOR, LEADER, PARENTS, open_case, read_mail_dir
 
@@ -50,7 +50,7 @@ def _all(engine: Engine) -> list[OutboxMessage]:
 
 
 def _consent(case_id: int, given_on: D) -> int:
-    from flows.consent import record_consent
+    from pprflow.flows.consent import record_consent
 
     return int(record_consent(case_id=case_id, data=ConsentIn(
         given_by=["Mor Hansen"], date=given_on, information="Skolegang og trivsel",
@@ -60,12 +60,12 @@ def _consent(case_id: int, given_on: D) -> int:
 
 def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_what_ESC_1_LAW_1_LAW_2(
         env: Engine, tmp_path: Path) -> None:
-    from flows.abuse import report_suspected_abuse
-    from flows.consent import withdraw_case_consent
-    from flows.handover import hand_over_case
-    from flows.levels import change_case_level, review_case
-    from flows.meetings import add_case_partner, meeting_minutes, plan_meeting, send_meeting_agenda
-    from flows.sweep import daily_sweep
+    from pprflow.flows.abuse import report_suspected_abuse
+    from pprflow.flows.consent import withdraw_case_consent
+    from pprflow.flows.handover import hand_over_case
+    from pprflow.flows.levels import change_case_level, review_case
+    from pprflow.flows.meetings import add_case_partner, meeting_minutes, plan_meeting, send_meeting_agenda
+    from pprflow.flows.sweep import daily_sweep
 
     case_id = open_case(env, level=3)
     mail_dir = tmp_path / "mail"

@@ -20,9 +20,9 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from models.referral import parse_referral
-from models.rules_meetings import MeetingInput
-from models.tables import Case, Deadline, OutboxMessage
+from pprflow.models.referral import parse_referral
+from pprflow.models.rules_meetings import MeetingInput
+from pprflow.models.tables import Case, Deadline, OutboxMessage
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
 
@@ -45,7 +45,7 @@ def new_since(engine, before: list[tuple[str, str]]) -> list[tuple[str, str]]:  
 
 def sweep_twice(engine, day: dt.date) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """Run the daily sweep flow twice for `day`; the second run must queue nothing."""
-    from flows.sweep import daily_sweep
+    from pprflow.flows.sweep import daily_sweep
 
     before = outbox(engine)
     daily_sweep(today=day)
@@ -56,9 +56,9 @@ def sweep_twice(engine, day: dt.date) -> list[tuple[str, str]]:  # type: ignore[
 
 
 def test_concern_to_startup_meeting(flow_env) -> None:
-    from flows.intake import referral_intake
-    from flows.meetings import plan_meeting
-    from flows.ppr import assign_district_case, schedule_district
+    from pprflow.flows.intake import referral_intake
+    from pprflow.flows.meetings import plan_meeting
+    from pprflow.flows.ppr import assign_district_case, schedule_district
 
     engine = flow_env
 

@@ -19,13 +19,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.errors import RuleViolation
-from models.referral import ConsentIn
-from models.rules_levels import LevelChangeInput
-from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
-from models.tables import Deadline, OutboxMessage
-from tasks.outbox import deliver_due
-from tasks.transports.file import FileTransport
+from pprflow.models.errors import RuleViolation
+from pprflow.models.referral import ConsentIn
+from pprflow.models.rules_levels import LevelChangeInput
+from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+from pprflow.models.tables import Deadline, OutboxMessage
+from pprflow.tasks.outbox import deliver_due
+from pprflow.tasks.transports.file import FileTransport
 from tests.flows._env import flow_env, no_heartbeat
 from tests.scenarios._support import (
     COORDINATOR,
@@ -57,16 +57,16 @@ def _queued(engine: Engine, template: str) -> list[OutboxMessage]:
 
 
 def _sweep(day: D) -> dict[str, Any]:
-    from flows.sweep import daily_sweep
+    from pprflow.flows.sweep import daily_sweep
 
     return daily_sweep(today=day)
 
 
 def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_review_LVL_1_CAL_2_CAL_6_LVL_4(
         env: Engine, tmp_path: Path) -> None:
-    from flows.consent import record_consent
-    from flows.levels import change_case_level, review_case
-    from flows.meetings import add_case_partner, meeting_minutes, plan_meeting
+    from pprflow.flows.consent import record_consent
+    from pprflow.flows.levels import change_case_level, review_case
+    from pprflow.flows.meetings import add_case_partner, meeting_minutes, plan_meeting
 
     case_id = open_case(env, level=1)
     leader = "leder@skole.example"

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from tasks.mime import KEY_HEADER
-from tasks.transports.common import KEY_PROPERTY_NAME
+from pprflow.tasks.mime import KEY_HEADER
+from pprflow.tasks.transports.common import KEY_PROPERTY_NAME
 from tests.support.ews import CREATE_ITEM_OK, ENVELOPE, NS, find_item_response, get_folder_response
 from tests.transports.loopback import Request, Response
 

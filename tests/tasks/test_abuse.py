@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.tables import AuditEvent, Case, Deadline, Notification, OutboxMessage, StaffMember
-from models.types import utcnow
-from tasks.abuse import acknowledge, report_abuse, report_abuse_in_session
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
-from tasks.outbox import queue_message
+from pprflow.models.tables import AuditEvent, Case, Deadline, Notification, OutboxMessage, StaffMember
+from pprflow.models.types import utcnow
+from pprflow.tasks.abuse import acknowledge, report_abuse, report_abuse_in_session
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.outbox import queue_message
 from tests.factories import case_with_parents
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
@@ -32,7 +32,7 @@ def _setup(engine: Engine) -> int:
 
 def _queue_to_parents(engine: Engine, case_id: int) -> None:
     """Something already waiting for the parents (a handover notice from before the report)."""
-    from templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.catalogue import MESSAGE_KINDS
 
     with Session(engine) as session:
         case = session.get(Case, case_id)
@@ -140,7 +140,7 @@ def test_the_notification_goes_to_the_profiles_address_LVL_6(engine: Engine, vej
 
 
 def test_a_report_names_the_person_who_reports_LAW_1(engine: Engine, randers: Any) -> None:
-    from models.errors import InvalidInput
+    from pprflow.models.errors import InvalidInput
 
     case_id = _setup(engine)
     with pytest.raises(InvalidInput) as err:

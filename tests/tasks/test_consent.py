@@ -9,14 +9,14 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.errors import RuleViolation
-from models.referral import ConsentIn
-from models.rules_meetings import PartnerInput
-from models.tables import Consent, OutboxMessage
-from tasks.consent import give_consent, withdraw_consent
-from tasks.context import Ctx
-from tasks.meetings import add_partner
-from tasks.outbox import queue_message
+from pprflow.models.errors import RuleViolation
+from pprflow.models.referral import ConsentIn
+from pprflow.models.rules_meetings import PartnerInput
+from pprflow.models.tables import Consent, OutboxMessage
+from pprflow.tasks.consent import give_consent, withdraw_consent
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.meetings import add_partner
+from pprflow.tasks.outbox import queue_message
 from tests.factories import case_with_parents
 
 TODAY = dt.date(2026, 11, 24)
@@ -55,7 +55,7 @@ def test_consent_is_given_by_the_holders_of_parental_authority_LAW_3(rctx: Ctx, 
 
 
 def test_withdrawal_cancels_partner_messages_and_tells_the_coordinator_CONS_1(rctx: Ctx, engine: Engine) -> None:
-    from templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.catalogue import MESSAGE_KINDS
 
     case_id = _case(engine)
     consent_id = give_consent(ctx=rctx, case_id=case_id, data=ConsentIn.model_validate(CONSENT),
@@ -63,7 +63,7 @@ def test_withdrawal_cancels_partner_messages_and_tells_the_coordinator_CONS_1(rc
     add_partner(ctx=rctx, data=PartnerInput(case_id=case_id, name="Hanne Sundhed", email="hs@sund.example",
                                             role="health_visitor", consent_id=consent_id))
     with Session(engine) as session:
-        from models.tables import Case
+        from pprflow.models.tables import Case
 
         case = session.get(Case, case_id)
         queue_message(session, kind="network_agenda", to="hs@sund.example", serves="meeting:7:agenda",

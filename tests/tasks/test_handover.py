@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.errors import RuleViolation
-from models.tables import Case, OutboxMessage
-from tasks.abuse import report_abuse
-from tasks.context import Ctx
-from tasks.handover import handover, show_case
+from pprflow.models.errors import RuleViolation
+from pprflow.models.tables import Case, OutboxMessage
+from pprflow.tasks.abuse import report_abuse
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.handover import handover, show_case
 from tests.factories import case_with_parents
 
 TODAY = dt.date(2026, 12, 11)

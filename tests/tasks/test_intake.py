@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.errors import InvalidInput, RuleViolation
-from models.tables import (
+from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.tables import (
     ActionPlan,
     AuditEvent,
     Case,
@@ -21,9 +21,9 @@ from models.tables import (
     Notification,
     OutboxMessage,
 )
-from tasks.context import Ctx
-from tasks.intake import submit_referral
-from tasks.ppr import schedule_district_meetings
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.intake import submit_referral
+from pprflow.tasks.ppr import schedule_district_meetings
 from tests import referral_data as rd
 
 TODAY = dt.date(2026, 11, 23)  # a Monday; Vejle's district meetings are on Thursdays
@@ -106,7 +106,7 @@ def test_without_a_district_meeting_the_case_waits_for_the_first_one_scheduled_C
     ({**rd.data(), "consent": {**rd.CONSENT, "given_by": ["Naboen"]}}, "LAW-3"),
 ], ids=["PATH_1", "PATH_2", "PATH_4", "PATH_5", "PATH_6", "LAW_3"])
 def test_a_refusal_stores_nothing_and_queues_nothing(ctx, data, rule) -> None:
-    from models.referral import parse_referral
+    from pprflow.models.referral import parse_referral
 
     with pytest.raises(RuleViolation) as caught:
         submit_referral(ctx, parse_referral(data), today=TODAY)
@@ -117,9 +117,9 @@ def test_a_refusal_stores_nothing_and_queues_nothing(ctx, data, rule) -> None:
 
 def test_a_failure_half_way_rolls_back_everything(ctx, monkeypatch) -> None:
     """One transaction: no half-created case, no orphan outbox row."""
-    import tasks.intake
+    import pprflow.tasks.intake
 
-    real = tasks.intake.queue_message
+    real = pprflow.tasks.intake.queue_message
     calls = []
 
     def fail_on_receipt(session, **kwargs):  # type: ignore[no-untyped-def]
@@ -128,7 +128,7 @@ def test_a_failure_half_way_rolls_back_everything(ctx, monkeypatch) -> None:
             raise RuntimeError("renderer crashed")
         return real(session, **kwargs)
 
-    monkeypatch.setattr(tasks.intake, "queue_message", fail_on_receipt)
+    monkeypatch.setattr(pprflow.tasks.intake, "queue_message", fail_on_receipt)
     with pytest.raises(RuntimeError):
         submit_referral(ctx, rd.referral(), today=TODAY)
     assert calls == ["ppr_request", "receipt"]
@@ -176,7 +176,7 @@ def test_anonymous_social_adviser_request_stores_no_identity_PATH_6(ctx) -> None
 
 
 def test_early_years_request_with_minigroup_assessment_reaches_the_specialist_PATH_7(engine, vejle) -> None:
-    from models.profile import EarlyYearsContacts
+    from pprflow.models.profile import EarlyYearsContacts
 
     profile = vejle.model_copy(update={"early_years_directory": {"Børnehuset Solsikken": EarlyYearsContacts(
         pedagogical="anne.paed@vejle.example", disability="bo.special@vejle.example")}})

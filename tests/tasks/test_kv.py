@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from models.errors import InvalidInput, NotFound, RuleViolation
-from models.rules_kv import KVTopicIn
-from models.tables import AuditEvent, KVTopic, Meeting, OutboxMessage
-from tasks.deadlines import run_sweep
-from tasks.kv import kv_cycle, list_kv_sessions, schedule_kv_sessions, submit_kv_topic
+from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
+from pprflow.models.rules_kv import KVTopicIn
+from pprflow.models.tables import AuditEvent, KVTopic, Meeting, OutboxMessage
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.kv import kv_cycle, list_kv_sessions, schedule_kv_sessions, submit_kv_topic
 
 D = dt.date
 DAYCARE = "Børnehuset Solsikken"
@@ -99,7 +99,7 @@ def test_a_topic_stores_no_child_identity_KV_1(ctx) -> None:
 
 
 def test_the_topic_list_goes_to_the_ppr_team_with_the_participants_KV_2(engine, vejle) -> None:
-    from tasks.context import Ctx
+    from pprflow.tasks.context import Ctx
 
     ctx = Ctx(engine=engine, profile=vejle.model_copy(update={"district_teams": {"Nord": "ppr-nord@vejle.example"}}),
               actor=LEADER)

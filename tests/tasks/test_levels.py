@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.errors import RuleViolation
-from models.rules_levels import DARK_BLUE_FORM, GREEN_FORM, LevelChangeInput
-from models.tables import AuditEvent, Case, CaseParty, Deadline, OutboxMessage, StaffMember
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
-from tasks.levels import deescalate, escalate, record_review, start_investigation
+from pprflow.models.errors import RuleViolation
+from pprflow.models.rules_levels import DARK_BLUE_FORM, GREEN_FORM, LevelChangeInput
+from pprflow.models.tables import AuditEvent, Case, CaseParty, Deadline, OutboxMessage, StaffMember
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.levels import deescalate, escalate, record_review, start_investigation
 from tests.factories import case_with_parents
 
 
@@ -175,7 +175,7 @@ def test_level_changes_on_postgres_too_LVL_1(any_engine: Engine, randers: Any) -
 
 def test_specialised_teaching_is_at_least_9_lessons_and_a_lasting_referral_follows_ppr_advice_LAW_4(
         rctx: Ctx, engine: Engine) -> None:
-    from models.rules_levels import SpecialisedTeaching
+    from pprflow.models.rules_levels import SpecialisedTeaching
 
     case_id = _case(engine, level=3)  # a school case (Skovbakkeskolen)
     with pytest.raises(RuleViolation, match="at least 9 lessons") as few:
@@ -195,7 +195,7 @@ def test_specialised_teaching_is_at_least_9_lessons_and_a_lasting_referral_follo
 
 
 def test_specialised_teaching_belongs_to_a_school_at_level_4_LAW_4() -> None:
-    from models.rules_levels import SpecialisedTeaching, check_specialised_teaching
+    from pprflow.models.rules_levels import SpecialisedTeaching, check_specialised_teaching
 
     teaching = SpecialisedTeaching(lessons_per_week=10)
     check_specialised_teaching(teaching, to_level=4, institution_kind="school")

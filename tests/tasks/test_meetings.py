@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.errors import RuleViolation
-from models.referral import ConsentIn
-from models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
-from models.tables import Action, AuditEvent, Deadline, Meeting, OutboxAttachment, OutboxMessage, StaffMember
-from tasks.consent import give_consent, withdraw_consent
-from tasks.context import Ctx
-from tasks.deadlines import pin_deadline, run_sweep
-from tasks.meetings import add_partner, record_minutes, schedule_meeting, send_agenda
-from tasks.transports.base import ICS_CONTENT_TYPE
+from pprflow.models.errors import RuleViolation
+from pprflow.models.referral import ConsentIn
+from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
+from pprflow.models.tables import Action, AuditEvent, Deadline, Meeting, OutboxAttachment, OutboxMessage, StaffMember
+from pprflow.tasks.consent import give_consent, withdraw_consent
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import pin_deadline, run_sweep
+from pprflow.tasks.meetings import add_partner, record_minutes, schedule_meeting, send_agenda
+from pprflow.tasks.transports.base import ICS_CONTENT_TYPE
 from tests.factories import case_with_parents
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}

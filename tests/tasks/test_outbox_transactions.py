@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from models.tables import OutboxMessage
-from tasks.outbox import queue_message
-from templates.catalogue import MESSAGE_KINDS
+from pprflow.models.tables import OutboxMessage
+from pprflow.tasks.outbox import queue_message
+from pprflow.templates.catalogue import MESSAGE_KINDS
 
 
 def _count(engine) -> int:  # type: ignore[no-untyped-def]

@@ -7,12 +7,12 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from models.errors import NotFound, RuleViolation
-from models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
-from tasks.intake import submit_referral
-from tasks.ppr import assign_case, list_district_meetings, prepare_district_meetings, schedule_district_meetings
+from pprflow.models.errors import NotFound, RuleViolation
+from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.intake import submit_referral
+from pprflow.tasks.ppr import assign_case, list_district_meetings, prepare_district_meetings, schedule_district_meetings
 from tests import referral_data as rd
 
 D = dt.date

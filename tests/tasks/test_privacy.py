@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from models.errors import AccessDenied
-from models.tables import AuditEvent, CaseParty, Consent, StaffMember
-from tasks.context import Ctx
-from tasks.handover import show_case
-from tasks.privacy import audit_trail
+from pprflow.models.errors import AccessDenied
+from pprflow.models.tables import AuditEvent, CaseParty, Consent, StaffMember
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.handover import show_case
+from pprflow.tasks.privacy import audit_trail
 from tests.factories import case_with_parents
 
 
@@ -69,7 +69,7 @@ def test_anyone_else_is_refused_and_the_refusal_is_audited_PRIV_3(any_engine: En
 
 def test_a_partner_whose_consent_was_withdrawn_no_longer_reads_the_case_PRIV_3_CONS_1(
         engine: Engine, vejle: Any) -> None:
-    from tasks.consent import withdraw_consent
+    from pprflow.tasks.consent import withdraw_consent
 
     case_id = _case(engine)
     with Session(engine) as session:
@@ -88,7 +88,7 @@ def test_a_partner_whose_consent_was_withdrawn_no_longer_reads_the_case_PRIV_3_C
 
 def test_audit_show_lists_who_did_what_when_and_why_and_is_itself_audited_PRIV_1(
         any_engine: Engine, vejle: Any) -> None:
-    from tasks.handover import handover
+    from pprflow.tasks.handover import handover
 
     case_id = _case(any_engine)
     leader = _ctx(any_engine, vejle, "leder@skole.example")

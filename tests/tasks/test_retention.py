@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant
-from models.rules_privacy import years_before
-from models.tables import (
+from pprflow.models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant
+from pprflow.models.rules_privacy import years_before
+from pprflow.models.tables import (
     Action,
     ActionPlan,
     AuditEvent,
@@ -27,14 +27,14 @@ from models.tables import (
     OutboxAttachment,
     OutboxMessage,
 )
-from models.types import utcnow
-from tasks.abuse import report_abuse
-from tasks.context import Ctx
-from tasks.deadlines import run_sweep
-from tasks.intake import submit_referral
-from tasks.meetings import record_minutes, schedule_meeting
-from tasks.ppr import schedule_district_meetings
-from tasks.retention import close_case, purge_expired
+from pprflow.models.types import utcnow
+from pprflow.tasks.abuse import report_abuse
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.deadlines import run_sweep
+from pprflow.tasks.intake import submit_referral
+from pprflow.tasks.meetings import record_minutes, schedule_meeting
+from pprflow.tasks.ppr import schedule_district_meetings
+from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
 
 INTAKE_DAY = dt.date(2026, 11, 16)

@@ -7,12 +7,12 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.rules_kv import KVTopicIn
-from models.tables import OutboxMessage
-from tasks.intake import submit_referral
-from tasks.kv import schedule_kv_sessions, submit_kv_topic
-from tasks.ppr import assign_case, schedule_district_meetings
-from tasks.sweep import sweep
+from pprflow.models.rules_kv import KVTopicIn
+from pprflow.models.tables import OutboxMessage
+from pprflow.tasks.intake import submit_referral
+from pprflow.tasks.kv import schedule_kv_sessions, submit_kv_topic
+from pprflow.tasks.ppr import assign_case, schedule_district_meetings
+from pprflow.tasks.sweep import sweep
 from tests import referral_data as rd
 
 D = dt.date

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from models.errors import InvalidInput
-from templates.ics import meeting_invite
+from pprflow.models.errors import InvalidInput
+from pprflow.templates.ics import meeting_invite
 
 CPH = ZoneInfo("Europe/Copenhagen")
 STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

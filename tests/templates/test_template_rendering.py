@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from jinja2.exceptions import UndefinedError
 
-from models.errors import InvalidInput
-from templates.catalogue import MESSAGE_KINDS
-from templates.render import (
+from pprflow.models.errors import InvalidInput
+from pprflow.templates.catalogue import MESSAGE_KINDS
+from pprflow.templates.render import (
     SUBJECT_MAX_CHARS,
     TEMPLATE_DIR,
     RenderedMessage,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from models.errors import InvalidInput
-from templates.catalogue import MESSAGE_KINDS
-from templates.render import RenderedMessage, render_message
+from pprflow.models.errors import InvalidInput
+from pprflow.templates.catalogue import MESSAGE_KINDS
+from pprflow.templates.render import RenderedMessage, render_message
 
 
 def example(kind: str) -> dict[str, Any]:

@@ -24,11 +24,11 @@ import pytest
 from exchangelib import FailFast, FaultTolerance
 from pydantic import SecretStr
 
-from models.errors import ConfigurationError
-from tasks.mime import message_id_for
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
-from tasks.transports.common import KEY_PROPERTY_NAME, KEY_PROPERTY_SET_ID
-from tasks.transports.exchange import ExchangeTransport
+from pprflow.models.errors import ConfigurationError
+from pprflow.tasks.mime import message_id_for
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
+from pprflow.tasks.transports.common import KEY_PROPERTY_NAME, KEY_PROPERTY_SET_ID
+from pprflow.tasks.transports.exchange import ExchangeTransport
 from tests.support.ews import CREATE_ITEM_OK, ENVELOPE, MT, NS, find_item_response, get_folder_response
 from tests.transports.loopback import LoopbackServer, Request, Response, free_port
 

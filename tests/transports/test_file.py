@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tasks.mime import key_digest, message_id_for
-from tasks.transports.base import DeliveryError, OutgoingMail, Transport
-from tasks.transports.file import FileTransport
+from pprflow.tasks.mime import key_digest, message_id_for
+from pprflow.tasks.transports.base import DeliveryError, OutgoingMail, Transport
+from pprflow.tasks.transports.file import FileTransport
 
 
 def mail(key: str = "case-1:receipt:leder@skole.example", **overrides: object) -> OutgoingMail:

@@ -16,13 +16,13 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from models.errors import ConfigurationError
 from pprflow.config import Settings
-from tasks.mime import message_id_for
-from tasks.transports import make_transport
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
-from tasks.transports.common import GRAPH_KEY_PROPERTY_ID
-from tasks.transports.graph import GraphTransport, MsalTokenProvider, graph_scope
+from pprflow.models.errors import ConfigurationError
+from pprflow.tasks.mime import message_id_for
+from pprflow.tasks.transports import make_transport
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
+from pprflow.tasks.transports.common import GRAPH_KEY_PROPERTY_ID
+from pprflow.tasks.transports.graph import GraphTransport, MsalTokenProvider, graph_scope
 from tests.transports.loopback import LoopbackCert, LoopbackServer, Request, Response
 
 MAILBOX = "ppr@vejle.example"
@@ -300,9 +300,9 @@ def test_header_injection_is_refused_before_any_request(graph, loopback_cert):
 
 
 def test_make_transport_chooses_by_setting(tmp_path):
-    from tasks.transports.exchange import ExchangeTransport
-    from tasks.transports.file import FileTransport
-    from tasks.transports.smtp import SmtpTransport
+    from pprflow.tasks.transports.exchange import ExchangeTransport
+    from pprflow.tasks.transports.file import FileTransport
+    from pprflow.tasks.transports.smtp import SmtpTransport
 
     assert isinstance(make_transport(Settings(transport="file", mail_dir=tmp_path)), FileTransport)
     assert isinstance(make_transport(Settings(transport="smtp", smtp_host="127.0.0.1")), SmtpTransport)

@@ -17,9 +17,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from tasks.mime import message_id_for
-from tasks.transports.base import Attachment, DeliveryError, OutgoingMail
-from tasks.transports.smtp import SmtpTransport
+from pprflow.tasks.mime import message_id_for
+from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail
+from pprflow.tasks.transports.smtp import SmtpTransport
 from tests.transports.loopback import LoopbackCert, free_port
 
 PASSWORD = "Hemmel1gt-smtp-pw"
