@@ -1,7 +1,7 @@
 """Deployments: every flow with its schedule and form parameters (see `pprflow.deployments.catalogue`).
 
 - `pprflow serve` serves them all in-process next to a local Prefect server (the main job);
-- `python -m deployments --work-pool NAME [--image IMAGE]` registers the same deployments on a
+- `python -m pprflow.deployments --work-pool NAME [--image IMAGE]` registers the same deployments on a
   work pool (a process pool on one machine, a Kubernetes pool in a cluster) for workers to run.
 """
 
