@@ -131,6 +131,9 @@ def demo_profile_toml(world: World) -> str:
     directory = "\n".join(
         f'"{s.name}" = {{ pedagogical = "smaaboern@{DOMAIN}", disability = "specialkonsulent@{DOMAIN}" }}'
         for s in world.institutions if s.kind == "daycare")
+    # Synthetic street addresses in a town that does not exist: the agendas need a place parents can find.
+    places = "\n".join(f'"{s.name}" = "Demovej {i + 1}, 7999 Demoby"'
+                       for i, s in enumerate(world.institutions))
     return f'''# Demo Kommune: a synthetic municipality written by `pprflow demo` (seed {world.seed}).
 # Every address is .example: nothing here can reach a real mailbox.
 name = "demo"
@@ -138,6 +141,11 @@ display_name = "Demo Kommune"
 timezone = "Europe/Copenhagen"
 sender = "ppr@{DOMAIN}"
 closed_days = ["12-24", "12-31", "06-05"]
+
+[contact]
+unit_name = "PPR Demo Kommune"
+phone = "+45 00 00 00 00"
+address = "Rådhustorvet 1, 7999 Demoby"
 
 [mailboxes]
 ppr = "ppr@{DOMAIN}"
@@ -191,6 +199,10 @@ names = ["Almenområdet", "Sparring", "Tværfagligt netværksmøde", "Specialise
 
 [early_years_directory]
 {directory}
+
+[places]
+"PPR, mødelokale 1" = "Rådhustorvet 1, 7999 Demoby"
+{places}
 '''
 
 

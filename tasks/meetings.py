@@ -29,11 +29,13 @@ from pprflow.models.rules_meetings import (
     check_level3_consent,
     check_meeting_level,
     check_partner_consent,
+    meeting_end,
+    meeting_place,
     single_responsible,
     stored_kind,
 )
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
+from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Institution, Meeting
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import (
@@ -191,6 +193,10 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
             level=data.level, earlier_level3_meetings=sum(1 for m in earlier if m.level == 3),
             has_active_consent=bool(active_consents(session, case.id or 0)),
         )
+        institution = session.get(Institution, case.institution_id)
+        place, address = meeting_place(location=data.location, address=data.address,
+                                       institution=institution.name if institution else "", places=profile.places)
+        ends = meeting_end(data.starts_at, data.ends_at)
         dates = agenda_dates(calendar, meeting_date=data.date, today=today,
                              working_days=profile.meetings.agenda_working_days,
                              reminder_working_days=profile.meetings.agenda_reminder_working_days)
@@ -201,7 +207,8 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
         meeting = Meeting(
             kind=kind, case_id=case.id, institution_id=case.institution_id, date=data.date,
             starts_at=local_datetime(data.date, data.starts_at, calendar.tz),
-            level=data.level, leader_email=leader, location=data.location,
+            ends_at=local_datetime(data.date, ends, calendar.tz),
+            level=data.level, leader_email=leader, location=place, address=address,
             purpose=data.purpose or DEFAULT_PURPOSE[data.kind], agenda_deadline=dates.deadline,
         )
         session.add(meeting)

@@ -98,6 +98,7 @@ def _apply(ctx: Ctx, case_id: int, step: tuple[Any, ...]) -> None:
     if kind == "meeting":
         schedule_meeting(ctx=ctx, data=MeetingInput(
             case_id=case_id, kind=step[3], level=step[4], date=today + dt.timedelta(days=step[2]),
+            address="Skovbakkevej 1, 7100 Vejle",
             participants=[Participant(name="Hanne", email="hanne@sundhed.example", role="health_visitor")]),
             today=today)
     elif kind == "agenda" and meetings:

@@ -105,7 +105,8 @@ def test_flow_logs_name_no_parent_and_the_form_run_is_deleted_after_its_period_P
     today = dt.date(2026, 11, 23)
     intake = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=today, return_state=True)
     case_id = intake.result().case_id
-    planned = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 10)),
+    planned = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 10),
+                                             address="Skovbakkevej 1, 7100 Vejle"),
                            today=today, acting_user="sofie@skovbakke.example", return_state=True)
     agenda = send_meeting_agenda(meeting_id=planned.result()["meeting_id"], today=today,
                                  acting_user="sofie@skovbakke.example", return_state=True)

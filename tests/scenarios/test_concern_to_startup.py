@@ -116,7 +116,7 @@ def test_concern_to_startup_meeting(flow_env) -> None:
     # Fri 11 Dec: the psychologist arranges the start-up meeting (opstartsmøde) → reminders stop.
     started = plan_meeting(MeetingInput(case_id=case_id, kind="startup", date=D(2027, 1, 7),
                                         starts_at=dt.time(14, 30), leader_email=PSYCHOLOGIST,
-                                        location="Skovbakkeskolen, mødelokale 1"),
+                                        location="Skovbakkeskolen, mødelokale 1", address="Skovbakkevej 1, 7100 Vejle"),
                            today=D(2026, 12, 11), acting_user=PSYCHOLOGIST)
     assert started["startup_reminders_closed"] == 1
     with Session(engine) as session:

@@ -53,7 +53,7 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
     result = submit_referral(ctx, rd.referral(concern=concern), today=INTAKE_DAY)
     case_id = result.case_id
     meeting = schedule_meeting(ctx=ctx, data=MeetingInput(
-        case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
+        case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10), address="Skovbakkevej 1, 7100 Vejle",
         participants=[Participant(name="Ahmed Psykolog", email="ahmed@ppr.example", role="ppr_psychologist")]),
         today=INTAKE_DAY)
     run_sweep(ctx.engine, ctx.profile, today=dt.date(2026, 12, 3))  # the agenda with its invite goes out
