@@ -79,6 +79,8 @@ class MeetingInput(_Input):
     address: str | None = Field(default=None, max_length=300,
                                 description="Street address of the place; default: the profile's [places] entry.")
     leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    leader_phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ]{5,}$",
+                                     description="The leader's phone; default: the staff directory.")
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[Participant] = Field(default_factory=list)
 
@@ -102,6 +104,16 @@ def meeting_place(*, location: str | None, address: str | None, institution: str
                            f"{place!r} to the profile's [places]; parents must be able to find the meeting",
                            rule_id="MEET-1")
     return place, found
+
+
+def leader_phone(*, given: str | None, directory: str | None, leader: str) -> str:
+    """How the parents reach the meeting leader (MEET-4, issue 16): the phone given, else the staff
+    directory's; none at all is refused here, not discovered in the agenda."""
+    phone = (given or "").strip() or (directory or "").strip()
+    if not phone:
+        raise InvalidInput(f"the meeting leader {leader} has no phone number in the staff directory: give "
+                           "leader_phone (--leader-phone); parents must be able to reach the leader", rule_id="MEET-4")
+    return phone
 
 
 def meeting_end(starts_at: dt.time, ends_at: dt.time | None) -> dt.time:

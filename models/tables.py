@@ -137,6 +137,8 @@ class Meeting(SQLModel, table=True):
     ends_at: dt.datetime | None = _when()
     level: int | None = None
     leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    leader_phone: str | None = Field(default=None, max_length=40,
+                                     description="How the parents reach the leader (issue 16).")
     location: str | None = Field(default=None, max_length=300, description="Sted (in the agenda and invite).")
     address: str | None = Field(default=None, max_length=300,
                                 description="The place's street address (adresse): parents must find it.")

@@ -610,7 +610,7 @@ def _network_meeting_call(today: dt.date, date: dt.date, psychologist: Person | 
     participants = [Participant(name=psychologist.name, email=psychologist.email, role="ppr_psychologist")] \
         if psychologist else []
     return {"data": MeetingInput(case_id=case_id, kind="network", level=3, date=date, location="Mødelokale 2",
-                                 participants=participants), "today": today}
+                                 leader_phone="+45 00 00 00 01", participants=participants), "today": today}
 
 
 def _minutes_call(day: dt.date, next_meeting: dt.date | None, leader: str, psychologist: str,
@@ -679,7 +679,8 @@ def _startups(calendar: WorkingCalendar, day: dt.date) -> Callable[[DemoState, C
         waiting = [c for c in assigned if c.id not in with_startup]
         date = calendar.add_working_days(day, 7)
         return [{"data": MeetingInput(case_id=c.id or 0, kind="startup", date=date,
-                                      leader_email=c.assigned_ppr_email, location="PPR, mødelokale 1"),
+                                      leader_email=c.assigned_ppr_email, leader_phone="+45 00 00 00 02",
+                                      location="PPR, mødelokale 1"),
                  "today": day} for i, c in enumerate(waiting) if i % 3 != 2]
 
     return resolve

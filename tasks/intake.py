@@ -146,9 +146,14 @@ def _get_or_create_institution(session: Session, ctx: Ctx, referral: Referral) -
 def _get_or_create_staff(session: Session, ctx: Ctx, referral: Referral, institution: Institution) -> None:
     person = referral.submitted_by
     email = str(person.email)
-    if session.exec(select(StaffMember).where(StaffMember.email == email)).first() is not None:
+    existing = session.exec(select(StaffMember).where(StaffMember.email == email)).first()
+    if existing is not None:
+        if person.phone and existing.phone != person.phone:  # issue 16: the directory keeps the newest number
+            existing.phone = person.phone
+            session.add(existing)
         return
-    member = StaffMember(name=person.name, email=email, role=person.role, institution_id=institution.id)
+    member = StaffMember(name=person.name, email=email, role=person.role, institution_id=institution.id,
+                         phone=person.phone)
     session.add(member)
     session.flush()
     audit.record(session, actor=ctx.actor, action="create", entity="staffmember", entity_id=member.id,

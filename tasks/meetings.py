@@ -29,6 +29,7 @@ from pprflow.models.rules_meetings import (
     check_level3_consent,
     check_meeting_level,
     check_partner_consent,
+    leader_phone,
     meeting_end,
     meeting_place,
     single_responsible,
@@ -46,11 +47,13 @@ from pprflow.tasks.casefile import (
     case_recipients,
     get_case,
     institution_leader,
+    leader_context,
     level_label,
     party_by_email,
     person_name,
     queue_for_recipients,
     role_label,
+    staff_phone,
 )
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -126,10 +129,13 @@ def meeting_context(session: Session, meeting: Meeting, profile: Profile) -> dic
         "kind_label": MEETING_KIND_LABELS.get(public_kind(meeting.kind), meeting.kind),
         "date": meeting.date,
         "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
         "location": meeting.location,
+        "address": meeting.address,
         "level": level_label(profile, meeting.level),
         "agenda_deadline": meeting.agenda_deadline,
         "leader_name": person_name(session, meeting.leader_email, case_id=meeting.case_id) or None,
+        "leader": leader_context(session, meeting.leader_email, case_id=meeting.case_id, phone=meeting.leader_phone),
     }
 
 
@@ -201,6 +207,7 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
                              working_days=profile.meetings.agenda_working_days,
                              reminder_working_days=profile.meetings.agenda_reminder_working_days)
         leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
+        phone = leader_phone(given=data.leader_phone, directory=staff_phone(session, leader), leader=leader)
         for participant in data.participants:
             _add_party(session, case=case, name=participant.name, email=participant.email,
                        role=participant.role, actor=ctx.actor)
@@ -208,7 +215,7 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
             kind=kind, case_id=case.id, institution_id=case.institution_id, date=data.date,
             starts_at=local_datetime(data.date, data.starts_at, calendar.tz),
             ends_at=local_datetime(data.date, ends, calendar.tz),
-            level=data.level, leader_email=leader, location=place, address=address,
+            level=data.level, leader_email=leader, leader_phone=phone, location=place, address=address,
             purpose=data.purpose or DEFAULT_PURPOSE[data.kind], agenda_deadline=dates.deadline,
         )
         session.add(meeting)

@@ -69,10 +69,13 @@ def meeting_context(meeting: Meeting, *, kind_label: str, leader_name: str | Non
         "kind_label": kind_label,
         "date": meeting.date,
         "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
         "location": meeting.location,
+        "address": meeting.address,
         "level": None,
         "agenda_deadline": meeting.agenda_deadline,
         "leader_name": leader_name,
+        "leader": None,
     }
 
 

@@ -1,4 +1,4 @@
-"""contact data: staff phone, meeting end time and address, Reply-To of an outbox message (issue 16)
+"""contact data: staff phone, meeting end time, address and leader phone, Reply-To of an outbox message (issue 16)
 
 Revision ID: 0005_contact_data
 Revises: 0001
@@ -23,6 +23,7 @@ def upgrade() -> None:
     with op.batch_alter_table("meeting", schema=None) as batch_op:
         batch_op.add_column(sa.Column("ends_at", pprflow.models.types.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True))
+        batch_op.add_column(sa.Column("leader_phone", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reply_to", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True))
 
@@ -31,6 +32,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outboxmessage", schema=None) as batch_op:
         batch_op.drop_column("reply_to")
     with op.batch_alter_table("meeting", schema=None) as batch_op:
+        batch_op.drop_column("leader_phone")
         batch_op.drop_column("address")
         batch_op.drop_column("ends_at")
     with op.batch_alter_table("staffmember", schema=None) as batch_op:

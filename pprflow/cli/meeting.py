@@ -26,6 +26,8 @@ def schedule_command(
                                                help="Mødeleder; standard: pædagogisk leder (MEET-4).")] = None,
     end: Annotated[str | None, typer.Option("--end", metavar="TT:MM",
                                             help="Sluttidspunkt; standard: 90 minutter efter start.")] = None,
+    leader_phone: Annotated[str | None, typer.Option("--leader-phone", metavar="TELEFON",
+                                                     help="Mødelederens telefon; standard: medarbejderlisten.")] = None,
     location: Annotated[str | None, typer.Option("--location", help="Sted; standard: institutionen.")] = None,
     address: Annotated[str | None, typer.Option("--address", help="Stedets adresse; standard: profilens [places].")]
     = None,
@@ -39,6 +41,7 @@ def schedule_command(
 
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
                  starts_at=parse_time(time), ends_at=parse_time(end) if end else None, leader_email=leader,
+                 leader_phone=leader_phone,
                  location=location, address=address, purpose=purpose)
     emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))
