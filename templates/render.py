@@ -89,9 +89,10 @@ def date_subject(value: dt.date | dt.datetime) -> str:
     return format_date(_as_date(value), "EEEE 'den' d. MMMM", locale=LOCALE)
 
 
-def time_range(meeting: Mapping[str, Any]) -> str:
+def time_range(start: dt.datetime | None, end: dt.datetime | None) -> str:
     """'kl. 9.00–10.30' from a meeting's `starts_at` and `ends_at` (issue 16: the end time too)."""
-    start, end = meeting["starts_at"], meeting["ends_at"]
+    _defined(start)
+    _defined(end)
     if start is None:
         return ""
     if end is None:
