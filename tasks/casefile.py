@@ -136,6 +136,7 @@ def case_context(session: Session, case: Case, profile: Profile) -> dict[str, An
         "district": institution.district if institution else None,
         "coordinator_name": person_name(session, case.coordinator_email, case_id=case.id),
         "coordinator_email": case.coordinator_email,
+        "coordinator_phone": staff_phone(session, case.coordinator_email),
         "level_institution": level_label(profile, case.level_institution),
         "level_family": level_label(profile, case.level_family),
         # ESC-1: staff mails on such a case never suggest involving the parents.

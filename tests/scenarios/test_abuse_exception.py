@@ -105,7 +105,8 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
 
     # Weeks of ordinary work; nobody has to remember that the parents must not be told.
     later = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 12, 10),
-                                           location="Skovbakkeskolen", **PLACE), today=D(2026, 11, 11), acting_user=LEADER)
+                                           location="Skovbakkeskolen", **PLACE),
+                         today=D(2026, 11, 11), acting_user=LEADER)
     send_meeting_agenda(meeting_id=later["meeting_id"], today=D(2026, 11, 12), acting_user=LEADER)
     day = D(2026, 11, 10)
     while day <= D(2026, 12, 31):

@@ -47,10 +47,14 @@ def _consent(ctx: Ctx, case_id: int, today: dt.date = NOV_23) -> int:
     return int(give_consent(ctx=ctx, case_id=case_id, data=data, today=today)["consent_id"])
 
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
+
 def _meeting(ctx: Ctx, case_id: int, date: dt.date = MEETING_DAY, level: int | None = 3, kind: str = "network",
              today: dt.date = NOV_23, **kw: Any) -> dict[str, Any]:
     return schedule_meeting(ctx=ctx, data=MeetingInput(case_id=case_id, kind=kind, level=level,  # type: ignore[arg-type]
-                                                       date=date, **{"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00", **kw}), today=today)
+                                                       date=date, **{**PLACE, **kw}), today=today)
 
 
 def test_schedule_pins_agenda_deadline_and_leader_reminder_CAL_2(rctx: Ctx, engine: Engine) -> None:
