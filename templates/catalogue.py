@@ -570,3 +570,33 @@ _KINDS = (
 )
 
 MESSAGE_KINDS: dict[str, MessageKind] = {k.kind: k for k in _KINDS}
+
+
+# ---- audiences: the same kind as each reader gets it (issue 16) ------------------------------------
+
+AUDIENCES = ("staff", "parent", "confidential")
+"""staff: a professional on the case; parent: a holder of parental authority (only the kinds that may reach
+parents); confidential: a staff mail on a case kept from the parents (ESC-1)."""
+
+
+def audience_context(kind: str, audience: str) -> Context | None:
+    """The example context of `kind` as `audience` receives it, or None when that reader never gets it."""
+    entry = MESSAGE_KINDS[kind]
+    context = entry.example_context()
+    if audience == "staff":
+        context["for_parent"] = False
+        return context
+    if audience == "parent":
+        if not entry.may_reach_parents:
+            return None
+        context.update(for_parent=True, recipient_name="Hanne Berg")
+        return context
+    if audience == "confidential":
+        if "case" not in context:
+            return None
+        context["for_parent"] = False
+        context["case"]["confidential"] = True
+        if "agenda_items" in context:  # as models.rules_meetings.agenda_items builds them under ESC-1
+            context["agenda_items"] = [i for i in context["agenda_items"] if "derhjemme" not in i]
+        return context
+    raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
