@@ -130,8 +130,8 @@ def test_a_staff_meeting_mail_gives_the_time_range_and_the_address(kind: str) ->
 # ---- confidential case (ESC-1): staff mails never suggest involving the parents -----------------------
 
 INVOLVE_PARENTS = ("Inviter forældrene", "forældre og samarbejdspartnere", "Bed familien", "netværkskort",
-                   "samtykke fra forældrene, hvis", "derhjemme", "Forældrenes perspektiv", "forældre, samarbejdspartnere",
-                   "Dagtilbud/skole, forældre")
+                   "samtykke fra forældrene, hvis", "derhjemme", "Forældrenes perspektiv",
+                   "forældre, samarbejdspartnere", "Dagtilbud/skole, forældre")
 
 
 @pytest.mark.parametrize("kind", sorted({k for k, a in CASES if a == "confidential"}))
