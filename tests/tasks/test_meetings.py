@@ -148,7 +148,10 @@ def test_agenda_carries_the_network_map_and_first_meeting_form_MEET_5_MEET_3(rct
     assert "Netværkskort" in agenda.body_text
     for person in ("Ahmed Psykolog", "Far Hansen", "Lene Leder"):
         assert person in agenda.body_text, f"MEET-5: {person} on the network map"
-    assert "gult skema" in agenda.body_text and "første møde" in agenda.body_text
+    # Issue 16: the parent's agenda names no form; the psychologist's (staff) names the yellow first-meeting form.
+    assert "skema" not in agenda.body_text.lower()
+    staff = _messages(engine, template="network_agenda", to="ahmed@ppr.example")[0]
+    assert "gult skema" in staff.body_text and "første møde" in staff.body_text
     assert {m.to for m in _messages(engine, template="network_agenda")} == PARENTS | {"ahmed@ppr.example"}
 
 
