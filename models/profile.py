@@ -88,6 +88,19 @@ class EarlyYearsContacts(_Strict):
     disability: str
 
 
+class Contact(_Strict):
+    """How a reader reaches the unit that sends pprflow's mail (issue 16). Templates never hard-code these.
+
+    `unit_name` is the unit's display name (e.g. "PPR Vejle"): it signs system mails. `phone` is the
+    unit's main number, given in every mail so nobody has only a mailbox to answer.
+    """
+
+    unit_name: str = Field(min_length=2, max_length=100, description="The sending unit's display name.")
+    phone: str = Field(min_length=4, max_length=40, description="The unit's main phone number (hovednummer).")
+    address: str = Field(min_length=4, max_length=300, description="The unit's postal/visiting address.")
+    hours: str | None = Field(default=None, max_length=100, description="Telephone hours, e.g. 'hverdage 8-15'.")
+
+
 Pathway = Literal[
     "ppr_learning_environment", "ppr_individual", "ppv", "intervention_team", "social_adviser",
     "early_years_consultant",
@@ -101,6 +114,7 @@ class Profile(_Strict):
     display_name: str
     timezone: str = "Europe/Copenhagen"
     sender: str = Field(description="The shared mailbox pprflow sends as.")
+    contact: Contact = Field(description="The sending unit's name, phone and address (issue 16).")
     closed_days: list[str] = Field(default_factory=list, description="MM-DD days closed beyond holidays (CAL-1).")
     mailboxes: Mailboxes
     pathways: dict[Pathway, Literal[
@@ -114,6 +128,10 @@ class Profile(_Strict):
     retention: RetentionSettings = RetentionSettings()
     levels: LevelSettings
     early_years_directory: dict[str, EarlyYearsContacts] = Field(default_factory=dict)
+    places: dict[str, str] = Field(
+        default_factory=dict,
+        description="Meeting places (mødesteder) -> street address. A meeting given only a place name takes its "
+                    "address from here; a meeting with neither is refused (parents must find it).")
     district_teams: dict[str, str] = Field(
         default_factory=dict,
         description="PPR district team mailbox per district: district case lists (CAL-5) and KV topic lists "

@@ -64,6 +64,8 @@ class SubmitterIn(_Strict):
     name: ShortText
     email: EmailStr
     role: StaffRole = Field(description="Rolle, fx teacher, pedagogue, pedagogical_leader, school_leader.")
+    phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ]{5,}$",
+                              description="Direkte telefon: mails giver den, så modtageren kan ringe (issue 16).")
 
 
 class ChildIn(_Strict):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,10 +73,61 @@ class MeetingInput(_Input):
     level: int | None = Field(default=None, ge=1, le=9, description="The level the meeting is held at (LVL-3).")
     date: dt.date
     starts_at: dt.time = Field(default=dt.time(9, 0), description="Wall-clock time, Europe/Copenhagen (CAL-9).")
-    location: str | None = Field(default=None, max_length=300)
+    ends_at: dt.time | None = Field(default=None, description="End time; default: start + 90 minutes.")
+    location: str | None = Field(default=None, max_length=300,
+                                 description="Sted, e.g. 'Søndervangskolen, mødelokale 2'; default: the institution.")
+    address: str | None = Field(default=None, max_length=300,
+                                description="Street address of the place; default: the profile's [places] entry.")
     leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    leader_phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ]{5,}$",
+                                     description="The leader's phone; default: the staff directory.")
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[Participant] = Field(default_factory=list)
+
+
+DEFAULT_MEETING_MINUTES = 90
+"""A meeting without an end time lasts 90 minutes (the invite said 9.00–10.30 before there was a field)."""
+
+
+def meeting_place(*, location: str | None, address: str | None, institution: str,
+                  places: Mapping[str, str]) -> tuple[str, str]:
+    """Where a meeting is held, as (place, street address). Issue 16: parents must be able to find it.
+
+    The place defaults to the institution; the address comes from the input, else from the profile's
+    meeting places (the place itself, then the institution it is at). No address: refused here, at the
+    input, never discovered in a mail.
+    """
+    place = (location or "").strip() or institution
+    found = (address or "").strip() or places.get(place) or places.get(institution)
+    if not found:
+        raise InvalidInput(f"meeting place {place!r} has no address: give address (--address) or add "
+                           f"{place!r} to the profile's [places]; parents must be able to find the meeting",
+                           rule_id="MEET-1")
+    return place, found
+
+
+def leader_phone(*, given: str | None, directory: str | None, leader: str) -> str:
+    """How the parents reach the meeting leader (MEET-4, issue 16): the phone given, else the staff
+    directory's; none at all is refused here, not discovered in the agenda."""
+    phone = (given or "").strip() or (directory or "").strip()
+    if not phone:
+        raise InvalidInput(f"the meeting leader {leader} has no phone number in the staff directory: give "
+                           "leader_phone (--leader-phone); parents must be able to reach the leader", rule_id="MEET-4")
+    return phone
+
+
+def meeting_end(starts_at: dt.time, ends_at: dt.time | None) -> dt.time:
+    """The end time: given, or start + 90 minutes; an end not after the start is refused."""
+    if ends_at is None:
+        start = dt.datetime.combine(dt.date(2000, 1, 1), starts_at)
+        end = start + dt.timedelta(minutes=DEFAULT_MEETING_MINUTES)
+        if end.date() != start.date():
+            raise InvalidInput(f"a meeting starting at {starts_at:%H:%M} would end after midnight; give ends_at")
+        return end.time()
+    if ends_at <= starts_at:
+        raise InvalidInput(f"the meeting ends ({ends_at:%H:%M}) before it starts ({starts_at:%H:%M}); "
+                           "give an end time after the start")
+    return ends_at
 
 
 class PartnerInput(_Input):

@@ -41,6 +41,8 @@ class StaffMember(SQLModel, table=True):
     role: str = Field(max_length=40)
     institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
     leader_email: str | None = Field(default=None, max_length=254, description="Their leader (PRIV-3).")
+    phone: str | None = Field(default=None, max_length=40,
+                              description="Direct phone (telefon): mails give it so a reader can call (issue 16).")
 
 
 class Child(SQLModel, table=True):
@@ -132,9 +134,14 @@ class Meeting(SQLModel, table=True):
     district: str | None = Field(default=None, max_length=100, index=True)
     date: dt.date = Field(index=True)
     starts_at: dt.datetime | None = _when()
+    ends_at: dt.datetime | None = _when()
     level: int | None = None
     leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    leader_phone: str | None = Field(default=None, max_length=40,
+                                     description="How the parents reach the leader (issue 16).")
     location: str | None = Field(default=None, max_length=300, description="Sted (in the agenda and invite).")
+    address: str | None = Field(default=None, max_length=300,
+                                description="The place's street address (adresse): parents must find it.")
     purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True), description="Formål.")
     agenda_deadline: dt.date | None = Field(default=None, index=True, description="CAL-2 / CAL-3 deadline.")
     agenda_sent_at: dt.datetime | None = _when()
@@ -214,6 +221,8 @@ class OutboxMessage(SQLModel, table=True):
     consent_id: int | None = Field(default=None, foreign_key="consent.id",
                                    description="Shared on this consent (CONS-1).")
     sender: str = Field(max_length=254)
+    reply_to: str | None = Field(default=None, max_length=254,
+                                 description="The person who signs the mail: a reply reaches them, not the mailbox.")
     to: str = Field(max_length=254, index=True)
     cc: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     to_is_parent: bool = Field(default=False, description="ESC-1 is checked again at delivery.")

@@ -57,6 +57,30 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role.replace("_", " ").capitalize())
 
 
+def staff_phone(session: Session, email: str | None) -> str | None:
+    """The staff directory's phone number for an address (issue 16), if it has one."""
+    if not email:
+        return None
+    member = session.exec(select(StaffMember).where(StaffMember.email == email.strip().lower())).first()
+    return member.phone if member is not None and member.phone else None
+
+
+def unit_context(profile: Profile) -> dict[str, Any]:
+    """The sending unit as every mail shows it: display name, main phone, address, mailbox (issue 16)."""
+    return {"name": profile.contact.unit_name, "phone": profile.contact.phone, "address": profile.contact.address,
+            "email": profile.sender}
+
+
+def signer_context(session: Session, email: str, *, case_id: int | None = None,
+                   phone: str | None = None) -> dict[str, Any]:
+    """The person who signs a mail: name, role (as it reads after a comma), phone and e-mail (issue 16).
+
+    The mail's Reply-To is this e-mail, so an answer reaches the person, not the shared mailbox.
+    """
+    return {"name": person_name(session, email, case_id=case_id), "role": person_role(session, email, case_id=case_id),
+            "phone": phone or staff_phone(session, email), "email": email.strip()}
+
+
 def level_label(profile: Profile, level: int | None) -> str | None:
     """"Niveau 3" on the five-level model; the profile's own stage name otherwise (LVL-1)."""
     if level is None:
@@ -112,13 +136,25 @@ def case_context(session: Session, case: Case, profile: Profile) -> dict[str, An
         "district": institution.district if institution else None,
         "coordinator_name": person_name(session, case.coordinator_email, case_id=case.id),
         "coordinator_email": case.coordinator_email,
+        "coordinator_phone": staff_phone(session, case.coordinator_email),
         "level_institution": level_label(profile, case.level_institution),
         "level_family": level_label(profile, case.level_family),
+        # ESC-1: staff mails on such a case never suggest involving the parents.
+        "confidential": case.confidential_from_parents,
     }
 
 
-def base_context(profile: Profile, *, recipient_name: str, sender_name: str) -> dict[str, Any]:
-    return {"municipality": profile.display_name, "recipient_name": recipient_name, "sender_name": sender_name}
+def base_context(profile: Profile, *, recipient_name: str, sender_name: str | None = None,
+                 signer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What every template needs: the municipality, the sending unit, who it is for and who signs.
+
+    `signer` (signer_context) is a person; without one the unit signs. `sender_name` is kept for
+    callers that only know a name.
+    """
+    unit = unit_context(profile)
+    name = signer["name"] if signer else (sender_name or unit["name"])
+    return {"municipality": profile.display_name, "unit": unit, "recipient_name": recipient_name,
+            "sender_name": name, "signer": signer}
 
 
 def parties(session: Session, case_id: int) -> list[CaseParty]:
@@ -235,6 +271,14 @@ def person_role(session: Session, email: str, *, case_id: int | None = None) -> 
     return "Medarbejder"
 
 
+def leader_context(session: Session, email: str | None, *, case_id: int | None,
+                   phone: str | None = None) -> dict[str, Any] | None:
+    """The meeting leader (mødeleder, MEET-4) as parents must be able to reach them (issue 16)."""
+    if not email:
+        return None
+    return signer_context(session, email, case_id=case_id, phone=phone)
+
+
 def queue_for_recipients(
     session: Session,
     *,
@@ -242,7 +286,8 @@ def queue_for_recipients(
     recipients: Iterable[Recipient],
     shared: dict[str, Any],
     profile: Profile,
-    sender_name: str,
+    sender_name: str | None = None,
+    signer: dict[str, Any] | None = None,
     case: Case,
     serves: str,
     actor: str,
@@ -254,7 +299,8 @@ def queue_for_recipients(
 
     queued: list[int] = []
     for recipient in recipients:
-        context = {**base_context(profile, recipient_name=recipient.name, sender_name=sender_name), **shared}
+        context = {**base_context(profile, recipient_name=recipient.name, sender_name=sender_name, signer=signer),
+                   **shared}
         message = queue_message(
             session, kind=kind, to=recipient.email, context=context, serves=serves, sender=profile.sender,
             case=case, is_parent=recipient.is_parent, consent_id=recipient.consent_id, actor=actor,

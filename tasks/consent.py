@@ -128,8 +128,7 @@ def _tell_coordinator(session: Session, case: Case, consent: Consent, on_consent
     """CONS-1: the coordinator (tovholder) learns that nothing more may be shared on the consent."""
     partners = [f"{p.name} ({role_label(p.role)})" for p in on_consent] or list(consent.recipients)
     context = {
-        **base_context(profile, recipient_name=person_name(session, case.coordinator_email, case_id=case.id),
-                       sender_name=profile.display_name),
+        **base_context(profile, recipient_name=person_name(session, case.coordinator_email, case_id=case.id)),
         "case": case_context(session, case, profile),
         "withdrawn_at": consent.withdrawn_at,
         "consent_given_on": consent.given_on,

@@ -131,6 +131,9 @@ def demo_profile_toml(world: World) -> str:
     directory = "\n".join(
         f'"{s.name}" = {{ pedagogical = "smaaboern@{DOMAIN}", disability = "specialkonsulent@{DOMAIN}" }}'
         for s in world.institutions if s.kind == "daycare")
+    # Synthetic street addresses in a town that does not exist: the agendas need a place parents can find.
+    places = "\n".join(f'"{s.name}" = "Demovej {i + 1}, 7999 Demoby"'
+                       for i, s in enumerate(world.institutions))
     return f'''# Demo Kommune: a synthetic municipality written by `pprflow demo` (seed {world.seed}).
 # Every address is .example: nothing here can reach a real mailbox.
 name = "demo"
@@ -138,6 +141,11 @@ display_name = "Demo Kommune"
 timezone = "Europe/Copenhagen"
 sender = "ppr@{DOMAIN}"
 closed_days = ["12-24", "12-31", "06-05"]
+
+[contact]
+unit_name = "PPR Demo Kommune"
+phone = "+45 00 00 00 00"
+address = "Rådhustorvet 1, 7999 Demoby"
 
 [mailboxes]
 ppr = "ppr@{DOMAIN}"
@@ -191,6 +199,10 @@ names = ["Almenområdet", "Sparring", "Tværfagligt netværksmøde", "Specialise
 
 [early_years_directory]
 {directory}
+
+[places]
+"PPR, mødelokale 1" = "Rådhustorvet 1, 7999 Demoby"
+{places}
 '''
 
 
@@ -598,7 +610,7 @@ def _network_meeting_call(today: dt.date, date: dt.date, psychologist: Person | 
     participants = [Participant(name=psychologist.name, email=psychologist.email, role="ppr_psychologist")] \
         if psychologist else []
     return {"data": MeetingInput(case_id=case_id, kind="network", level=3, date=date, location="Mødelokale 2",
-                                 participants=participants), "today": today}
+                                 leader_phone="+45 00 00 00 01", participants=participants), "today": today}
 
 
 def _minutes_call(day: dt.date, next_meeting: dt.date | None, leader: str, psychologist: str,
@@ -667,7 +679,8 @@ def _startups(calendar: WorkingCalendar, day: dt.date) -> Callable[[DemoState, C
         waiting = [c for c in assigned if c.id not in with_startup]
         date = calendar.add_working_days(day, 7)
         return [{"data": MeetingInput(case_id=c.id or 0, kind="startup", date=date,
-                                      leader_email=c.assigned_ppr_email, location="PPR, mødelokale 1"),
+                                      leader_email=c.assigned_ppr_email, leader_phone="+45 00 00 00 02",
+                                      location="PPR, mødelokale 1"),
                  "today": day} for i, c in enumerate(waiting) if i % 3 != 2]
 
     return resolve

@@ -25,6 +25,7 @@ from pprflow.tasks.casefile import (
     party_by_email,
     person_name,
     queue_for_recipients,
+    signer_context,
     unique,
 )
 from pprflow.tasks.context import Ctx
@@ -76,13 +77,14 @@ def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[s
         ])
         shared = {
             "case": case_context(session, case, profile),
+            "new_coordinator": signer_context(session, new, case_id=case_id),  # issue 16: who, and how to reach
             "previous_coordinator_name": person_name(session, old, case_id=case_id),
             "handover_on": today,
             "link": None,
         }
         queued = queue_for_recipients(
             session, kind="coordinator_handover", recipients=recipients, shared=shared, profile=profile,
-            sender_name=person_name(session, old, case_id=case_id), case=case,
+            signer=signer_context(session, old, case_id=case_id), case=case,
             serves=f"handover:{today.isoformat()}:{new.lower()}", actor=ctx.actor)
         session.commit()
         return {"case_id": case_id, "coordinator": new, "previous_coordinator": old, "changed": True,

@@ -41,7 +41,7 @@ from pprflow.models.tables import (
 )
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
-from pprflow.tasks.casefile import base_context, case_context
+from pprflow.tasks.casefile import base_context, case_context, signer_context
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import queue_message
 from pprflow.tasks.ppr import place_on_district_meeting
@@ -146,9 +146,14 @@ def _get_or_create_institution(session: Session, ctx: Ctx, referral: Referral) -
 def _get_or_create_staff(session: Session, ctx: Ctx, referral: Referral, institution: Institution) -> None:
     person = referral.submitted_by
     email = str(person.email)
-    if session.exec(select(StaffMember).where(StaffMember.email == email)).first() is not None:
+    existing = session.exec(select(StaffMember).where(StaffMember.email == email)).first()
+    if existing is not None:
+        if person.phone and existing.phone != person.phone:  # issue 16: the directory keeps the newest number
+            existing.phone = person.phone
+            session.add(existing)
         return
-    member = StaffMember(name=person.name, email=email, role=person.role, institution_id=institution.id)
+    member = StaffMember(name=person.name, email=email, role=person.role, institution_id=institution.id,
+                         phone=person.phone)
     session.add(member)
     session.flush()
     audit.record(session, actor=ctx.actor, action="create", entity="staffmember", entity_id=member.id,
@@ -286,8 +291,11 @@ def _queue_request_and_receipt(
     sender_name = f"{submitter.name}, {referral.institution.name}"
     consent_given_on = consent.given_on if consent is not None else None
     common: dict[str, Any] = {
-        "case": case_ctx, "submitter_name": submitter.name, "submitter_email": str(submitter.email), "link": None,
+        "case": case_ctx, "submitter_name": submitter.name, "submitter_email": str(submitter.email),
+        "submitter_phone": submitter.phone, "link": None,
     }
+    # Issue 16: the request is signed by the person who sends it; a reply reaches them.
+    signer = signer_context(session, str(submitter.email), case_id=case.id, phone=submitter.phone)
     pathway = referral.pathway
     if pathway in PPR_PATHWAYS:
         # PATH-3: the request shows first what was tried in the child's communities (trin 1).
@@ -312,7 +320,7 @@ def _queue_request_and_receipt(
         recipient_name = RECIPIENT_NAMES.get(profile.pathways[pathway], address)  # type: ignore[index]
         if address == routing.specialist and address != routing.recipients[0]:
             recipient_name = "Småbørnskonsulent, funktionsnedsættelser og sygdom"
-        context = {**base_context(profile, recipient_name=recipient_name, sender_name=sender_name),
+        context = {**base_context(profile, recipient_name=recipient_name, sender_name=sender_name, signer=signer),
                    **common, **extra}
         message = queue_message(
             session, kind=routing.template, to=address, context=context, serves="intake",
@@ -323,7 +331,7 @@ def _queue_request_and_receipt(
             ids.append(message.id)
     receiver = RECEIVED_BY.get(profile.pathways[pathway], "kommunen")  # type: ignore[index]
     receipt_context = {
-        **base_context(profile, recipient_name=submitter.name, sender_name=receiver[0].upper() + receiver[1:]),
+        **base_context(profile, recipient_name=submitter.name),
         "case": case_ctx,
         "request_label": REQUEST_LABELS[pathway],
         "received_by": f"{receiver} i {profile.display_name}",

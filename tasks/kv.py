@@ -35,7 +35,7 @@ from pprflow.models.rules_kv import (
 from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
 from pprflow.tasks import audit
-from pprflow.tasks.casefile import base_context, person_name
+from pprflow.tasks.casefile import base_context, person_name, signer_context
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, pin_deadline, reminder
 from pprflow.tasks.outbox import queue_message
@@ -305,7 +305,7 @@ def remind_kv_notice(session: Session, deadline: Deadline, sweep: SweepContext) 
     leader = meeting.leader_email or ""
     leader_name = person_name(session, leader)
     context = {
-        **base_context(sweep.profile, recipient_name=leader_name, sender_name="PPR"),
+        **base_context(sweep.profile, recipient_name=leader_name),
         "meeting": meeting_context(meeting, kind_label=KV_KIND_LABEL, leader_name=leader_name),
         "institution": inst.name,
         "ppr_team_email": sweep.profile.district_team(meeting.district),
@@ -332,7 +332,8 @@ def send_kv_topic_list(session: Session, deadline: Deadline, sweep: SweepContext
     team = sweep.profile.district_team(meeting.district)
     context = {
         **base_context(sweep.profile, recipient_name=f"PPR-team {meeting.district or ''}".strip(),
-                       sender_name=leader_name or inst.name),
+                       sender_name=inst.name,
+                       signer=signer_context(session, meeting.leader_email) if meeting.leader_email else None),
         "meeting": meeting_context(meeting, kind_label=KV_KIND_LABEL, leader_name=leader_name),
         "institution": inst.name,
         "topics": list(topics),

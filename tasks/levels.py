@@ -38,6 +38,7 @@ from pprflow.tasks.casefile import (
     level_label,
     parties,
     person_name,
+    signer_context,
 )
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -174,9 +175,9 @@ def _contact_family_centre(session: Session, case: Case, *, profile: Profile, da
     }
     queued = []
     for email, name in unique_pairs(recipients):
-        context = {**base_context(profile, recipient_name=name,
-                                  sender_name=person_name(session, actor, case_id=case.id) or profile.display_name),
-                   **shared}
+        # Issue 16: signed by the person who moved the case (Reply-To reaches them), not the unit.
+        signer = signer_context(session, actor, case_id=case.id) if "@" in actor else None
+        context = {**base_context(profile, recipient_name=name, signer=signer), **shared}
         message = queue_message(session, kind="family_centre_contact", to=email, context=context,
                                 serves=f"case:{case.id}:level5:{data.sphere}", sender=profile.sender, case=case,
                                 actor=actor)
@@ -235,13 +236,14 @@ def _last_review(session: Session, case: Case) -> dt.date | None:
 def _review_context(session: Session, case: Case, deadline: Deadline, profile: Profile,
                     recipient: str) -> dict[str, Any]:
     return {
-        **base_context(profile, recipient_name=person_name(session, recipient, case_id=case.id),
-                       sender_name=profile.display_name),
+        **base_context(profile, recipient_name=person_name(session, recipient, case_id=case.id)),
         "case": case_context(session, case, profile),
         "effort_label": EFFORT_LABEL,
         "started_on": case.specialised_effort_started_on or deadline.created_at.date(),
         "last_review_on": _last_review(session, case),
         "deadline": deadline.due_on,
+        # CAL-10: six months is counted in calendar days; the reader acts by the working day before.
+        "act_by": WorkingCalendar.for_profile(profile).previous_working_day(deadline.due_on),
         "link": None,
     }
 

@@ -29,11 +29,14 @@ from pprflow.models.rules_meetings import (
     check_level3_consent,
     check_meeting_level,
     check_partner_consent,
+    leader_phone,
+    meeting_end,
+    meeting_place,
     single_responsible,
     stored_kind,
 )
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Meeting
+from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Institution, Meeting
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import (
@@ -44,11 +47,14 @@ from pprflow.tasks.casefile import (
     case_recipients,
     get_case,
     institution_leader,
+    leader_context,
     level_label,
     party_by_email,
     person_name,
+    person_role,
     queue_for_recipients,
     role_label,
+    staff_phone,
 )
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -124,10 +130,14 @@ def meeting_context(session: Session, meeting: Meeting, profile: Profile) -> dic
         "kind_label": MEETING_KIND_LABELS.get(public_kind(meeting.kind), meeting.kind),
         "date": meeting.date,
         "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
         "location": meeting.location,
+        "address": meeting.address,
         "level": level_label(profile, meeting.level),
+        "level_number": meeting.level,
         "agenda_deadline": meeting.agenda_deadline,
         "leader_name": person_name(session, meeting.leader_email, case_id=meeting.case_id) or None,
+        "leader": leader_context(session, meeting.leader_email, case_id=meeting.case_id, phone=meeting.leader_phone),
     }
 
 
@@ -137,7 +147,8 @@ def _network_map(session: Session, case: Case, leader: str | None) -> list[dict[
     people = case_recipients(session, case)
     rows = []
     if leader:
-        rows.append({"name": person_name(session, leader, case_id=case.id), "role": "Mødeleder"})
+        role = person_role(session, leader, case_id=case.id)
+        rows.append({"name": person_name(session, leader, case_id=case.id), "role": f"{role} (mødeleder)"})
     for person in people:
         if leader and person.email.strip().lower() == leader.strip().lower():
             continue
@@ -191,17 +202,23 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
             level=data.level, earlier_level3_meetings=sum(1 for m in earlier if m.level == 3),
             has_active_consent=bool(active_consents(session, case.id or 0)),
         )
+        institution = session.get(Institution, case.institution_id)
+        place, address = meeting_place(location=data.location, address=data.address,
+                                       institution=institution.name if institution else "", places=profile.places)
+        ends = meeting_end(data.starts_at, data.ends_at)
         dates = agenda_dates(calendar, meeting_date=data.date, today=today,
                              working_days=profile.meetings.agenda_working_days,
                              reminder_working_days=profile.meetings.agenda_reminder_working_days)
         leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
+        phone = leader_phone(given=data.leader_phone, directory=staff_phone(session, leader), leader=leader)
         for participant in data.participants:
             _add_party(session, case=case, name=participant.name, email=participant.email,
                        role=participant.role, actor=ctx.actor)
         meeting = Meeting(
             kind=kind, case_id=case.id, institution_id=case.institution_id, date=data.date,
             starts_at=local_datetime(data.date, data.starts_at, calendar.tz),
-            level=data.level, leader_email=leader, location=data.location,
+            ends_at=local_datetime(data.date, ends, calendar.tz),
+            level=data.level, leader_email=leader, leader_phone=phone, location=place, address=address,
             purpose=data.purpose or DEFAULT_PURPOSE[data.kind], agenda_deadline=dates.deadline,
         )
         session.add(meeting)
@@ -252,9 +269,12 @@ def _invite(meeting: Meeting, *, profile: Profile, recipient: Recipient, summary
     from pprflow.templates.ics import meeting_invite
 
     start = meeting.starts_at or local_datetime(meeting.date, DEFAULT_START, COPENHAGEN)
+    minutes = MEETING_MINUTES
+    if meeting.starts_at is not None and meeting.ends_at is not None:  # issue 16: the invite ends when the mail says
+        minutes = max(1, int((meeting.ends_at - meeting.starts_at).total_seconds() // 60))
     content = meeting_invite(
         uid=f"pprflow-meeting-{meeting.id}@{profile.name}.pprflow",
-        start=start, duration_minutes=MEETING_MINUTES, summary=summary, location=location,
+        start=start, duration_minutes=minutes, summary=summary, location=location,
         description=description, organizer_email=meeting.leader_email or profile.sender,
         organizer_name=leader_name, attendees=[(recipient.name, recipient.email)],
     )
@@ -283,21 +303,25 @@ def queue_agenda(session: Session, meeting: Meeting, *, profile: Profile, actor:
         "case": case_context(session, case, profile),
         "meeting": meeting_ctx,
         "purpose": meeting.purpose or DEFAULT_PURPOSE[kind],
-        "agenda_items": [f"Skema: {agenda_form(kind, first=first, level=meeting.level)}"] + agenda_items(
-            kind, first=first, open_actions=len(to_follow_up),
-            confidential_from_parents=case.confidential_from_parents),
+        # Staff see the form; a mail to parents names no form or colour (issue 16).
+        "form": agenda_form(kind, first=first, level=meeting.level),
+        "agenda_items": agenda_items(kind, first=first, open_actions=len(to_follow_up),
+                                     confidential_from_parents=case.confidential_from_parents),
         "participants": _network_map(session, case, meeting.leader_email),  # MEET-5
         "previous_actions": [_action_context(session, a, follow_up=None) for a in to_follow_up],
     }
     summary = f"{meeting_ctx['kind_label']} – sag {case.id}"
-    location = meeting.location or shared["case"]["institution"] or profile.display_name
+    location = ", ".join(p for p in (meeting.location or shared["case"]["institution"], meeting.address) if p) \
+        or profile.display_name
     description = f"{shared['purpose']}\n\nDagsordenen står i mailen."
     queued = queue_for_recipients(
         session, kind="network_agenda", recipients=agenda_recipients(session, case, meeting), shared=shared,
-        profile=profile, sender_name=leader_name or profile.display_name, case=case,
+        profile=profile, signer=meeting_ctx["leader"], case=case,
         serves=f"{meeting_subject(meeting.id)}:agenda", actor=actor,
         attachments_for=lambda recipient: [_invite(
-            meeting, profile=profile, recipient=recipient, summary=summary, leader_name=leader_name,
+            meeting, profile=profile, recipient=recipient, leader_name=leader_name,
+            # Issue 16: a parent's calendar shows no case number.
+            summary=f"{meeting_ctx['kind_label']} om jeres barn" if recipient.is_parent else summary,
             location=location, description=description)],
     )
     if meeting.agenda_sent_at is None:
@@ -336,8 +360,7 @@ def _agenda_deadline_reminder(session: Session, deadline: Deadline, sweep: Sweep
     case = get_case(session, meeting.case_id or 0)
     leader = meeting.leader_email or institution_leader(session, case)
     context = {
-        **base_context(sweep.profile, recipient_name=person_name(session, leader, case_id=case.id),
-                       sender_name=sweep.profile.display_name),
+        **base_context(sweep.profile, recipient_name=person_name(session, leader, case_id=case.id)),
         "case": case_context(session, case, sweep.profile),
         "meeting": meeting_context(session, meeting, sweep.profile),
         "link": None,
@@ -414,7 +437,6 @@ def record_minutes(*, ctx: Ctx, meeting_id: int, data: MinutesInput, today: dt.d
                      case_id=case.id, reason="MEET-2",
                      detail={"actions": [a.id for a, _ in rows], "follow_ups": {
                          str(f.action_id): f.decision for f in data.follow_ups}})
-        leader_name = person_name(session, meeting.leader_email, case_id=case.id)
         shared: dict[str, Any] = {
             "case": case_context(session, case, profile),
             "meeting": meeting_context(session, meeting, profile),
@@ -425,7 +447,7 @@ def record_minutes(*, ctx: Ctx, meeting_id: int, data: MinutesInput, today: dt.d
         }
         queued = queue_for_recipients(
             session, kind="minutes", recipients=case_recipients(session, case, exclude=[meeting.leader_email or ""]),
-            shared=shared, profile=profile, sender_name=leader_name or profile.display_name, case=case,
+            shared=shared, profile=profile, signer=shared["meeting"]["leader"], case=case,
             serves=f"{meeting_subject(meeting.id)}:minutes", actor=ctx.actor)
         session.commit()
         return {"meeting_id": meeting_id, "case_id": case.id, "already_recorded": False,

@@ -84,6 +84,8 @@ def check_headers(mail: OutgoingMail) -> None:
     _address("recipient", mail.to)
     for cc in mail.cc:
         _address("cc recipient", cc)
+    if mail.reply_to:
+        _address("reply-to", mail.reply_to)
     check_header_value("subject", mail.subject)
     check_header_value("idempotency key", mail.idempotency_key)
     for attachment in mail.attachments:
@@ -111,6 +113,8 @@ def build_mime(mail: OutgoingMail, *, date: dt.datetime | None = None) -> EmailM
     msg["To"] = mail.to
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
+    if mail.reply_to:  # issue 16: replies reach the person who signed, not the shared mailbox
+        msg["Reply-To"] = mail.reply_to
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     msg["Message-ID"] = message_id_for(mail.idempotency_key)

@@ -80,10 +80,13 @@ def queue_message(
     send_after: dt.datetime | None = None,
     attachments: Iterable[Attachment] = (),
     actor: str = SYSTEM_ACTOR,
+    reply_to: str | None = None,
 ) -> OutboxMessage | None:
     """Render and queue one message for one recipient, or return the one already queued.
 
-    Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited.
+    Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited. The template
+    learns whether it speaks to a parent (`for_parent`, decided here, where ESC-1 is); Reply-To is the
+    person who signs (`signer.email` in the context) unless given (issue 16).
     """
     from pprflow.templates.catalogue import MESSAGE_KINDS
     from pprflow.templates.render import render_message
@@ -103,10 +106,14 @@ def queue_message(
         audit.record(session, actor=actor, action="suppress", entity="outboxmessage", case_id=case_id,
                      reason=blocked.rule_id, detail={"kind": kind, "serves": serves, "why": blocked.reason})
         return None
-    rendered = render_message(kind, context)
+    rendered = render_message(kind, {**context, "for_parent": is_parent})
+    signer = context.get("signer")
+    if reply_to is None and isinstance(signer, Mapping) and signer.get("email"):
+        reply_to = str(signer["email"])
     message = OutboxMessage(
         idempotency_key=key, template=kind, rule_id=message_kind.rule_id, case_id=case_id,
-        consent_id=consent_id, sender=sender, to=to.strip(), cc=[c.strip() for c in cc],
+        consent_id=consent_id, sender=sender, reply_to=reply_to.strip() if reply_to else None,
+        to=to.strip(), cc=[c.strip() for c in cc],
         to_is_parent=is_parent, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
         send_after=send_after or utcnow(),
     )
@@ -192,12 +199,33 @@ def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = N
     return [i for i in session.exec(query).all() if i is not None]
 
 
+NOTIFICATION_KINDS = frozenset({"abuse_notification", "acknowledgement_overdue"})
+ANONYMOUS_KINDS = frozenset({"kv_notice_reminder", "kv_topic_list"})  # KV-1: no child identity by construction
+
+
+def is_sensitive(template: str, case: Case | None) -> bool:
+    """Issue 16: is this message about a named child or a notification (then SMTP needs verified TLS)?
+
+    A notification always is; a KV message never is (KV-1); a message without a case is treated as
+    sensitive (the district case list names several children); otherwise: does the case have a child?
+    """
+    if template in NOTIFICATION_KINDS:
+        return True
+    if template in ANONYMOUS_KINDS:
+        return False
+    if case is None:
+        return True
+    return case.child_id is not None
+
+
 def to_outgoing(session: Session, message: OutboxMessage) -> OutgoingMail:
     files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
+    case = session.get(Case, message.case_id) if message.case_id is not None else None
     return OutgoingMail(
         idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
         cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
         attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
+        reply_to=message.reply_to, sensitive=is_sensitive(message.template, case),
     )
 
 

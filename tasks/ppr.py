@@ -38,7 +38,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
-from pprflow.tasks.casefile import base_context, case_context, get_case, person_name
+from pprflow.tasks.casefile import base_context, case_context, get_case, person_name, staff_phone
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
 from pprflow.tasks.outbox import queue_message
@@ -69,10 +69,14 @@ def meeting_context(meeting: Meeting, *, kind_label: str, leader_name: str | Non
         "kind_label": kind_label,
         "date": meeting.date,
         "starts_at": meeting.starts_at,
+        "ends_at": meeting.ends_at,
         "location": meeting.location,
+        "address": meeting.address,
         "level": None,
+        "level_number": None,
         "agenda_deadline": meeting.agenda_deadline,
         "leader_name": leader_name,
+        "leader": None,
     }
 
 
@@ -272,7 +276,7 @@ def send_district_case_list(session: Session, deadline: Deadline, sweep: SweepCo
     team = sweep.profile.district_team(meeting.district)
     district_label = meeting.district or ""
     context = {
-        **base_context(sweep.profile, recipient_name=f"PPR-team {district_label}".strip(), sender_name="PPR"),
+        **base_context(sweep.profile, recipient_name=f"PPR-team {district_label}".strip()),
         "meeting": meeting_context(meeting, kind_label="Distriktsmøde"),
         "district": district_label,
         "cases": cases,
@@ -332,11 +336,12 @@ def _decided_on(session: Session, case: Case, fallback: dt.date) -> dt.date:
 def _assignment_context(session: Session, case: Case, profile: Profile, *, to: str, decided_on: dt.date,
                         deadline: dt.date | None) -> dict[str, Any]:
     return {
-        **base_context(profile, recipient_name=person_name(session, to, case_id=case.id), sender_name="PPR"),
+        **base_context(profile, recipient_name=person_name(session, to, case_id=case.id)),
         "case": case_context(session, case, profile),
         "district_meeting_date": decided_on,
         "institution_contact_name": person_name(session, case.coordinator_email, case_id=case.id),
         "institution_contact_email": case.coordinator_email,
+        "institution_contact_phone": staff_phone(session, case.coordinator_email),
         "deadline": deadline,
         "link": None,
     }

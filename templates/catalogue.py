@@ -3,19 +3,28 @@
 Context shape, shared by every kind (build it from the database; pass Danish strings, not codes):
 
 - `municipality` (str), `recipient_name` (str), `sender_name` (str) — every kind.
+- `unit` (dict): the sending unit from the profile's [contact]: `name`, `phone`, `address`, `email` — every kind.
+- `signer` (dict | None): the person who signs — `name`, `role`, `phone` (str | None), `email`; the mail's
+  Reply-To is this e-mail. None: the unit signs.
+- `for_parent` (bool): the recipient is a parent (set by the outbox, where ESC-1 is decided). Mails to
+  parents speak of "jeres barn" and never show a pseudonym, a level or a form colour.
 - `link` (str | None, http/https only) — every kind except the two that may reach parents.
 - `case` (dict): `id`, `pathway_label`, `child_label` (pseudonym + birth year, "anonym" or
   "gruppe: 3.B" — never a name, PRIV-2), `institution`, `district` (str | None), `coordinator_name`,
-  `coordinator_email`, `level_institution` (str | None, e.g. "Niveau 3"), `level_family` (str | None).
-- `meeting` (dict): `kind_label`, `date` (date), `starts_at` (aware datetime | None), `location`
-  (str | None), `level` (str | None), `agenda_deadline` (date | None; the CAL-2 or CAL-3 deadline,
-  required by `agenda_deadline_reminder` and `kv_notice_reminder`), `leader_name` (str | None).
+  `coordinator_email`, `coordinator_phone` (str | None), `level_institution` (str | None, e.g. "Niveau 3"),
+  `level_family` (str | None), `confidential` (bool: ESC-1, staff mails never suggest involving the parents).
+- `meeting` (dict): `kind_label`, `date` (date), `starts_at` and `ends_at` (aware datetime | None),
+  `location` and `address` (str | None; required for a case meeting, refused at scheduling without),
+  `level` (str | None), `level_number` (int | None), `agenda_deadline` (date | None; the CAL-2 or CAL-3
+  deadline, required by `agenda_deadline_reminder` and `kv_notice_reminder`), `leader_name` (str | None),
+  `leader` (a person dict like `signer`, or None).
 - `action_plan` (dict, SMTTE, PLAN-1; keys as the ActionPlan table): `context` (Sammenhæng),
   `goal` (Mål), `signs` (Tegn), `measures` (Tiltag), `evaluation` (Evaluering).
 - an action (dict, MEET-2): `text`, `responsible_name`, `due` (date | None), `follow_up`
   ("continue" | "adjust" | "change" | None for a new action).
 - a participant (dict): `name`, `role`.
-- `deadline` (date): the day the recipient must act by, where it is not a meeting's own deadline.
+- `deadline` (date): the day the recipient must act by, where it is not a meeting's own deadline;
+  `act_by` (date): the working day to act on when a deadline counted in calendar days is not one (CAL-10).
 
 Every top-level key listed in an example is required; the ones in `optional_keys` may be None
 (or an empty list). A missing key raises `jinja2.exceptions.UndefinedError`.
@@ -23,6 +32,7 @@ Every top-level key listed in an example is required; the ones in `optional_keys
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,10 +58,17 @@ class MessageKind:
 
     def example_context(self) -> Context:
         """A complete, realistic context (synthetic names, `.example` addresses); a fresh copy each call."""
-        return self.build_example()
+        return copy.deepcopy(self.build_example())  # the shared people (METTE, JENS, ...) stay untouched
 
 
 # ---- shared example pieces (synthetic people and places) -------------------------------------
+
+METTE: Context = {"name": "Mette Hansen", "role": "pædagogisk leder, Børnehuset Solsikken",
+                  "phone": "+45 76 81 52 10", "email": "mette.hansen@vejle.example"}
+JENS: Context = {"name": "Jens Østergaard", "role": "skoleleder, Søndervangskolen", "phone": "+45 89 15 42 00",
+                 "email": "jens.ostergaard@randers.example"}
+SOFIE: Context = {"name": "Sofie Mikkelsen", "role": "klasselærer, Søndervangskolen", "phone": "+45 89 15 42 17",
+                  "email": "sofie.mikkelsen@randers.example"}
 
 def _at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=CPH)
@@ -66,8 +83,10 @@ def _vejle_case(**changes: Any) -> Context:
         "district": "Distrikt Nord",
         "coordinator_name": "Mette Hansen",
         "coordinator_email": "mette.hansen@vejle.example",
+        "coordinator_phone": "+45 76 81 52 10",
         "level_institution": None,
         "level_family": None,
+        "confidential": False,
     }
     case.update(changes)
     return case
@@ -82,8 +101,10 @@ def _randers_case(**changes: Any) -> Context:
         "district": None,
         "coordinator_name": "Jens Østergaard",
         "coordinator_email": "jens.ostergaard@randers.example",
+        "coordinator_phone": "+45 89 15 42 00",
         "level_institution": "Niveau 3",
         "level_family": "Niveau 2",
+        "confidential": False,
     }
     case.update(changes)
     return case
@@ -94,10 +115,14 @@ def _network_meeting(**changes: Any) -> Context:
         "kind_label": "Tværfagligt netværksmøde",
         "date": dt.date(2026, 12, 10),
         "starts_at": _at(2026, 12, 10, 9),
+        "ends_at": _at(2026, 12, 10, 10, 30),
         "location": "Søndervangskolen, mødelokale 2",
+        "address": "Søndervangs Allé 10, 8920 Randers NV",
         "level": "Niveau 3",
+        "level_number": 3,
         "agenda_deadline": dt.date(2026, 12, 3),  # CAL-2: 5 working days before Thu 10 Dec
         "leader_name": "Jens Østergaard",
+        "leader": JENS,
     }
     meeting.update(changes)
     return meeting
@@ -118,15 +143,26 @@ def _action_plan() -> Context:
     }
 
 
-def _base(municipality: str, recipient_name: str, sender_name: str) -> Context:
-    return {"municipality": municipality, "recipient_name": recipient_name, "sender_name": sender_name}
+UNITS: dict[str, Context] = {
+    "Vejle Kommune": {"name": "PPR Vejle", "phone": "+45 76 81 00 00", "address": "Kirketorvet 22, 7100 Vejle",
+                      "email": "ppr@vejle.example"},
+    "Randers Kommune": {"name": "Børn og Skole, Randers Kommune", "phone": "+45 89 15 15 15",
+                        "address": "Laksetorvet 1, 8900 Randers", "email": "boern-og-skole@randers.example"},
+}
+
+
+def _base(municipality: str, recipient_name: str, sender_name: str, signer: Context | None = None) -> Context:
+    """`sender_name` of a unit: the unit signs; of a person: pass `signer` too."""
+    return {"municipality": municipality, "unit": dict(UNITS[municipality]), "recipient_name": recipient_name,
+            "sender_name": signer["name"] if signer else sender_name, "signer": dict(signer) if signer else None,
+            "for_parent": False}
 
 
 # ---- one example per kind ---------------------------------------------------------------------
 
 def _ppr_request() -> Context:
     return {
-        **_base("Vejle Kommune", "PPR Vejle", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        **_base("Vejle Kommune", "PPR Vejle", "Mette Hansen", METTE),
         "case": _vejle_case(),
         "request_type_label": "Individforløb",
         "concern": "Barnet trækker sig fra fællesskabet og har svært ved at deltage i samling og leg. "
@@ -136,6 +172,7 @@ def _ppr_request() -> Context:
         "consent_given_on": dt.date(2026, 11, 18),
         "submitter_name": "Mette Hansen",
         "submitter_email": "mette.hansen@vejle.example",
+        "submitter_phone": "+45 76 81 52 10",
         "action_plan": _action_plan(),
         "link": "https://pprflow.vejle.example/sager/1042",
     }
@@ -143,7 +180,7 @@ def _ppr_request() -> Context:
 
 def _intervention_team_request() -> Context:
     return {
-        **_base("Vejle Kommune", "Pædagogisk Indsatsteam", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        **_base("Vejle Kommune", "Pædagogisk Indsatsteam", "Mette Hansen", METTE),
         "case": _vejle_case(id=1057, pathway_label="Pædagogisk Indsatsteam",
                             child_label="gruppe: Mariehønestuen"),
         "concern": "Børnefællesskabet på Mariehønestuen er præget af konflikter ved overgange. "
@@ -152,13 +189,14 @@ def _intervention_team_request() -> Context:
         "action_plan": _action_plan(),
         "submitter_name": "Mette Hansen",
         "submitter_email": "mette.hansen@vejle.example",
+        "submitter_phone": "+45 76 81 52 10",
         "link": "https://pprflow.vejle.example/sager/1057",
     }
 
 
 def _social_adviser_request() -> Context:
     return {
-        **_base("Vejle Kommune", "Søren Ærø Kristensen", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        **_base("Vejle Kommune", "Søren Ærø Kristensen", "Mette Hansen", METTE),
         "case": _vejle_case(id=1063, pathway_label="Socialfaglig rådgiver", child_label="anonym",
                             district=None),
         "question": "Vi oplever, at et barn ofte bliver hentet meget sent og virker træt om morgenen. "
@@ -167,13 +205,14 @@ def _social_adviser_request() -> Context:
         "consent_given_on": None,  # PATH-6: anonymous, without consent
         "submitter_name": "Mette Hansen",
         "submitter_email": "mette.hansen@vejle.example",
+        "submitter_phone": "+45 76 81 52 10",
         "link": None,
     }
 
 
 def _early_years_request() -> Context:
     return {
-        **_base("Vejle Kommune", "småbørnskonsulenter", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        **_base("Vejle Kommune", "småbørnskonsulenter", "Mette Hansen", METTE),
         "case": _vejle_case(id=1071, pathway_label="Småbørnskonsulent", child_label="Barn L-208 (født 2022)"),
         "question": "Vi ønsker sparring på, om barnet skal målgruppeafklares til minigruppe eller Solen. "
                     "Barnet har et meget begrænset sprog og brug for hjælp i de fleste overgange.",
@@ -183,6 +222,7 @@ def _early_years_request() -> Context:
         "action_plan": None,
         "submitter_name": "Mette Hansen",
         "submitter_email": "mette.hansen@vejle.example",
+        "submitter_phone": "+45 76 81 52 10",
         "link": "https://pprflow.vejle.example/sager/1071",
     }
 
@@ -204,10 +244,14 @@ def _kv_meeting() -> Context:
         "kind_label": "Konsultativ vejledning (KV)",
         "date": dt.date(2026, 12, 8),
         "starts_at": _at(2026, 12, 8, 13),
+        "ends_at": _at(2026, 12, 8, 14, 30),
         "location": "Børnehuset Solsikken, personalerummet",
+        "address": "Solsikkevej 4, 7100 Vejle",
         "level": None,
+        "level_number": None,
         "agenda_deadline": dt.date(2026, 12, 3),  # CAL-3: at least 5 calendar days' notice
         "leader_name": "Mette Hansen",
+        "leader": METTE,
     }
 
 
@@ -223,7 +267,7 @@ def _kv_notice_reminder() -> Context:
 
 def _kv_topic_list() -> Context:
     return {
-        **_base("Vejle Kommune", "PPR-team Nord", "Mette Hansen, pædagogisk leder, Børnehuset Solsikken"),
+        **_base("Vejle Kommune", "PPR-team Nord", "Mette Hansen", METTE),
         "meeting": _kv_meeting(),
         "institution": "Børnehuset Solsikken",
         "topics": [
@@ -248,10 +292,14 @@ def _district_case_list() -> Context:
             "kind_label": "Distriktsmøde",
             "date": dt.date(2026, 12, 1),
             "starts_at": _at(2026, 12, 1, 9),
-            "location": "PPR, Kirketorvet 22, lokale 3",
+            "ends_at": _at(2026, 12, 1, 11),
+            "location": "PPR, lokale 3",
+            "address": "Kirketorvet 22, 7100 Vejle",
             "level": None,
+            "level_number": None,
             "agenda_deadline": None,
             "leader_name": "Karen Nielsen",
+            "leader": None,
         },
         "district": "Distrikt Nord",
         "cases": [
@@ -275,6 +323,7 @@ def _assignment() -> Context:
         "district_meeting_date": dt.date(2026, 12, 1),
         "institution_contact_name": "Mette Hansen",
         "institution_contact_email": "mette.hansen@vejle.example",
+        "institution_contact_phone": "+45 76 81 52 10",
         "deadline": dt.date(2026, 12, 8),
         "link": "https://pprflow.vejle.example/sager/1042",
     }
@@ -288,10 +337,15 @@ def _startup_meeting_reminder() -> Context:
             "kind_label": "Opstartsmøde",
             "date": dt.date(2026, 12, 14),
             "starts_at": _at(2026, 12, 14, 14, 30),
+            "ends_at": _at(2026, 12, 14, 16),
             "location": "Børnehuset Solsikken, mødelokalet",
+            "address": "Solsikkevej 4, 7100 Vejle",
             "level": None,
+            "level_number": None,
             "agenda_deadline": None,
             "leader_name": "Karin Ørum",
+            "leader": {"name": "Karin Ørum", "role": "psykolog, PPR", "phone": "+45 76 81 52 33",
+                       "email": "karin.orum@vejle.example"},
         },
         "link": "https://pprflow.vejle.example/sager/1042",
     }
@@ -299,7 +353,7 @@ def _startup_meeting_reminder() -> Context:
 
 def _agenda_deadline_reminder() -> Context:
     return {
-        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
         "case": _randers_case(),
         "meeting": _network_meeting(),
         "link": "https://pprflow.randers.example/moeder/512",
@@ -308,7 +362,7 @@ def _agenda_deadline_reminder() -> Context:
 
 def _participants() -> list[Context]:
     return [
-        {"name": "Jens Østergaard", "role": "Skoleleder, mødeleder"},
+        {"name": "Jens Østergaard", "role": "skoleleder, Søndervangskolen (mødeleder)"},
         {"name": "Sofie Mikkelsen", "role": "Klasselærer"},
         {"name": "Ahmed Khalil", "role": "Psykolog, PPR"},
         {"name": "Birgitte Dam", "role": "Fremskudt socialrådgiver"},
@@ -318,9 +372,10 @@ def _participants() -> list[Context]:
 
 def _network_agenda() -> Context:
     return {
-        **_base("Randers Kommune", "Hanne Berg", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        **_base("Randers Kommune", "Ahmed Khalil", "Jens Østergaard", JENS),
         "case": _randers_case(),
         "meeting": _network_meeting(),
+        "form": "Gult skema; skema til første møde",  # staff only: a mail to parents names no form colour
         "purpose": "At få et fælles billede af, hvordan skoledagen fungerer, og aftale konkrete tiltag "
                    "i skolen og derhjemme.",
         "agenda_items": [
@@ -341,9 +396,10 @@ def _network_agenda() -> Context:
 
 def _minutes() -> Context:
     return {
-        **_base("Randers Kommune", "Hanne Berg", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        **_base("Randers Kommune", "Hanne Berg", "Jens Østergaard", JENS),
         "case": _randers_case(),
         "meeting": _network_meeting(),
+        "for_parent": True,
         "participants": _participants(),
         "summary": "Forældrene oplever roligere morgener. I skolen deltager barnet mere i frikvartererne, "
                    "men har fortsat svært ved gruppearbejde.",
@@ -363,12 +419,13 @@ def _minutes() -> Context:
 
 def _review_base() -> Context:
     return {
-        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
         "case": _randers_case(level_institution="Niveau 4", pathway_label="Specialiseret indsats"),
         "effort_label": "Specialpædagogisk bistand (over 9 timer om ugen)",
         "started_on": dt.date(2026, 8, 31),
         "last_review_on": None,
         "deadline": dt.date(2027, 2, 28),  # CAL-6: six months after 31 Aug, month-end clamped
+        "act_by": dt.date(2027, 2, 26),  # CAL-10: 28 Feb 2027 is a Sunday: act by Friday
         "link": "https://pprflow.randers.example/sager/2087",
     }
 
@@ -402,7 +459,7 @@ def _acknowledgement_overdue() -> Context:
 
 def _consent_withdrawn() -> Context:
     return {
-        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
         "case": _randers_case(),
         "withdrawn_at": _at(2026, 11, 30, 15, 5),
         "consent_given_on": dt.date(2026, 9, 14),
@@ -414,9 +471,10 @@ def _consent_withdrawn() -> Context:
 
 def _coordinator_handover() -> Context:
     return {
-        **_base("Randers Kommune", "Ahmed Khalil", "Jens Østergaard, skoleleder, Søndervangskolen"),
-        "case": _randers_case(coordinator_name="Sofie Mikkelsen",
-                              coordinator_email="sofie.mikkelsen@randers.example"),
+        **_base("Randers Kommune", "Ahmed Khalil", "Jens Østergaard", JENS),
+        "case": _randers_case(coordinator_name="Sofie Mikkelsen", coordinator_email="sofie.mikkelsen@randers.example",
+                              coordinator_phone="+45 89 15 42 17"),
+        "new_coordinator": SOFIE,
         "previous_coordinator_name": "Jens Østergaard",
         "handover_on": dt.date(2026, 12, 11),
         # ROLE-1 [003]: the family is told too, so the mail carries no link into the staff system.
@@ -426,7 +484,7 @@ def _coordinator_handover() -> Context:
 
 def _family_centre_contact() -> Context:
     return {
-        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Jens Østergaard, skoleleder, Søndervangskolen"),
+        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Jens Østergaard", JENS),
         "case": _randers_case(level_family="Niveau 5"),
         "sphere_label": "familien",
         "from_level": "Niveau 4",
@@ -442,23 +500,26 @@ def _family_centre_contact() -> Context:
 def _kind(kind: str, rule_id: str, description: str, audience: str, example: Callable[[], Context],
           *, optional: tuple[str, ...] = (), may_reach_parents: bool = False) -> MessageKind:
     return MessageKind(kind=kind, description=description, rule_id=rule_id, audience=audience,
-                       may_reach_parents=may_reach_parents, optional_keys=frozenset(optional),
+                       may_reach_parents=may_reach_parents,
+                       # signer: None means the unit signs; a phone we do not know is left out (issue 16)
+                       optional_keys=frozenset(optional) | {"signer"},
                        build_example=example)
 
 
 _KINDS = (
     _kind("ppr_request", "PATH-1", "Henvendelse til PPR: henvendelsesskema og handleplan (SMTTE, PLAN-1).",
-          "PPR-postkassen", _ppr_request, optional=("consent_given_on", "link")),
+          "PPR-postkassen", _ppr_request, optional=("consent_given_on", "link", "submitter_phone")),
     _kind("intervention_team_request", "PATH-5",
           "Henvendelse til Pædagogisk Indsatsteam med handleplan og inddraget AKT/sprogansvarlig.",
-          "Lederen af Pædagogisk Indsatsteam", _intervention_team_request, optional=("link",)),
+          "Lederen af Pædagogisk Indsatsteam", _intervention_team_request, optional=("link", "submitter_phone")),
     _kind("social_adviser_request", "PATH-6",
           "Henvendelse til socialfaglig rådgiver, med samtykke eller anonymt uden samtykke.",
-          "Den socialfaglige rådgiver", _social_adviser_request, optional=("consent_given_on", "link")),
+          "Den socialfaglige rådgiver", _social_adviser_request,
+          optional=("consent_given_on", "link", "submitter_phone")),
     _kind("early_years_request", "PATH-7",
           "Henvendelse til småbørnskonsulent; specialist i funktionsnedsættelser og sygdom ved minigruppe/Solen.",
           "Småbørnskonsulenterne", _early_years_request,
-          optional=("specialist_name", "consent_given_on", "action_plan", "link")),
+          optional=("specialist_name", "consent_given_on", "action_plan", "link", "submitter_phone")),
     _kind("receipt", "PATH-1", "Kvittering til den, der har sendt en henvendelse.",
           "Afsenderen af henvendelsen", _receipt, optional=("district_meeting_date", "link")),
     _kind("kv_notice_reminder", "CAL-3",
@@ -470,7 +531,8 @@ _KINDS = (
           "PPR-distriktet", _district_case_list, optional=("cases", "link")),
     _kind("assignment", "PATH-4",
           "Sagen er fordelt på distriktsmødet: kontakt skole/dagtilbud og aftal opstartsmøde.",
-          "Den PPR-medarbejder, der har fået sagen", _assignment, optional=("deadline", "link")),
+          "Den PPR-medarbejder, der har fået sagen", _assignment,
+          optional=("deadline", "link", "institution_contact_phone")),
     _kind("startup_meeting_reminder", "PATH-4", "Påmindelse om et aftalt opstartsmøde.",
           "PPR-medarbejder og skole/dagtilbud", _startup_meeting_reminder, optional=("link",)),
     _kind("agenda_deadline_reminder", "CAL-2",
@@ -478,7 +540,7 @@ _KINDS = (
           "Mødelederen", _agenda_deadline_reminder, optional=("link",)),
     _kind("network_agenda", "CAL-2",
           "Dagsorden til tværfagligt netværksmøde (gult skema); kalenderinvitation vedhæftes.",
-          "Forældre og samarbejdspartnere", _network_agenda, optional=("previous_actions",),
+          "Forældre og samarbejdspartnere", _network_agenda, optional=("previous_actions", "form"),
           may_reach_parents=True),
     _kind("minutes", "MEET-2", "Aftaleskema/referat (lyseblåt skema): handlinger med én ansvarlig og opfølgning.",
           "Forældre og samarbejdspartnere", _minutes, optional=("summary", "next_meeting_date"),
@@ -508,3 +570,33 @@ _KINDS = (
 )
 
 MESSAGE_KINDS: dict[str, MessageKind] = {k.kind: k for k in _KINDS}
+
+
+# ---- audiences: the same kind as each reader gets it (issue 16) ------------------------------------
+
+AUDIENCES = ("staff", "parent", "confidential")
+"""staff: a professional on the case; parent: a holder of parental authority (only the kinds that may reach
+parents); confidential: a staff mail on a case kept from the parents (ESC-1)."""
+
+
+def audience_context(kind: str, audience: str) -> Context | None:
+    """The example context of `kind` as `audience` receives it, or None when that reader never gets it."""
+    entry = MESSAGE_KINDS[kind]
+    context = entry.example_context()
+    if audience == "staff":
+        context["for_parent"] = False
+        return context
+    if audience == "parent":
+        if not entry.may_reach_parents:
+            return None
+        context.update(for_parent=True, recipient_name="Hanne Berg")
+        return context
+    if audience == "confidential":
+        if "case" not in context:
+            return None
+        context["for_parent"] = False
+        context["case"]["confidential"] = True
+        if "agenda_items" in context:  # as models.rules_meetings.agenda_items builds them under ESC-1
+            context["agenda_items"] = [i for i in context["agenda_items"] if "derhjemme" not in i]
+        return context
+    raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")

@@ -84,6 +84,51 @@ def clock(value: dt.datetime) -> str:
     return format_time(_local(value).timetz(), "'kl.' H.mm", locale=LOCALE)
 
 
+def date_subject(value: dt.date | dt.datetime) -> str:
+    """'tirsdag den 8. december' — a subject's deadline: the weekday carries it, the year would crowd it."""
+    return format_date(_as_date(value), "EEEE 'den' d. MMMM", locale=LOCALE)
+
+
+def time_range(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    """'kl. 9.00–10.30' from a meeting's `starts_at` and `ends_at` (issue 16: the end time too)."""
+    _defined(start)
+    _defined(end)
+    if start is None:
+        return ""
+    if end is None:
+        return clock(start)
+    return f"{clock(start)}–{format_time(_local(end).timetz(), 'H.mm', locale=LOCALE)}"
+
+
+# Labels that keep their capital after a comma: proper names and abbreviations.
+_PROPER = ("PPR", "SSP", "UU", "AKT", "De Åbne Rådgivninger", "Familieafdelingen", "Familie- og Rådgivningscentret",
+           "Ungdommens Uddannelsesvejledning", "UngVejle", "Pædagogisk Indsatsteam", "Sundhedsplejen")
+
+
+def after_comma(value: str) -> str:
+    """A role as it reads after a comma in Danish: 'Psykolog, PPR' -> 'psykolog, PPR'; names keep capitals."""
+    _defined(value)
+    text = str(value)
+    if not text or text.startswith(_PROPER) or (len(text) > 1 and text[1].isupper()):
+        return text
+    return text[0].lower() + text[1:]
+
+
+_DEFINITE = {
+    "Tværfagligt netværksmøde": "det tværfaglige netværksmøde",
+    "Udviklingsmøde": "udviklingsmødet",
+    "Opstartsmøde": "opstartsmødet",
+    "Distriktsmøde": "distriktsmødet",
+    "Konsultativ vejledning": "den konsultative vejledning",
+}
+
+
+def definite(kind_label: str) -> str:
+    """'Tværfagligt netværksmøde' -> 'det tværfaglige netværksmøde' (the meeting the reader knows of)."""
+    _defined(kind_label)
+    return _DEFINITE.get(str(kind_label), str(kind_label)[:1].lower() + str(kind_label)[1:])
+
+
 def datetime_long(value: dt.datetime) -> str:
     """'torsdag den 10. december 2026 kl. 9.00'."""
     return f"{date_long(value)} {clock(value)}"
@@ -128,6 +173,10 @@ def _environment() -> Environment:
         date_short=date_short,
         clock=clock,
         datetime_long=datetime_long,
+        date_subject=date_subject,
+        time_range=time_range,
+        after_comma=after_comma,
+        definite=definite,
         follow_up_label=follow_up_label,
         nl2br=nl2br,
         safe_url=safe_url,

@@ -24,7 +24,13 @@ def schedule_command(
     = "09:00",
     leader: Annotated[str | None, typer.Option("--leader", metavar="EMAIL",
                                                help="Mødeleder; standard: pædagogisk leder (MEET-4).")] = None,
-    location: Annotated[str | None, typer.Option("--location", help="Sted.")] = None,
+    end: Annotated[str | None, typer.Option("--end", metavar="TT:MM",
+                                            help="Sluttidspunkt; standard: 90 minutter efter start.")] = None,
+    leader_phone: Annotated[str | None, typer.Option("--leader-phone", metavar="TELEFON",
+                                                     help="Mødelederens telefon; standard: medarbejderlisten.")] = None,
+    location: Annotated[str | None, typer.Option("--location", help="Sted; standard: institutionen.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Stedets adresse; standard: profilens [places].")]
+    = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="Mødets formål.")] = None,
     today_: TodayOption = None,
 ) -> None:
@@ -34,7 +40,9 @@ def schedule_command(
     from pprflow.tasks.meetings import schedule_meeting
 
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
-                 starts_at=parse_time(time), leader_email=leader, location=location, purpose=purpose)
+                 starts_at=parse_time(time), ends_at=parse_time(end) if end else None, leader_email=leader,
+                 leader_phone=leader_phone,
+                 location=location, address=address, purpose=purpose)
     emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))
 

@@ -31,6 +31,10 @@ class OutgoingMail:
     html: str
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    reply_to: str | None = None
+    """The person who signs the mail (issue 16): a reply reaches them, not the shared mailbox."""
+    sensitive: bool = False
+    """About a named child or a notification: SMTP sends it only over verified TLS (issue 16)."""
 
 
 class DeliveryError(PprflowError):

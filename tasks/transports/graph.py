@@ -248,8 +248,10 @@ class GraphTransport:
                 "contentType": attachment.content_type,
                 "contentBytes": base64.b64encode(attachment.content).decode("ascii"),
             })
+        reply_to = [{"emailAddress": {"address": mail.reply_to}}] if mail.reply_to else []
         return {
             "subject": mail.subject,
+            "replyTo": reply_to,
             "body": {"contentType": "HTML", "content": mail.html},
             "toRecipients": [{"emailAddress": {"address": mail.to}}],
             "ccRecipients": [{"emailAddress": {"address": cc}} for cc in mail.cc],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
 import ssl
 from email import policy
@@ -63,6 +64,8 @@ class SmtpTransport:
 
     def send(self, mail: OutgoingMail) -> str:
         """Submit the message to the server; return its Message-ID."""
+        if mail.sensitive:
+            self.check_encrypted()
         # Flattened once here (header injection fails before a connection is opened); send_message
         # would flatten it a second time.
         data = build_mime(mail).as_bytes(policy=policy.SMTP)
@@ -98,6 +101,27 @@ class SmtpTransport:
             # Copies may have reached the cc recipients; the main recipient did not get it.
             raise self._error(f"SMTP server {where} refused the recipient ({code})", 400 <= code < 500)
         return message_id_for(mail.idempotency_key)
+
+    def check_encrypted(self) -> None:
+        """Issue 16: a message about a named child or a notification travels only over verified TLS.
+
+        Forced TLS (STARTTLS or implicit TLS, certificate and host name checked) is the Danish public
+        sector's practice between authorities. Plain SMTP is allowed only to a relay on this machine
+        (loopback: nothing leaves the host, like the file transport), which must itself force TLS onward.
+        Anything else refuses the message permanently, with the reason, before a connection is opened.
+        """
+        where = f"{self.host}:{self.port}"
+        if self.security == "none":
+            if _is_loopback(self.host):
+                return
+            raise DeliveryError(
+                f"refusing to send a message about a named child or a notification to {where} without TLS: "
+                "set PPRFLOW_SMTP_SECURITY=starttls or ssl (forced TLS)", transient=False)
+        context = self._context()
+        if context.verify_mode != ssl.CERT_REQUIRED or not context.check_hostname:
+            raise DeliveryError(
+                f"refusing to send a message about a named child or a notification to {where}: the TLS "
+                "certificate would not be verified; use a verifying TLS context (forced TLS)", transient=False)
 
     def close(self) -> None:
         """End the SMTP session (QUIT); the next send opens a new one."""
@@ -152,6 +176,15 @@ class SmtpTransport:
     def _error(self, message: str, transient: bool) -> DeliveryError:
         # The password is registered with the redactor; a server echoing it back stays unseen.
         return DeliveryError(REDACTOR.redact(message), transient=transient)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _codes(codes: list[int]) -> str:

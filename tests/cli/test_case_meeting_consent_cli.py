@@ -60,12 +60,17 @@ def test_meeting_commands_CAL_2_LVL_4_MEET_2(cli: Cli, case_id: int, tmp_path: P
                 rule_id="LVL-1")
     up = cli.ok("case", "escalate", str(case_id), "--sphere", "institution", "--to", "3", "--today", "2026-11-20")
     assert up["levels"] == {"institution": 3, "family": 1} and any("gult" in p for p in up["paperwork"])
+    # Issue 16: a meeting parents cannot find is refused at the input, not discovered in the agenda.
     cli.refused("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3",
+                "--date", "2026-12-10", "--today", "2026-11-23", rule_id="MEET-1")
+    address = ("--location", "Skovbakkeskolen, mødelokale 2", "--address", "Skovbakkevej 1, 7100 Vejle",
+               "--leader-phone", "+45 75 00 00 00")
+    cli.refused("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3", *address,
                 "--date", "2026-11-25", "--today", "2026-11-23", rule_id="CAL-2")
-    planned = cli.ok("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3",
-                     "--date", "2026-12-10", "--time", "14:30", "--today", "2026-11-23")
+    planned = cli.ok("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3", *address,
+                     "--date", "2026-12-10", "--time", "14:30", "--end", "16:00", "--today", "2026-11-23")
     assert planned["agenda_deadline"] == "2026-12-03"
-    cli.refused("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3",
+    cli.refused("meeting", "schedule", "--case", str(case_id), "--kind", "network", "--level", "3", *address,
                 "--date", "2027-01-14", "--today", "2026-11-23", rule_id="LVL-4")
     sent = cli.ok("meeting", "send-agenda", str(planned["meeting_id"]), "--today", "2026-11-24")
     assert len(sent["messages"]) == 2

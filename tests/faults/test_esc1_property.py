@@ -33,6 +33,9 @@ from pprflow.tasks.outbox import deliver_due
 from pprflow.tasks.transports.file import FileTransport
 from tests.factories import institution
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 START = dt.date(2026, 9, 1)
 STAFF = ["laerer@skole.example", "leder@skole.example", "ahmed@ppr.example", "hanne@sundhed.example"]
 
@@ -98,6 +101,7 @@ def _apply(ctx: Ctx, case_id: int, step: tuple[Any, ...]) -> None:
     if kind == "meeting":
         schedule_meeting(ctx=ctx, data=MeetingInput(
             case_id=case_id, kind=step[3], level=step[4], date=today + dt.timedelta(days=step[2]),
+            **PLACE,
             participants=[Participant(name="Hanne", email="hanne@sundhed.example", role="health_visitor")]),
             today=today)
     elif kind == "agenda" and meetings:

@@ -13,6 +13,9 @@ from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInp
 from pprflow.models.tables import Meeting, OutboxMessage
 from tests.factories import case_with_parents
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 pytestmark = pytest.mark.prefect
 
 
@@ -23,7 +26,8 @@ def test_plan_send_and_minute_a_meeting_as_flow_runs_twice_safe_CAL_2_MEET_2(env
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0
         session.commit()
-    data = MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10))
+    data = MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
+                        **PLACE)
     planned = plan_meeting(data=data, today=dt.date(2026, 11, 23), acting_user="leder@skole.example")
     again = plan_meeting(data=data, today=dt.date(2026, 11, 23), acting_user="leder@skole.example")
     assert planned["agenda_deadline"] == "2026-12-03" and again["meeting_id"] == planned["meeting_id"]
@@ -45,10 +49,12 @@ def test_second_level3_meeting_flow_refused_without_consent_and_partner_needs_co
     with Session(env) as session:
         case_id = case_with_parents(session, level=3).id or 0
         session.commit()
-    plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10)),
+    plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
+                        **PLACE),
                  today=dt.date(2026, 11, 23))
     with pytest.raises(RuleViolation, match="consent"):
-        plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2027, 1, 14)),
+        plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2027, 1, 14),
+                                       **PLACE),
                      today=dt.date(2026, 11, 23))
     with pytest.raises(RuleViolation) as err:
         add_case_partner(data=PartnerInput(case_id=case_id, name="SSP", email="ssp@randers.example", role="ssp"))

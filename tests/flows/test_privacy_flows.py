@@ -23,6 +23,9 @@ from pydantic import BaseModel
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 pytestmark = pytest.mark.prefect
 flow_env = env_fixtures.flow_env
 PARENT_NAMES = [p["name"] for p in rd.PARENTS] + rd.CONSENT["given_by"]
@@ -105,7 +108,8 @@ def test_flow_logs_name_no_parent_and_the_form_run_is_deleted_after_its_period_P
     today = dt.date(2026, 11, 23)
     intake = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=today, return_state=True)
     case_id = intake.result().case_id
-    planned = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 10)),
+    planned = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 10),
+                                             **PLACE),
                            today=today, acting_user="sofie@skovbakke.example", return_state=True)
     agenda = send_meeting_agenda(meeting_id=planned.result()["meeting_id"], today=today,
                                  acting_user="sofie@skovbakke.example", return_state=True)

@@ -30,6 +30,9 @@ from pprflow.tasks.transports.file import FileTransport
 from tests.flows._env import flow_env, no_heartbeat
 from tests.scenarios._support import COORDINATOR, HEALTH_VISITOR, LEADER, PARENTS, open_case, read_mail_dir
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 pytestmark = pytest.mark.prefect
 
 D = dt.date
@@ -76,9 +79,11 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
     consent_id = _consent(case_id, D(2026, 11, 2))
     add_case_partner(data=PartnerInput(case_id=case_id, name="Hanne Sundhedsplejerske", email=HEALTH_VISITOR,
                                        role="health_visitor", consent_id=consent_id), acting_user=LEADER)
-    development = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=D(2026, 11, 9)),
+    development = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=D(2026, 11, 9),
+                                                 **PLACE),
                                today=D(2026, 11, 2), acting_user=LEADER)
-    network = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 26)),
+    network = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 26),
+                                             **PLACE),
                            today=D(2026, 11, 2), acting_user=LEADER)
     send_meeting_agenda(meeting_id=network["meeting_id"], today=D(2026, 11, 3), acting_user=LEADER)
     meeting_minutes(meeting_id=development["meeting_id"], data=MinutesInput.model_validate({
@@ -100,7 +105,8 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
 
     # Weeks of ordinary work; nobody has to remember that the parents must not be told.
     later = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 12, 10),
-                                           location="Skovbakkeskolen"), today=D(2026, 11, 11), acting_user=LEADER)
+                                           location="Skovbakkeskolen", **PLACE),
+                         today=D(2026, 11, 11), acting_user=LEADER)
     send_meeting_agenda(meeting_id=later["meeting_id"], today=D(2026, 11, 12), acting_user=LEADER)
     day = D(2026, 11, 10)
     while day <= D(2026, 12, 31):
@@ -121,7 +127,8 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
             four = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=4),
                                      direction="up", today=day, acting_user=LEADER)
             # A level-4 network meeting the sweep handles on its own: reminder 7 Dec, agenda 10 Dec.
-            plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=4, date=D(2026, 12, 17)),
+            plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=4, date=D(2026, 12, 17),
+                                           **PLACE),
                          today=day, acting_user=LEADER)
         if day == D(2026, 12, 1):
             withdraw_case_consent(case_id=case_id, consent_id=consent_id, acting_user=LEADER)

@@ -26,6 +26,9 @@ from pprflow.models.tables import Case, Deadline, OutboxMessage
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 pytestmark = pytest.mark.prefect
 flow_env = env_fixtures.flow_env  # the fixture: real flow runs against this test's database
 D = dt.date
@@ -116,7 +119,7 @@ def test_concern_to_startup_meeting(flow_env) -> None:
     # Fri 11 Dec: the psychologist arranges the start-up meeting (opstartsmøde) → reminders stop.
     started = plan_meeting(MeetingInput(case_id=case_id, kind="startup", date=D(2027, 1, 7),
                                         starts_at=dt.time(14, 30), leader_email=PSYCHOLOGIST,
-                                        location="Skovbakkeskolen, mødelokale 1"),
+                                        location="Skovbakkeskolen, mødelokale 1", **PLACE),
                            today=D(2026, 12, 11), acting_user=PSYCHOLOGIST)
     assert started["startup_reminders_closed"] == 1
     with Session(engine) as session:

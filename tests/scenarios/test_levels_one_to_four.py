@@ -37,6 +37,9 @@ from tests.scenarios._support import (
     read_mail_dir,
 )
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 pytestmark = pytest.mark.prefect
 
 D = dt.date
@@ -85,7 +88,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     # Network meeting 1 (level 3), Thu 8 Oct: agenda due Thu 1 Oct (CAL-2), leader reminded Mon 28 Sep.
     first = plan_meeting(data=MeetingInput(
         case_id=case_id, kind="network", level=3, date=D(2026, 10, 8), starts_at=dt.time(14, 0),
-        location="Skovbakkeskolen, mødelokale 2",
+        location="Skovbakkeskolen, mødelokale 2", **PLACE,
         participants=[{"name": "Ahmed Psykolog", "email": PSYCHOLOGIST, "role": "ppr_psychologist"}]),
         today=D(2026, 9, 16), acting_user=leader)
     assert (first["agenda_deadline"], first["leader_reminded_on"]) == ("2026-10-01", "2026-09-28")
@@ -117,7 +120,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
 
     # LVL-4: the second meeting at level 3 needs the parents' consent.
     second_meeting = MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 5),
-                                  starts_at=dt.time(14, 0), location="Skovbakkeskolen, mødelokale 2")
+                                  starts_at=dt.time(14, 0), location="Skovbakkeskolen, mødelokale 2", **PLACE)
     with pytest.raises(RuleViolation) as refused:
         plan_meeting(data=second_meeting, today=D(2026, 10, 9))
     assert refused.value.rule_id == "LVL-4"

@@ -69,7 +69,8 @@ def test_the_pedagogical_leader_is_reminded_before_the_notice_deadline_CAL_3(ctx
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 24))
     (reminder,) = messages(ctx.engine, "kv_notice_reminder")
     assert reminder.to == LEADER
-    assert "torsdag den 26. november 2026" in reminder.subject
+    assert "senest torsdag den 26. november" in reminder.subject
+    assert "torsdag den 26. november 2026" in reminder.body_text
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 24)).queued == 0
 
 

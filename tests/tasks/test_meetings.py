@@ -47,10 +47,14 @@ def _consent(ctx: Ctx, case_id: int, today: dt.date = NOV_23) -> int:
     return int(give_consent(ctx=ctx, case_id=case_id, data=data, today=today)["consent_id"])
 
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
+
 def _meeting(ctx: Ctx, case_id: int, date: dt.date = MEETING_DAY, level: int | None = 3, kind: str = "network",
              today: dt.date = NOV_23, **kw: Any) -> dict[str, Any]:
     return schedule_meeting(ctx=ctx, data=MeetingInput(case_id=case_id, kind=kind, level=level,  # type: ignore[arg-type]
-                                                       date=date, **kw), today=today)
+                                                       date=date, **{**PLACE, **kw}), today=today)
 
 
 def test_schedule_pins_agenda_deadline_and_leader_reminder_CAL_2(rctx: Ctx, engine: Engine) -> None:
@@ -144,7 +148,10 @@ def test_agenda_carries_the_network_map_and_first_meeting_form_MEET_5_MEET_3(rct
     assert "Netværkskort" in agenda.body_text
     for person in ("Ahmed Psykolog", "Far Hansen", "Lene Leder"):
         assert person in agenda.body_text, f"MEET-5: {person} on the network map"
-    assert "gult skema" in agenda.body_text and "første møde" in agenda.body_text
+    # Issue 16: the parent's agenda names no form; the psychologist's (staff) names the yellow first-meeting form.
+    assert "skema" not in agenda.body_text.lower()
+    staff = _messages(engine, template="network_agenda", to="ahmed@ppr.example")[0]
+    assert "gult skema" in staff.body_text and "første møde" in staff.body_text
     assert {m.to for m in _messages(engine, template="network_agenda")} == PARENTS | {"ahmed@ppr.example"}
 
 

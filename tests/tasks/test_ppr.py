@@ -89,7 +89,7 @@ def test_an_unassigned_case_moves_to_the_next_district_meeting_PATH_4(ctx) -> No
     assert listed == {"2026-11-26": [], "2026-12-10": [case.case_id]}
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 9))
     second = messages(ctx.engine, "district_case_list")[-1]
-    assert "10. december 2026" in second.subject and f"Sag {case.case_id}" in second.body_text
+    assert "torsdag den 10. december" in second.subject and f"Sag {case.case_id}" in second.body_text
 
 
 def test_a_missed_sweep_sends_no_list_for_a_meeting_already_held_CAL_5(ctx) -> None:

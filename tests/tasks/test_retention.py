@@ -37,6 +37,9 @@ from pprflow.tasks.ppr import schedule_district_meetings
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
 
+# Issue 16: a meeting parents are invited to has an address and a leader they can call.
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
+
 INTAKE_DAY = dt.date(2026, 11, 16)
 HANDLED = (Case, Child, CaseParty, Consent, ActionPlan, Meeting, Action, Deadline, Notification, OutboxMessage,
            OutboxAttachment)
@@ -53,7 +56,7 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
     result = submit_referral(ctx, rd.referral(concern=concern), today=INTAKE_DAY)
     case_id = result.case_id
     meeting = schedule_meeting(ctx=ctx, data=MeetingInput(
-        case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
+        case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10), **PLACE,
         participants=[Participant(name="Ahmed Psykolog", email="ahmed@ppr.example", role="ppr_psychologist")]),
         today=INTAKE_DAY)
     run_sweep(ctx.engine, ctx.profile, today=dt.date(2026, 12, 3))  # the agenda with its invite goes out

@@ -197,9 +197,9 @@ def test_hostile_input_is_escaped_in_html_and_plain_in_text(kind: str) -> None:
 
 
 def test_crlf_in_a_name_never_reaches_the_subject_as_a_header() -> None:
-    case = example("coordinator_handover")["case"]
-    case["coordinator_name"] = "Anna\r\nBcc: x@evil.example"
-    message = render("coordinator_handover", case=case)
+    new = example("coordinator_handover")["new_coordinator"]
+    new["name"] = "Anna\r\nBcc: x@evil.example"
+    message = render("coordinator_handover", new_coordinator=new)
     assert "\r" not in message.subject and "\n" not in message.subject
     assert "Anna Bcc: x@evil.example" in message.subject
 
