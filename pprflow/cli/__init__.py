@@ -53,6 +53,10 @@ def _global(
 ) -> None:
     STATE.profile_name = profile_name
     STATE.database_url = database_url
+    if actor is not None:
+        from pprflow.cli.params import parse_email
+
+        actor = parse_email(actor, "--as")  # the one address type (ESC-1): bare, case-folded
     STATE.actor = actor
 
 

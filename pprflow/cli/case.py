@@ -8,7 +8,7 @@ import typer
 
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
-from pprflow.cli.params import TodayOption, build, parse_date, today
+from pprflow.cli.params import TodayOption, build, parse_date, parse_email, today
 from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Sager: niveau, halvårsvurdering, underretning, tovholder, samarbejdspartnere.",
@@ -137,7 +137,7 @@ def handover_command(
     from pprflow.cli.runner import run_step
     from pprflow.tasks.handover import handover
 
-    emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=to,
+    emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=parse_email(to, "--to"),
                        today=today(today_)))
 
 
