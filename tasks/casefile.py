@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.address import address_key
 from pprflow.models.errors import NotFound
 from pprflow.models.profile import Profile
 from pprflow.models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
@@ -206,14 +207,20 @@ def case_recipients(session: Session, case: Case, *, include_parents: bool = Tru
     ESC-1: no parent while the case is confidential from the parents — we do not even try.
     CONS-1: no partner who joined on a consent that has been withdrawn.
     """
+    from pprflow.tasks.outbox import is_confidential, protected_parents
+
     withdrawn = withdrawn_consent_ids(session, case.id or 0)
-    skip = {e.strip().lower() for e in exclude}
+    skip = {address_key(e) for e in exclude}
+    confidential = is_confidential(session, case)  # ESC-1 follows the child, not this case row
+    protected = protected_parents(session)
     result = []
     for party in parties(session, case.id or 0):
-        if party.email.strip().lower() in skip:
+        if address_key(party.email) in skip:
             continue
-        if party.is_parent and (case.confidential_from_parents or not include_parents):
+        if party.is_parent and (confidential or not include_parents):
             continue  # ESC-1 / MEET-1 exception
+        if address_key(party.email) in protected:
+            continue  # ESC-1: a parent of a confidential child, on this case under another role
         if party.consent_id is not None and party.consent_id in withdrawn:
             continue  # CONS-1
         result.append(Recipient(email=party.email, name=party.name, role=party.role,

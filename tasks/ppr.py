@@ -22,7 +22,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-
 from sqlmodel import Session, col, select
 
 from pprflow.models.address import parse_address

@@ -377,12 +377,16 @@ def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
         "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child": {"name": "Emil Jensen", "group": "4.A", "birth_year": 2015},
         "reported_by_name": "Sofie Mikkelsen",
-        "reported_by_role": "Klasselærer, Søndervangskolen",
+        "reported_by_role": "Klasselærer",
         "reported_by_email": "sofie.mikkelsen@randers.example",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "observation": "Eleven havde i dag blå mærker på begge overarme. Adspurgt sagde eleven: "
-                       "\"Det var far, da jeg ikke ville i seng.\" Observeret af klasselærer kl. 10.15.",
+                       "\"Det var far, da jeg ikke ville i seng.\"",
+        "observed_on": dt.date(2026, 11, 24),
+        "observed_time": "10:15",
         "acknowledgement_due": dt.date(2026, 12, 2),  # LAW-2: 6 working days
         "link": None,
     }
@@ -392,6 +396,8 @@ def _acknowledgement_overdue() -> Context:
     return {
         **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
         "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child_label": "Elev R-233",
         "notifier_name": "Sofie Mikkelsen",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "sent_to": "underretning@randers.example",
@@ -495,10 +501,12 @@ _KINDS = (
     _kind("abuse_notification", "ESC-1",
           "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
           "Forældrene orienteres ikke.",
-          "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification, optional=("link",)),
+          "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification,
+          optional=("case", "observed_time", "link")),
     _kind("acknowledgement_overdue", "LAW-2",
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
-          "Underretterens leder", _acknowledgement_overdue, optional=("link",)),
+          "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
+          optional=("case", "link")),
     _kind("consent_withdrawn", "CONS-1",
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),

@@ -39,7 +39,8 @@ def schedule_command(
     if kind is not None and kind not in ("school", "daycare"):
         raise InvalidInput(f"--kind {kind!r} is not school or daycare", rule_id="CAL-4")
     emit_json(run_step("pprflow.flows.kv:schedule_kv", schedule_kv_sessions, ctx=STATE.ctx(), institution=institution,
-                       start=parse_date(start, "--from date"), count=count, leader_email=parse_optional_email(leader, "--leader"),
+                       start=parse_date(start, "--from date"), count=count,
+                       leader_email=parse_optional_email(leader, "--leader"),
                        leader_name=leader_name, kind=kind, district=district,
                        time=parse_time(time) if time else None))
 

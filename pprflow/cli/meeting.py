@@ -34,7 +34,8 @@ def schedule_command(
     from pprflow.tasks.meetings import schedule_meeting
 
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
-                 starts_at=parse_time(time), leader_email=parse_optional_email(leader, "--leader"), location=location, purpose=purpose)
+                 starts_at=parse_time(time), leader_email=parse_optional_email(leader, "--leader"), location=location,
+                 purpose=purpose)
     emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))
 

@@ -133,11 +133,17 @@ def cancel(message_id: int = typer.Argument(..., help="Mailens id."),
     """Annullér en mail, der endnu ikke er sendt."""
     from sqlmodel import Session
 
+    from pprflow.models.errors import RuleViolation
     from pprflow.tasks.outbox import cancel_message
 
     with Session(STATE.engine()) as session:
         message = _message(session, message_id)
-        if not cancel_message(session, message, reason=reason, actor=STATE.acting_user()):
+        try:
+            cancelled = cancel_message(session, message, reason=reason, actor=STATE.acting_user())
+        except RuleViolation:
+            session.commit()  # ESC-2: the refused attempt stays in the audit log
+            raise
+        if not cancelled:
             raise InvalidInput(f"message {message_id} is {message.status}, only pending messages can be cancelled")
         session.commit()
     emit(f"message {message_id} cancelled")

@@ -28,7 +28,7 @@ from pprflow.models.tables import (
     OutboxMessage,
 )
 from pprflow.models.types import utcnow
-from pprflow.tasks.abuse import report_abuse
+from pprflow.tasks.abuse import acknowledge, report_abuse
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.intake import submit_referral
@@ -61,6 +61,7 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
         summary="Aftaler", actions=[ActionInput(text="Fast makker", responsible="sofie@skovbakke.example")]),
         today=dt.date(2026, 12, 10))
     report_abuse(ctx=ctx, case_id=case_id, today=dt.date(2026, 12, 11))
+    acknowledge(ctx=ctx, case_id=case_id)  # ESC-2/LAW-2: only an acknowledged notification lets a case close
     return case_id
 
 
