@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pprflow.models.address import EmailAddress, is_placeholder
+from pprflow.models.errors import ConfigurationError
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -179,3 +180,20 @@ class Profile(_Strict):
         """The mailbox a pathway's request goes to."""
         key = self.pathways[pathway]  # type: ignore[index]
         return str(getattr(self.mailboxes, key))
+
+
+REAL_TRANSPORTS: frozenset[str] = frozenset({"smtp", "exchange", "graph"})
+"""Transports that hand mail to a real mail system (the file transport writes .eml files only)."""
+
+
+def check_mailboxes_for_transport(profile: Profile, transport: str) -> None:
+    """ESC-2: a real transport never starts while a mailbox is a placeholder (.invalid) — above all the
+    notifications address, which must name the family department's reception. Names every such setting."""
+    if transport.strip().lower() not in REAL_TRANSPORTS:
+        return
+    placeholders = profile.placeholder_mailboxes()
+    if placeholders:
+        listed = ", ".join(f"{key} = {value}" for key, value in sorted(placeholders.items()))
+        raise ConfigurationError(
+            f"profile {profile.name!r} still has placeholder mailboxes, so transport {transport!r} will not start: "
+            f"{listed}; set the municipality's real addresses in the profile (ESC-2)", rule_id="ESC-2")

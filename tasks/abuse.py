@@ -86,6 +86,14 @@ def protect_from_parents(session: Session, case: Case, *, actor: str) -> int:
     parents = parent_emails(session, case_id)
     cancelled = 0
     for other in sorted(same_child_case_ids(session, [case_id])):
+        other_case = session.get(Case, other)
+        if other_case is not None and not other_case.confidential_from_parents:
+            # ESC-1 follows the child: every case of it is marked, so closing or purging one case
+            # never lifts the confidentiality of another.
+            other_case.confidential_from_parents = True
+            session.add(other_case)
+            audit.record(session, actor=actor, action="change", entity="case", entity_id=other, case_id=other,
+                         reason="ESC-1", detail={"confidential_from_parents": True, "same_child_as": case_id})
         cancelled += len(cancel_pending(
             session, case_id=other, reason="ESC-1", actor=actor,
             where=lambda m: m.to_is_parent or address_key(m.to) in parents

@@ -114,6 +114,32 @@ def notify_first(ctx: Ctx, raw: dict[str, Any], *, today: dt.date) -> Notificati
         return notification
 
 
+def parse_or_notify(ctx: Ctx, data: str | bytes | dict[str, Any], *, today: dt.date) -> Referral:
+    """`parse_referral`, except that a referral with ``"suspected_abuse": true`` refused while it is parsed
+    (a CPR number, a malformed consent …) still sends its notification first (ESC-2); the refusal then says
+    in one Danish line that the notification WAS sent — or, if even the report is unusable, that it was NOT."""
+    import json
+
+    from pprflow.models.abuse import ReportRefused, refusal_after_notification
+    from pprflow.models.referral import parse_referral
+
+    try:
+        return parse_referral(data)
+    except InvalidInput as refusal:
+        try:
+            raw = json.loads(data) if isinstance(data, (str, bytes)) else data
+        except ValueError:
+            raise refusal from None
+        if not isinstance(raw, dict) or raw.get("suspected_abuse") is not True:
+            raise
+        try:
+            notification = notify_first(ctx, raw, today=today)
+        except ReportRefused as exc:
+            raise InvalidInput(f"{exc.message}; henvendelsen: {refusal.one_line()}", rule_id="ESC-2") from None
+        raise refusal_after_notification(refusal, notification_id=notification.id,
+                                         sent_to=notification.sent_to) from None
+
+
 def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = None) -> IntakeResult:
     """`pprflow referral submit`: validate, open the case, queue the request and the receipt, pin deadlines.
 

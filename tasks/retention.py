@@ -79,18 +79,28 @@ def check_no_open_notification(session: Session, case_id: int) -> None:
     from pprflow.tasks.abuse import unacknowledged
 
     waiting = unacknowledged(session, {case_id})
-    if not waiting:
-        return
-    first = waiting[0]
-    message = session.exec(select(OutboxMessage).where(
-        OutboxMessage.template == "abuse_notification",
-        col(OutboxMessage.idempotency_key).contains(f"|notification:{first.id}|"))).first()
-    state = ("underretningen ER sendt" if message is not None and message.status == "sent"
-             else "underretningen står i kø og sendes straks")
-    raise RuleViolation(
-        "ESC-2", f"sag {case_id} kan ikke lukkes: {state} til {first.sent_to} (underretning {first.id}) og afventer "
-                 f"kvittering senest {first.acknowledgement_due.isoformat()}; registrér kvitteringen først med "
-                 f"pprflow case acknowledge {case_id}")
+    if waiting:
+        first = waiting[0]
+        message = session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == "abuse_notification",
+            col(OutboxMessage.idempotency_key).contains(f"|notification:{first.id}|"))).first()
+        state = ("underretningen ER sendt" if message is not None and message.status == "sent"
+                 else "underretningen står i kø og sendes straks")
+        raise RuleViolation(
+            "ESC-2", f"sag {case_id} kan ikke lukkes: {state} til {first.sent_to} (underretning {first.id}) og "
+                     f"afventer kvittering senest {first.acknowledgement_due.isoformat()}; registrér kvitteringen "
+                     f"først med pprflow case acknowledge {case_id}")
+    if unsent_notifications(session, case_id):
+        raise RuleViolation(
+            "ESC-2", f"sag {case_id} kan ikke lukkes endnu: underretningen er IKKE sendt endnu, men står i kø og "
+                     "sendes straks; luk sagen, når den er sendt")
+
+
+def unsent_notifications(session: Session, case_id: int) -> list[OutboxMessage]:
+    """ESC-2: the case's abuse notifications still waiting in the outbox (never closed or purged away)."""
+    return list(session.exec(select(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.template == "abuse_notification",
+        OutboxMessage.status != "sent")).all())
 
 
 def _local_midnight(day: dt.date, timezone: str) -> dt.datetime:
@@ -165,7 +175,7 @@ def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[st
                 continue  # a parallel purge took it
             from pprflow.tasks.abuse import unacknowledged
 
-            if unacknowledged(session, {case_id}):
+            if unacknowledged(session, {case_id}) or unsent_notifications(session, case_id):
                 continue  # ESC-2/LAW-2: a notification waiting for its acknowledgement is never purged
             for key, value in _purge_case(session, case_id, dry_run=dry_run).items():
                 totals[key] += value

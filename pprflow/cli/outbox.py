@@ -101,8 +101,10 @@ def preview(message_id: int = typer.Argument(..., help="Mailens id."),
 def send(limit: int | None = typer.Option(None, min=1, help="Højst så mange mails i denne kørsel.")) -> None:
     """Send de mails, der er forfaldne, med den konfigurerede transport (standard: filer i PPRFLOW_HOME/mail)."""
     from pprflow.cli.runner import run_step
+    from pprflow.models.profile import check_mailboxes_for_transport
     from pprflow.tasks.delivery import deliver
 
+    check_mailboxes_for_transport(STATE.profile(), STATE.settings.transport)  # ESC-2
     report = run_step("pprflow.flows.delivery:deliver_outbox", deliver, ctx=STATE.ctx(), limit=limit)
     emit_json(report)
 

@@ -24,45 +24,15 @@ def submit_command(
 ) -> None:
     """Modtag en henvendelse: kontrollér forudsætningerne, opret sagen og send henvendelse og kvittering."""
     from pprflow.cli.runner import run_step
-    from pprflow.models.referral import parse_referral
-    from pprflow.tasks.intake import submit_referral
+    from pprflow.tasks.intake import parse_or_notify, submit_referral
 
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"referral: file not found: {file}") from None
     day = today(today_)
-    try:
-        referral = parse_referral(text)
-    except InvalidInput as exc:
-        _notify_anyway(text, exc, day)  # ESC-2: a malformed referral still carries its notification
-        raise
+    referral = parse_or_notify(STATE.ctx(), text, today=day)  # ESC-2: a malformed referral still notifies
     result = run_step("pprflow.flows.intake:referral_intake", submit_referral, ctx=STATE.ctx(), referral=referral,
                       today=day)
     emit_json(result.model_dump(mode="json"))
-
-
-def _notify_anyway(text: str, refusal: InvalidInput, day: object) -> None:
-    """ESC-2: a referral with ``"suspected_abuse": true`` that is refused while it is parsed (a CPR number, a
-    malformed consent …) still sends its notification first; the refusal then says so in one Danish line.
-    Returns quietly when the referral does not report suspected abuse."""
-    import datetime as dt
-    import json
-
-    from pprflow.models.abuse import ReportRefused, refusal_after_notification
-    from pprflow.tasks.intake import notify_first
-
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        return
-    if not isinstance(raw, dict) or raw.get("suspected_abuse") is not True:
-        return
-    assert isinstance(day, dt.date)
-    try:
-        notification = notify_first(STATE.ctx(), raw, today=day)
-    except ReportRefused as exc:
-        raise InvalidInput(f"{exc.message}; henvendelsen: {refusal.one_line()}", rule_id="ESC-2") from None
-    raise refusal_after_notification(refusal, notification_id=notification.id, sent_to=notification.sent_to)
-
 
