@@ -115,7 +115,15 @@ def case_context(session: Session, case: Case, profile: Profile) -> dict[str, An
         "coordinator_email": case.coordinator_email,
         "level_institution": level_label(profile, case.level_institution),
         "level_family": level_label(profile, case.level_family),
+        # ESC-1: staff mail on a confidential case never tells anyone to involve or invite the parents.
+        "confidential_from_parents": _confidential(session, case),
     }
+
+
+def _confidential(session: Session, case: Case) -> bool:
+    from pprflow.tasks.outbox import is_confidential
+
+    return is_confidential(session, case)
 
 
 def base_context(profile: Profile, *, recipient_name: str, sender_name: str) -> dict[str, Any]:

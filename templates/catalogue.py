@@ -68,6 +68,7 @@ def _vejle_case(**changes: Any) -> Context:
         "coordinator_email": "mette.hansen@vejle.example",
         "level_institution": None,
         "level_family": None,
+        "confidential_from_parents": False,
     }
     case.update(changes)
     return case
@@ -84,6 +85,7 @@ def _randers_case(**changes: Any) -> Context:
         "coordinator_email": "jens.ostergaard@randers.example",
         "level_institution": "Niveau 3",
         "level_family": "Niveau 2",
+        "confidential_from_parents": False,
     }
     case.update(changes)
     return case
