@@ -81,6 +81,10 @@ class NotificationSettings(_Strict):
     """Notification acknowledgement (kvittering), LAW-2."""
 
     acknowledgement_working_days: int = 6
+    review_by_outposted_social_worker: bool = Field(
+        default=False, description="ESC-3 (Randers [003]): notifications other than for suspected violence or abuse "
+                                   "(the level-5 contact) are held until the outposted social worker has reviewed "
+                                   "them; the abuse notification is never held (ESC-2).")
 
 
 class RetentionSettings(_Strict):

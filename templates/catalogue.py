@@ -443,6 +443,7 @@ def _family_centre_contact() -> Context:
                   "Den fremskudte socialrådgiver vurderer, at der er behov for en indsats efter Barnets Lov.",
         "outposted_social_worker_name": "Birgitte Dam",  # LVL-5: involved before the family centre
         "has_caseworker": False,
+        "review": None,  # ESC-3: {"message_id": …} in the copy to the outposted social worker who reviews it
         "link": None,
     }
 
@@ -499,7 +500,7 @@ _KINDS = (
     _kind("family_centre_contact", "LVL-6",
           "Sagen går til Familie- og Rådgivningscentret (niveau 5); fremskudt socialrådgiver inddraget først (LVL-5).",
           "Familie- og Rådgivningscentret og en evt. socialrådgiver på barnets sag", _family_centre_contact,
-          optional=("from_level", "reason", "outposted_social_worker_name", "link")),
+          optional=("from_level", "reason", "outposted_social_worker_name", "review", "link")),
     _kind("abuse_notification", "ESC-1",
           "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
           "Forældrene orienteres ikke.",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # sqlmodel is imported inside the commands: `pprflow calendar
 
 app = typer.Typer(help="Udbakken: se, send, gensend eller annullér mails.", no_args_is_help=True)
 
-STATUSES = ("pending", "sent", "failed", "cancelled")
+STATUSES = ("pending", "held", "sent", "failed", "cancelled")  # held: waits for review (ESC-3)
 
 
 def _message(session: Session, message_id: int):  # type: ignore[no-untyped-def]

@@ -60,6 +60,7 @@ def test_a_report_without_a_case_is_sent_at_once_with_the_child_the_observation_
     assert result["notification_sent"] is True and result["case_id"] is None and result["sent_to"] == NOTIFICATIONS
     [message] = _notification_messages(engine)
     assert message.to == NOTIFICATIONS and message.cc == [] and message.status == "pending"
+    assert randers.notification.review_by_outposted_social_worker, "ESC-3 holds others; never this one (ESC-2)"
     body = message.body_text
     for expected in ("Emil Jensen", "3.B", "født 2016", "Skovbakkeskolen", "Blå mærker", "Sofie Lærer", "Lærer",
                      "laerer@skole.example", "kl. 10:15", "24. november 2026"):
