@@ -84,7 +84,8 @@ class CaseParty(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     name: str = Field(max_length=200)
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, index=True,
+                       description="The one address type, bare and case-folded: a parent is a lookup (ESC-1).")
     role: str = Field(max_length=40, description="parent | a staff role | a partner kind")
     is_parent: bool = Field(default=False)
     consent_id: int | None = Field(default=None, foreign_key="consent.id",

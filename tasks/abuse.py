@@ -346,14 +346,16 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     if notification is None or notification.acknowledged_at is not None:
         return True
     case = session.get(Case, notification.case_id) if notification.case_id is not None else None
+    # The last step stays open until the acknowledgement closes it: the notification stays on the dashboard.
+    done = deadline.kind != ACKNOWLEDGEMENT_OVERDUE_ESCALATION
     to = _recipient(session, deadline.kind, notification, case, sweep.profile)
     if not to:
-        return True  # nobody at this step (no case → no coordinator; no escalation address set)
+        return done  # nobody at this step (no case → no coordinator; no escalation address set)
     told = session.exec(select(OutboxMessage.to).where(
         OutboxMessage.template == "acknowledgement_overdue",
         col(OutboxMessage.idempotency_key).contains(f"|{deadline.subject_key}:"))).all()
     if address_key(to) in {address_key(t) for t in told}:
-        return True  # each person once: the leader may also be the coordinator
+        return done  # each person once: the leader may also be the coordinator
     child = notification.child_pseudonym or "et barn"  # PRIV-2: never the name outside the notification
     context: dict[str, Any] = {
         **base_context(sweep.profile, recipient_name=person_name(session, to, case_id=notification.case_id),
@@ -370,7 +372,7 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     queue_message(session, kind="acknowledgement_overdue", to=to, context=context,
                   serves=f"{deadline.subject_key}:{deadline.kind}", sender=sweep.profile.sender, case=case,
                   actor=sweep.actor)
-    return True
+    return done
 
 
 for _kind in ACKNOWLEDGEMENT_KINDS:

@@ -215,12 +215,12 @@ def case_recipients(session: Session, case: Case, *, include_parents: bool = Tru
     ESC-1: no parent while the case is confidential from the parents — we do not even try.
     CONS-1: no partner who joined on a consent that has been withdrawn.
     """
-    from pprflow.tasks.outbox import is_confidential, protected_parents
+    from pprflow.tasks.outbox import is_confidential, protected_among
 
     withdrawn = withdrawn_consent_ids(session, case.id or 0)
     skip = {address_key(e) for e in exclude}
     confidential = is_confidential(session, case)  # ESC-1 follows the child, not this case row
-    protected = protected_parents(session)
+    protected = protected_among(session, [p.email for p in parties(session, case.id or 0)])
     result = []
     for party in parties(session, case.id or 0):
         if address_key(party.email) in skip:

@@ -56,11 +56,18 @@ def _parents_of(session: Session, case_ids: Iterable[int]) -> set[str]:
     return {address_key(email) for email in rows}
 
 
+def _parent_rows(session: Session, addresses: Iterable[str]) -> list[tuple[int, str]]:
+    """(case id, address) of every parent party with one of these addresses: an indexed lookup, because
+    every stored address has the one spelling of the address type (migration 0002_esc1 folds older rows)."""
+    keys = sorted({address_key(a) for a in addresses} - {""})
+    if not keys:
+        return []
+    return list(session.exec(select(CaseParty.case_id, CaseParty.email).where(
+        col(CaseParty.email).in_(keys), CaseParty.is_parent == True)).all())  # noqa: E712
+
+
 def _cases_with_parents(session: Session, addresses: set[str]) -> set[int]:
-    if not addresses:
-        return set()
-    rows = session.exec(select(CaseParty.case_id, CaseParty.email).where(CaseParty.is_parent == True)).all()  # noqa: E712
-    return {case_id for case_id, email in rows if address_key(email) in addresses}
+    return {case_id for case_id, _ in _parent_rows(session, addresses)}
 
 
 def same_child_case_ids(session: Session, case_ids: Iterable[int]) -> set[int]:
@@ -78,7 +85,8 @@ def same_child_case_ids(session: Session, case_ids: Iterable[int]) -> set[int]:
         institutions = {c.institution_id for c in cases}
         same = session.exec(
             select(Case.id, Child.pseudonym, Child.birth_year).join(Child, col(Case.child_id) == col(Child.id))
-            .where(col(Case.institution_id).in_(list(institutions)) | col(Case.child_id).in_(list(child_ids)))
+            .where(col(Case.institution_id).in_(list(institutions)),
+                   col(Child.birth_year).in_(sorted({year for _, year in keys})))
         ).all()
         found |= {case_id for case_id, pseudonym, year in same
                   if case_id is not None and (pseudonym.strip().lower(), year) in keys}
@@ -104,12 +112,18 @@ def parent_emails(session: Session, case_id: int) -> set[str]:
     return _parents_of(session, same_child_case_ids(session, [case_id]))
 
 
-def protected_parents(session: Session) -> set[str]:
-    """ESC-1: every parent of a child with a confidential case, over all the child's cases. Nothing
-    pprflow sends may reach one of them, whatever case (or none) the message is about."""
-    confidential = {i for i in session.exec(
-        select(Case.id).where(Case.confidential_from_parents == True)).all() if i is not None}  # noqa: E712
-    return _parents_of(session, same_child_case_ids(session, confidential)) if confidential else set()
+def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:
+    """ESC-1: which of these addresses belong to a parent of a child with a confidential case (over all the
+    child's cases). Nothing pprflow sends may reach one of them, whatever case (or none) it is about.
+    One indexed lookup of the addresses, then the confidentiality of the few cases they are parents on."""
+    verdict: dict[int, bool] = {}
+    protected: set[str] = set()
+    for case_id, email in _parent_rows(session, addresses):
+        if case_id not in verdict:
+            verdict[case_id] = is_confidential(session, session.get(Case, case_id))
+        if verdict[case_id]:
+            protected.add(address_key(email))
+    return protected
 
 
 @dataclass(frozen=True)
@@ -136,7 +150,7 @@ def suppression(
     recipients = {address_key(a) for a in (to, *cc)}
     if is_parent and is_confidential(session, case):
         return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
-    if recipients & protected_parents(session):
+    if protected_among(session, recipients):
         return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
     if consent_id is not None:
         consent = session.get(Consent, consent_id)

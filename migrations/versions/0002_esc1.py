@@ -24,6 +24,15 @@ _STRING_COLUMNS = (
 
 
 def upgrade() -> None:
+    # ESC-1: "is this a parent?" is an indexed lookup on the one spelling of an address (bare, lower
+    # case). Fold the addresses stored before the address type, unless that would merge two parties.
+    op.execute(
+        "UPDATE caseparty SET email = lower(trim(email)) WHERE email <> lower(trim(email)) AND NOT EXISTS "
+        "(SELECT 1 FROM caseparty AS other WHERE other.case_id = caseparty.case_id "
+        "AND other.email = lower(trim(caseparty.email)))"
+    )
+    with op.batch_alter_table('caseparty', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_caseparty_email'), ['email'], unique=False)
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.alter_column('case_id', existing_type=sa.Integer(), nullable=True)
         batch_op.add_column(sa.Column('report_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
@@ -37,6 +46,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('caseparty', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_caseparty_email'))
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_notification_report_key'), type_='unique')
         for name in ('observed_time', 'observed_on', 'observation', 'child_birth_year'):
