@@ -83,12 +83,13 @@ EmailAddress = Annotated[str, AfterValidator(_validate)]
 """An e-mail address: bare, case-folded, valid in a mail header and in an iCalendar line (ESC-1)."""
 
 
-def parse_address(value: str, what: str = "e-mail") -> str:
-    """One address from a CLI option, a flow parameter or a stored row: `InvalidInput` naming `what`."""
+def parse_address(value: str, what: str = "e-mail", *, rule_id: str | None = None) -> str:
+    """One address from a CLI option, a flow parameter or a stored row: `InvalidInput` naming `what`
+    (and the rule the option serves, e.g. ROLE-1 for the one new coordinator)."""
     try:
         return normalise_address(value)
     except AddressError as exc:
-        raise InvalidInput(f"{what}: {exc}") from None
+        raise InvalidInput(f"{what}: {exc}", rule_id=rule_id) from None
 
 
 def address_key(value: str | None) -> str:

@@ -90,10 +90,6 @@ def check_no_open_notification(session: Session, case_id: int) -> None:
             "ESC-2", f"sag {case_id} kan ikke lukkes: {state} til {first.sent_to} (underretning {first.id}) og "
                      f"afventer kvittering senest {first.acknowledgement_due.isoformat()}; registrér kvitteringen "
                      f"først med pprflow case acknowledge {case_id}")
-    if unsent_notifications(session, case_id):
-        raise RuleViolation(
-            "ESC-2", f"sag {case_id} kan ikke lukkes endnu: underretningen er IKKE sendt endnu, men står i kø og "
-                     "sendes straks; luk sagen, når den er sendt")
 
 
 def unsent_notifications(session: Session, case_id: int) -> list[OutboxMessage]:

@@ -207,7 +207,7 @@ def handover_command(
     from pprflow.tasks.handover import handover
 
     emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case,
-                       to_email=parse_email(to, "--to"),
+                       to_email=parse_email(to, "--to", rule_id="ROLE-1"),
                        today=today(today_)))
 
 

@@ -44,7 +44,7 @@ def assign_command(
     from pprflow.tasks.ppr import assign_case
 
     emit_json(run_step("pprflow.flows.ppr:assign_district_case", assign_case, ctx=STATE.ctx(), case_id=case,
-                       to_email=parse_email(to, "--to"), today=today(today_), role=role, name=name))
+                       to_email=parse_email(to, "--to", rule_id="PATH-4"), today=today(today_), role=role, name=name))
 
 
 @app.command("list")

@@ -36,12 +36,12 @@ def parse_time(value: str) -> dt.time:
         raise InvalidInput(f"invalid --time {value!r}: expected HH:MM, e.g. 09:30", rule_id="CAL-9") from None
 
 
-def parse_email(value: str, what: str) -> str:
+def parse_email(value: str, what: str, *, rule_id: str | None = None) -> str:
     """An e-mail option (--to, --email, --leader, --as): the one address type, bare and case-folded (ESC-1);
-    a display name, brackets or spaces are one clear error naming the option."""
+    a display name, brackets or spaces are one clear error naming the option (and its rule)."""
     from pprflow.models.address import parse_address
 
-    return parse_address(value, what)
+    return parse_address(value, what, rule_id=rule_id)
 
 
 def parse_optional_email(value: str | None, what: str) -> str | None:
