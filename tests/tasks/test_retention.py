@@ -62,7 +62,13 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
         today=dt.date(2026, 12, 10))
     report_abuse(ctx=ctx, case_id=case_id, today=dt.date(2026, 12, 11))
     acknowledge(ctx=ctx, case_id=case_id)  # ESC-2/LAW-2: only an acknowledged notification lets a case close
-    return case_id
+    import tempfile
+
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports.file import FileTransport
+
+    deliver_due(ctx.engine, FileTransport(tempfile.mkdtemp(prefix="retention-mail-")))  # ESC-2: an unsent
+    return case_id  # notification is never purged, so the notification is delivered first
 
 
 def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(any_engine: Engine, vejle: Any
