@@ -42,10 +42,10 @@ from pprflow.models.tables import Case, Child, Deadline, Institution, Notificati
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import (
+    LEADER_ROLES,
     base_context,
     case_context,
     get_case,
-    institution_leader,
     leader_of,
     person_name,
     person_role,
@@ -323,11 +323,13 @@ def _notifier_leader(session: Session, notification: Notification, case: Case | 
     if member is not None and member.leader_email:
         return member.leader_email
     institution = session.exec(select(Institution).where(Institution.name == notification.institution_name)).first()
-    if institution is not None:
-        probe = Case(pathway="", institution_id=institution.id or 0, submitted_by_email="",
-                     coordinator_email="", id=0)
-        leader = institution_leader(session, probe)
-        return leader or None
+    if institution is None:
+        return None
+    for role in LEADER_ROLES:  # MEET-4's order: the pedagogical leader, then the institution's leader
+        leader = session.exec(select(StaffMember).where(StaffMember.institution_id == institution.id,
+                                                        StaffMember.role == role)).first()
+        if leader is not None:
+            return leader.email
     return None
 
 
