@@ -12,10 +12,12 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.models.abuse import AbuseReport
 from pprflow.models.calendar import local_today
 from pprflow.tasks import abuse
 from pprflow.tasks.context import Ctx
 
+report = task(name="send underretningen straks", cache_policy=NO_CACHE)(abuse.report)
 report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE)(abuse.report_abuse)
 acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE)(abuse.acknowledge)
 
@@ -29,8 +31,18 @@ def report_suspected_abuse(case_id: int, today: dt.date | None = None,
     return report_abuse(ctx=ctx, case_id=case_id, today=today or local_today())
 
 
+@flow(name="underretning", description="Underretning ved mistanke om vold eller overgreb, med eller uden sag: "
+      "sendes straks til Familie- og Rådgivningscentret; ingen anden regel kan standse den (ESC-1, ESC-2, LAW-1).")
+def report_notification(data: AbuseReport, today: dt.date | None = None,
+                        acting_user: str | None = None) -> dict[str, Any]:
+    """The notification as its own intake: who reports, the institution, the child, what was observed."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return report(ctx=ctx, data=data, today=today or local_today())
+
+
 @flow(name="underretning-kvittering", description="Kvittering for underretningen er modtaget (LAW-2).")
-def acknowledge_notification(case_id: int, notification_id: int | None = None, today: dt.date | None = None,
+def acknowledge_notification(case_id: int | None = None, notification_id: int | None = None,
+                             today: dt.date | None = None,
                              acting_user: str | None = None) -> dict[str, Any]:
     """Record the acknowledgement; the overdue notice to the notifier's leader is cancelled."""
     ctx = Ctx.from_environment(actor=acting_user)

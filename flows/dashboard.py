@@ -58,6 +58,8 @@ KIND_LABELS: dict[str, str] = {
     "review_reminder": "Halvårsvurdering: påmindelse",
     "review_overdue": "Halvårsvurdering",
     "acknowledgement_overdue": "Kvittering for underretning",
+    "acknowledgement_overdue_coordinator": "Kvittering for underretning: tovholder",
+    "acknowledgement_overdue_escalation": "Kvittering for underretning: eskalering",
     "investigation_due": "Børnefaglig undersøgelse",
 }
 """The Danish label of each deadline kind the pathways pin (tasks/*.py); a new kind falls back to its rule."""

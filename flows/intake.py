@@ -36,5 +36,6 @@ def referral_intake(referral: Referral, acting_user: str, today: dt.date | None 
     """A referral becomes a case, or is refused with the rule it breaks (nothing stored)."""
     ctx = Ctx.from_environment(actor=acting_user)
     day = today or local_today()
-    check_preconditions(referral, today=day)
+    if not referral.suspected_abuse:  # ESC-2: with suspected abuse the notification goes before any check
+        check_preconditions(referral, today=day)
     return open_case(ctx=ctx, referral=referral, today=day)

@@ -34,6 +34,7 @@ FORM_FLOWS: frozenset[str] = frozenset({
     "samarbejdspartner-tilfoej",  # a partner's name and email
     "niveau-skift",              # the reason for a level change
     "kv-emne",                   # a KV topic's free text (anonymous, KV-1, but free text)
+    "underretning",              # the notification: the child's name, the reporter, what was observed (ESC-2)
 })
 """Flows whose parameters carry personal data or free text (tests/flows check every flow against this)."""
 

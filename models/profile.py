@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pprflow.models.address import EmailAddress, is_placeholder
+from pprflow.models.errors import ConfigurationError
+
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday"]
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -19,13 +22,27 @@ class _Strict(BaseModel):
 
 
 class Mailboxes(_Strict):
-    """Shared mailboxes (fællespostkasser) the pathways send to."""
+    """Shared mailboxes (fællespostkasser) the pathways send to.
 
-    ppr: str = Field(description="PPR mailbox, PATH-1 (Vejle: ppr@vejle.dk).")
-    intervention_team: str = Field(description="Leader of the intervention team, PATH-5 (Vejle: metrm@vejle.dk).")
-    notifications: str = Field(description="Notifications (underretninger), ESC-1/LVL-6.")
-    social_advisers: str
-    early_years_consultants: str
+    Every mailbox is the one address type (ESC-1): a profile with a malformed mailbox does not load.
+    `notifications` has no default and no fallback (ESC-2): it must name the family department's
+    reception explicitly; a placeholder under .invalid loads, but no real transport sends to it.
+    """
+
+    ppr: EmailAddress = Field(description="PPR mailbox, PATH-1 (Vejle: ppr@vejle.dk).")
+    intervention_team: EmailAddress = Field(
+        description="Leader of the intervention team, PATH-5 (Vejle: metrm@vejle.dk).")
+    notifications: EmailAddress = Field(
+        description="Notifications (underretninger) about suspected violence or abuse go here at once: the family "
+                    "centre's / family department's reception (ESC-1, ESC-2, LVL-6). Required, no fallback.")
+    social_advisers: EmailAddress
+    early_years_consultants: EmailAddress
+    escalation: EmailAddress | None = Field(
+        default=None, description="LAW-2: the last step when a notification is not acknowledged in time (after "
+                                  "the notifier's leader and the coordinator).")
+    notification_review: EmailAddress | None = Field(
+        default=None, description="ESC-3 (Randers [003]): the outposted social worker who reviews other level-5 "
+                                  "notifications before they are sent; the abuse notification is never held.")
 
 
 class KVSettings(_Strict):
@@ -64,6 +81,10 @@ class NotificationSettings(_Strict):
     """Notification acknowledgement (kvittering), LAW-2."""
 
     acknowledgement_working_days: int = 6
+    review_by_outposted_social_worker: bool = Field(
+        default=False, description="ESC-3 (Randers [003]): notifications other than for suspected violence or abuse "
+                                   "(the level-5 contact) are held until the outposted social worker has reviewed "
+                                   "them; the abuse notification is never held (ESC-2).")
 
 
 class RetentionSettings(_Strict):
@@ -84,8 +105,8 @@ class LevelSettings(_Strict):
 class EarlyYearsContacts(_Strict):
     """An institution's named early-years consultants (småbørnskonsulenter), PATH-7."""
 
-    pedagogical: str
-    disability: str
+    pedagogical: EmailAddress
+    disability: EmailAddress
 
 
 class Contact(_Strict):
@@ -113,7 +134,7 @@ class Profile(_Strict):
     name: str
     display_name: str
     timezone: str = "Europe/Copenhagen"
-    sender: str = Field(description="The shared mailbox pprflow sends as.")
+    sender: EmailAddress = Field(description="The shared mailbox pprflow sends as.")
     contact: Contact = Field(description="The sending unit's name, phone and address (issue 16).")
     closed_days: list[str] = Field(default_factory=list, description="MM-DD days closed beyond holidays (CAL-1).")
     mailboxes: Mailboxes
@@ -132,7 +153,7 @@ class Profile(_Strict):
         default_factory=dict,
         description="Meeting places (mødesteder) -> street address. A meeting given only a place name takes its "
                     "address from here; a meeting with neither is refused (parents must find it).")
-    district_teams: dict[str, str] = Field(
+    district_teams: dict[str, EmailAddress] = Field(
         default_factory=dict,
         description="PPR district team mailbox per district: district case lists (CAL-5) and KV topic lists "
                     "(CAL-3) go there; a district not listed uses the PPR mailbox.")
@@ -146,6 +167,23 @@ class Profile(_Strict):
             except ValueError:
                 raise ValueError(f"closed day {value!r} is not MM-DD, e.g. 12-24") from None
         return values
+
+    def mailbox_settings(self) -> dict[str, str]:
+        """Every mailbox the profile names, by its setting (`mailboxes.ppr`, `sender`, ...)."""
+        found: dict[str, str] = {"sender": self.sender}
+        for key, value in self.mailboxes.model_dump().items():
+            if value is not None:
+                found[f"mailboxes.{key}"] = value
+        for district, value in self.district_teams.items():
+            found[f"district_teams.{district}"] = value
+        for institution, contacts in self.early_years_directory.items():
+            found[f"early_years_directory.{institution}.pedagogical"] = contacts.pedagogical
+            found[f"early_years_directory.{institution}.disability"] = contacts.disability
+        return found
+
+    def placeholder_mailboxes(self) -> dict[str, str]:
+        """The mailboxes still set to a placeholder (.invalid): a real transport refuses to start (ESC-2)."""
+        return {key: value for key, value in self.mailbox_settings().items() if is_placeholder(value)}
 
     @property
     def closed_month_days(self) -> frozenset[tuple[int, int]]:
@@ -164,3 +202,20 @@ class Profile(_Strict):
         """The mailbox a pathway's request goes to."""
         key = self.pathways[pathway]  # type: ignore[index]
         return str(getattr(self.mailboxes, key))
+
+
+REAL_TRANSPORTS: frozenset[str] = frozenset({"smtp", "exchange", "graph"})
+"""Transports that hand mail to a real mail system (the file transport writes .eml files only)."""
+
+
+def check_mailboxes_for_transport(profile: Profile, transport: str) -> None:
+    """ESC-2: a real transport never starts while a mailbox is a placeholder (.invalid) — above all the
+    notifications address, which must name the family department's reception. Names every such setting."""
+    if transport.strip().lower() not in REAL_TRANSPORTS:
+        return
+    placeholders = profile.placeholder_mailboxes()
+    if placeholders:
+        listed = ", ".join(f"{key} = {value}" for key, value in sorted(placeholders.items()))
+        raise ConfigurationError(
+            f"profile {profile.name!r} still has placeholder mailboxes, so transport {transport!r} will not start: "
+            f"{listed}; set the municipality's real addresses in the profile (ESC-2)", rule_id="ESC-2")

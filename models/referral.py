@@ -13,8 +13,9 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, EmailStr, Field, StringConstraints, ValidationError
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 
+from pprflow.models.address import EmailAddress
 from pprflow.models.errors import InvalidInput
 from pprflow.models.rules_privacy import NoCprNumbers, is_cpr_error
 
@@ -62,7 +63,7 @@ class SubmitterIn(_Strict):
     """Who sends the request (afsender): a staff member of the institution."""
 
     name: ShortText
-    email: EmailStr
+    email: EmailAddress
     role: StaffRole = Field(description="Rolle, fx teacher, pedagogue, pedagogical_leader, school_leader.")
     phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ]{5,}$",
                               description="Direkte telefon: mails giver den, så modtageren kan ringe (issue 16).")
@@ -80,7 +81,7 @@ class ParentIn(_Strict):
     """A holder of parental authority (forældremyndighedsindehaver)."""
 
     name: ShortText
-    email: EmailStr
+    email: EmailAddress
 
 
 class ConsentIn(_Strict):
@@ -132,7 +133,7 @@ class Referral(_Strict):
     local_lead: ShortText | None = Field(
         default=None, description="Den lokale AKT-/sprogansvarlige, der er inddraget, fx 'Lene Holm, sprogansvarlig' "
                                   "(PATH-5).")
-    social_adviser_email: EmailStr | None = Field(
+    social_adviser_email: EmailAddress | None = Field(
         default=None, description="Den betjenende socialfaglige rådgiver; ellers kommunens postkasse (PATH-6).")
     school_start: bool = Field(default=False, description="PPV i forbindelse med skolestart (PATH-2).")
     suspected_abuse: bool = Field(
@@ -161,6 +162,8 @@ def _what(error: Any) -> str:
         return "must not be empty"
     if kind == "too_short":
         return "must have at least one entry"
+    if kind == "value_error" and error.get("ctx", {}).get("error") is not None:
+        return str(error["ctx"]["error"])  # our own one-line message (e.g. the e-mail address type)
     message = str(error.get("msg", "invalid value"))
     return message[0].lower() + message[1:] if message else "invalid value"
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from pprflow.models.address import EmailAddress
 from pprflow.models.calendar import WorkingCalendar, investigation_deadline, review_due
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import NoCprNumbers
@@ -100,8 +101,8 @@ class LevelChangeInput(NoCprNumbers):  # PRIV-2: no CPR number in the reason
     to: int = Field(ge=1, le=9, description="The new level.")
     reason: str | None = Field(default=None, max_length=2000,
                                description="Why a level is skipped (LVL-1), e.g. straight to level 3.")
-    outposted_social_worker: str | None = Field(
-        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$",
+    outposted_social_worker: EmailAddress | None = Field(
+        default=None,
         description="The outposted social worker (fremskudt rådgiver) involved before level 5 (LVL-5).")
     specialised_teaching: SpecialisedTeaching | None = Field(
         default=None, description="When the level-4 effort at school is specialised teaching (LAW-4).")

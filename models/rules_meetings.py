@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
+from pprflow.models.address import EmailAddress, normalise_address
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import NoCprNumbers
@@ -61,7 +62,7 @@ class Participant(_Input):
     """A professional who takes part (MEET-1), added to the case's network map (MEET-5)."""
 
     name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: EmailAddress
     role: str = Field(min_length=1, max_length=40, description="e.g. ppr_psychologist, teacher")
 
 
@@ -78,7 +79,7 @@ class MeetingInput(_Input):
                                  description="Sted, e.g. 'Søndervangskolen, mødelokale 2'; default: the institution.")
     address: str | None = Field(default=None, max_length=300,
                                 description="Street address of the place; default: the profile's [places] entry.")
-    leader_email: str | None = Field(default=None, max_length=254, description="Mødeleder (MEET-4).")
+    leader_email: EmailAddress | None = Field(default=None, description="Mødeleder (MEET-4).")
     leader_phone: str | None = Field(default=None, max_length=40, pattern=r"^\+?[0-9][0-9 ]{5,}$",
                                      description="The leader's phone; default: the staff directory.")
     purpose: str | None = Field(default=None, max_length=2000)
@@ -135,7 +136,7 @@ class PartnerInput(_Input):
 
     case_id: int = Field(gt=0)
     name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    email: EmailAddress
     role: str = Field(min_length=1, max_length=40,
                       description="health_visitor | family_department | open_counselling | uu | ungvejle | ssp | "
                                   "ppr_psychologist | outposted_social_worker | family_centre_caseworker | …")
@@ -291,7 +292,10 @@ def single_responsible(responsible: str | Sequence[str] | None, *, what: str) ->
     if value.count("@") != 1 or " " in value:
         raise InvalidInput(f"{what}: the responsible person must be an email address, got {value!r}",
                            rule_id="MEET-2")
-    return value
+    try:
+        return normalise_address(value)  # the one address type (ESC-1: compared bare and case-folded)
+    except ValueError as exc:
+        raise InvalidInput(f"{what}: {exc}", rule_id="MEET-2") from None
 
 
 def check_follow_ups(open_action_ids: Iterable[int], follow_ups: Sequence[FollowUpInput]) -> None:

@@ -86,7 +86,8 @@ class CaseParty(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     name: str = Field(max_length=200)
-    email: str = Field(max_length=254)
+    email: str = Field(max_length=254, index=True,
+                       description="The one address type, bare and case-folded: a parent is a lookup (ESC-1).")
     role: str = Field(max_length=40, description="parent | a staff role | a partner kind")
     is_parent: bool = Field(default=False)
     consent_id: int | None = Field(default=None, foreign_key="consent.id",
@@ -175,11 +176,27 @@ class Action(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """A notification (underretning) about suspected violence or abuse (ESC-1, LAW-1, LAW-2)."""
+    """A notification (underretning) about suspected violence or abuse (ESC-1, ESC-2, LAW-1, LAW-2).
+
+    Its own intake: a case is optional (ESC-2). The child's name is kept only until the notification is
+    acknowledged, then reduced to the pseudonym (PRIV-2).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="case.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    report_key: str | None = Field(default=None, max_length=64, unique=True,
+                                   description="The report's fingerprint: a duplicate flow run notifies once.")
     reported_by_email: str = Field(max_length=254)
+    reporter_name: str | None = Field(default=None, max_length=200)
+    reporter_role: str | None = Field(default=None, max_length=200)
+    institution_name: str | None = Field(default=None, max_length=200)
+    child_name: str | None = Field(default=None, max_length=200, description="Until acknowledged (PRIV-2).")
+    child_pseudonym: str | None = Field(default=None, max_length=200)
+    child_group: str | None = Field(default=None, max_length=200)
+    child_birth_year: int | None = None
+    observation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    observed_on: dt.date | None = None
+    observed_time: str | None = Field(default=None, max_length=5, description="HH:MM, when known.")
     sent_to: str = Field(max_length=254)
     reported_at: dt.datetime = _created()
     acknowledgement_due: dt.date

@@ -1,67 +1,82 @@
-"""Suspected violence or abuse (mistanke om vold eller overgreb): ESC-1, LAW-1, LAW-2.
+"""Suspected violence or abuse (mistanke om vold eller overgreb): ESC-1, ESC-2, LAW-1, LAW-2.
 
 ESC-1 [003]: "Ved bekymring for, om et barn/ung har været udsat for vold eller overgreb, sendes
 straks en underretning til Familie- og Rådgivningscentret. Forældrene orienteres ikke." At any
-level. So a report (1) queues the notification (underretning) to the profile's notifications
-address at once, (2) marks the case confidential from the parents, after which the outbox
-refuses every message to a parent and every pathway here stops addressing them, and (3) cancels
-whatever was already queued for a parent (audited).
+level. ESC-2: the notification (underretning) is its own intake — `record_report` needs only the
+`AbuseReport` (who reports, the institution, who the child is, what was observed and when); a case
+is optional and no other rule can refuse it. It is queued at once (send_after = now, kind
+``abuse_notification``) to the profile's notifications address and nowhere else, and nothing can
+cancel it (the outbox refuses, `tasks.outbox.cancel_message`). With a case, the case — and every
+case of the same child — is confidential from the parents: whatever was queued for a parent is
+cancelled (audited) and the outbox refuses anything new to them.
 
-LAW-1 (Barnets Lov §133): the duty to notify is personal, so any staff member may report, not
-only a leader. LAW-2: the acknowledgement (kvittering) is due within 6 working days; a pinned
-deadline tells the notifier's leader when it is late.
+LAW-1 (Barnets Lov §133): the duty is personal, so any staff member may report, not only a leader.
+LAW-2: the acknowledgement (kvittering) is due within 6 working days; if it is late the notifier's
+leader, then the case's coordinator, then the profile's escalation address are told, each once. The
+LAW-2 deadlines close only by acknowledgement; then the child's name is reduced to the pseudonym
+(PRIV-2, audited).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from pprflow.models.calendar import WorkingCalendar
+from pprflow.models.abuse import (
+    ACKNOWLEDGEMENT_KINDS,
+    AbuseReport,
+    ReportedChild,
+    Reporter,
+    parse_report,
+)
+from pprflow.models.address import address_key, parse_address
+from pprflow.models.calendar import WorkingCalendar, local_datetime
 from pprflow.models.errors import InvalidInput, NotFound
 from pprflow.models.profile import Profile
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Case, Deadline, Notification, OutboxMessage
+from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
-from pprflow.tasks.casefile import base_context, case_context, get_case, leader_of, person_name, person_role
+from pprflow.tasks.casefile import (
+    LEADER_ROLES,
+    base_context,
+    case_context,
+    get_case,
+    leader_of,
+    person_name,
+    person_role,
+    role_label,
+)
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from pprflow.tasks.outbox import cancel_pending, parent_emails, queue_message
+from pprflow.tasks.outbox import cancel_pending, parent_emails, queue_message, same_child_case_ids
 
-ACKNOWLEDGEMENT_OVERDUE = "acknowledgement_overdue"
+ACKNOWLEDGEMENT_OVERDUE, ACKNOWLEDGEMENT_OVERDUE_COORDINATOR, ACKNOWLEDGEMENT_OVERDUE_ESCALATION = ACKNOWLEDGEMENT_KINDS
+RECEPTION = "Familie- og Rådgivningscentret, Modtagelsen"
 
 
 def _subject(notification_id: int | None) -> str:
     return f"notification:{notification_id}"
 
 
-def report_abuse_in_session(
-    session: Session,
-    *,
-    profile: Profile,
-    case: Case,
-    reported_by_email: str,
-    today: dt.date,
-    actor: str,
-    observation: str | None = None,
-) -> Notification:
-    """ESC-1/LAW-1/LAW-2 inside the caller's transaction (intake calls this; nothing is committed here).
+def reported_now(profile: Profile, today: dt.date) -> dt.datetime:
+    """One clock (ESC-1 wording): the report's instant is now, on the (possibly simulated) day `today`,
+    in local time; the acknowledgement deadline is counted from the same day."""
+    tz = ZoneInfo(profile.timezone)
+    now_local = utcnow().astimezone(tz)
+    if now_local.date() == today:
+        return now_local
+    return local_datetime(today, now_local.time().replace(microsecond=0, tzinfo=None), tz)
 
-    Any staff member may report (LAW-1). Reporting the same case again the same day by the same
-    person returns the stored notification (a flow run twice notifies once).
-    """
-    if case.id is None:
-        session.flush()
+
+def protect_from_parents(session: Session, case: Case, *, actor: str) -> int:
+    """ESC-1: the case (and so the child) is confidential from the parents; what is queued for a parent of
+    the child, on any of its cases, is cancelled (audited). Returns how many messages were cancelled."""
     case_id = case.id or 0
-    calendar = WorkingCalendar.for_profile(profile)
-    # LAW-2: the acknowledgement (kvittering) is due 6 working days after the day it is sent.
-    due = calendar.acknowledgement_due(today, profile.notification.acknowledgement_working_days)
-    reporter = reported_by_email.strip()
-
-    # ESC-1: from this moment nothing reaches the parents.
     if not case.confidential_from_parents:
         case.confidential_from_parents = True
         case.last_activity_at = utcnow()
@@ -69,101 +84,231 @@ def report_abuse_in_session(
         audit.record(session, actor=actor, action="change", entity="case", entity_id=case_id, case_id=case_id,
                      reason="ESC-1", detail={"confidential_from_parents": True})
     parents = parent_emails(session, case_id)
-    cancel_pending(session, case_id=case_id, reason="ESC-1", actor=actor,
-                   where=lambda m: m.to_is_parent or m.to.strip().lower() in parents)
+    cancelled = 0
+    for other in sorted(same_child_case_ids(session, [case_id])):
+        other_case = session.get(Case, other)
+        if other_case is not None and not other_case.confidential_from_parents:
+            # ESC-1 follows the child: every case of it is marked, so closing or purging one case
+            # never lifts the confidentiality of another.
+            other_case.confidential_from_parents = True
+            session.add(other_case)
+            audit.record(session, actor=actor, action="change", entity="case", entity_id=other, case_id=other,
+                         reason="ESC-1", detail={"confidential_from_parents": True, "same_child_as": case_id})
+        cancelled += len(cancel_pending(
+            session, case_id=other, reason="ESC-1", actor=actor,
+            where=lambda m: m.to_is_parent or address_key(m.to) in parents
+            or any(address_key(c) in parents for c in m.cc)))
+    return cancelled
 
-    existing = session.exec(
-        select(Notification).where(
-            Notification.case_id == case_id, Notification.reported_by_email == reporter,
-            Notification.acknowledgement_due == due,
-        )
-    ).first()
+
+def record_report(session: Session, *, profile: Profile, data: AbuseReport, today: dt.date, actor: str,
+                  case: Case | None = None) -> Notification:
+    """ESC-2: store the notification and queue it at once, in the caller's transaction. The same report on
+    the same day returns the stored notification (a flow run twice notifies once). Nothing here refuses:
+    an unknown case id is noted and the notification goes anyway."""
+    key = data.fingerprint(today)
+    existing = session.exec(select(Notification).where(Notification.report_key == key)).first()
     if existing is not None:
         return existing
-
-    notification = Notification(case_id=case_id, reported_by_email=reporter,
-                                sent_to=profile.mailboxes.notifications, acknowledgement_due=due)
-    session.add(notification)
-    session.flush()
+    if case is None and data.case_id is not None:
+        case = session.get(Case, data.case_id)  # an unknown case id does not stop the notification (ESC-2)
+    if case is not None and case.id is None:
+        session.flush()
+    case_id = case.id if case is not None else None
+    calendar = WorkingCalendar.for_profile(profile)
+    # LAW-2: the acknowledgement (kvittering) is due 6 working days after the day it is sent.
+    due = calendar.acknowledgement_due(today, profile.notification.acknowledgement_working_days)
+    reported_at = reported_now(profile, today)
+    pseudonym = _pseudonym(session, case)
+    notification = Notification(
+        case_id=case_id, report_key=key, reported_by_email=data.reporter.email, reporter_name=data.reporter.name,
+        reporter_role=data.reporter.role, institution_name=data.institution, child_name=data.child.name,
+        child_pseudonym=pseudonym, child_group=data.child.group, child_birth_year=data.child.birth_year,
+        observation=data.observation, observed_on=data.observed_on,
+        observed_time=data.observed_time.strftime("%H:%M") if data.observed_time else None,
+        sent_to=profile.mailboxes.notifications, reported_at=reported_at, acknowledgement_due=due,
+    )
+    try:
+        with session.begin_nested():
+            session.add(notification)
+            session.flush()
+    except IntegrityError:  # a concurrent run stored the same report first: keep theirs
+        return session.exec(select(Notification).where(Notification.report_key == key)).one()
     audit.record(session, actor=actor, action="create", entity="notification", entity_id=notification.id,
-                 case_id=case_id, reason="ESC-1", detail={"sent_to": notification.sent_to,
-                                                          "acknowledgement_due": due.isoformat()})
-    institution = case_context(session, case, profile)["institution"]
+                 case_id=case_id, reason="ESC-1",
+                 detail={"sent_to": notification.sent_to, "acknowledgement_due": due.isoformat(),
+                         "case": case_id, "unknown_case_id": data.case_id if case is None else None})
+    if case is not None:
+        protect_from_parents(session, case, actor=actor)
     context: dict[str, Any] = {
-        **base_context(profile, recipient_name="Familie- og Rådgivningscentret, Modtagelsen",
-                       sender_name=institution or profile.display_name),
-        "case": case_context(session, case, profile),
-        "reported_by_name": person_name(session, reporter, case_id=case_id),
-        "reported_by_role": person_role(session, reporter, case_id=case_id),
-        "reported_by_email": reporter,
-        "reported_at": notification.reported_at,
-        "observation": observation or case.concern or "Se sagen.",
+        **base_context(profile, recipient_name=RECEPTION, sender_name=f"{data.reporter.name}, {data.institution}"),
+        "case": case_context(session, case, profile) if case is not None else None,
+        "institution": data.institution,
+        "child": {"name": data.child.name, "group": data.child.group, "birth_year": data.child.birth_year},
+        "reported_by_name": data.reporter.name,
+        "reported_by_role": role_label(data.reporter.role),
+        "reported_by_email": data.reporter.email,
+        "reported_at": reported_at,
+        "observation": data.observation,
+        "observed_on": data.observed_on,
+        "observed_time": notification.observed_time,
         "acknowledgement_due": due,
         "link": None,
     }
-    # ESC-1: at once (send_after = now), to the notifications address (LVL-6), never to a parent.
-    queue_message(session, kind="abuse_notification", to=profile.mailboxes.notifications, context=context,
-                  serves=_subject(notification.id), sender=profile.sender, case=case, actor=actor)
-    # LAW-2: the notifier's leader hears about it the first working day after the acknowledgement is late.
-    pin_deadline(session, kind=ACKNOWLEDGEMENT_OVERDUE, rule_id="LAW-2", subject_key=_subject(notification.id),
-                 due_on=due, remind_on=calendar.add_working_days(due, 1), case_id=case_id)
+    # ESC-2: at once (send_after = now, the urgent lane), to the notifications address only.
+    message = queue_message(session, kind="abuse_notification", to=profile.mailboxes.notifications,
+                            context=context, serves=_subject(notification.id), sender=profile.sender, case=case,
+                            actor=actor, send_after=utcnow())
+    if message is None:  # pragma: no cover - the outbox never suppresses this kind (ESC-2)
+        raise RuntimeError("ESC-2: the abuse notification was not queued")
+    # LAW-2: late acknowledgement → the notifier's leader, then the coordinator, then the escalation address.
+    subject = _subject(notification.id)
+    for step, kind in enumerate(ACKNOWLEDGEMENT_KINDS, start=1):
+        pin_deadline(session, kind=kind, rule_id="LAW-2", subject_key=subject, due_on=due,
+                     remind_on=calendar.add_working_days(due, step), case_id=case_id)
     return notification
+
+
+def _pseudonym(session: Session, case: Case | None) -> str | None:
+    if case is None or case.child_id is None:
+        return None
+    child = session.get(Child, case.child_id)
+    return child.pseudonym if child is not None else None
+
+
+def notification_public(notification: Notification, *, cancelled_parent_messages: int = 0) -> dict[str, Any]:
+    return {
+        "notification_id": notification.id,
+        "case_id": notification.case_id,
+        "sent_to": notification.sent_to,
+        "notification_sent": True,
+        "acknowledgement_due": notification.acknowledgement_due.isoformat(),
+        "confidential_from_parents": notification.case_id is not None,
+        "cancelled_parent_messages": cancelled_parent_messages,
+        "rule_ids": ["ESC-1", "ESC-2", "LAW-1", "LAW-2"],
+    }
+
+
+def report(ctx: Ctx, data: AbuseReport | dict[str, Any], *, today: dt.date) -> dict[str, Any]:
+    """`pprflow case report-abuse` (with or without a case): the notification, at once (ESC-2)."""
+    report_data = data if isinstance(data, AbuseReport) else parse_report(data)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        notification = record_report(session, profile=ctx.profile, data=report_data, today=today, actor=ctx.actor)
+        session.commit()
+        return notification_public(notification, cancelled_parent_messages=_cancelled_for(session, notification))
+
+
+def _cancelled_for(session: Session, notification: Notification) -> int:
+    if notification.case_id is None:
+        return 0
+    return len(session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.case_id == notification.case_id, OutboxMessage.status == "cancelled",
+        OutboxMessage.cancelled_reason == "ESC-1")).all())
+
+
+def report_from_case(session: Session, case: Case, *, reporter_email: str, today: dt.date,
+                     observation: str | None = None) -> AbuseReport:
+    """The report for a case whose child we know only as a pseudonym (the reporter is a staff member)."""
+    staff = session.exec(select(StaffMember).where(StaffMember.email == reporter_email)).first()
+    institution = session.get(Institution, case.institution_id)
+    child = session.get(Child, case.child_id) if case.child_id is not None else None
+    name = child.pseudonym if child is not None else (f"Barn i {case.group_name}" if case.group_name else "Se sagen")
+    return AbuseReport(
+        reporter=Reporter(name=person_name(session, reporter_email, case_id=case.id),
+                          email=reporter_email, role=staff.role if staff is not None
+                          else person_role(session, reporter_email, case_id=case.id)),
+        institution=institution.name if institution is not None else "Ikke oplyst",
+        child=ReportedChild(name=name, group=case.group_name, birth_year=child.birth_year if child else None),
+        observation=observation or case.concern or "Se sagen.", observed_on=today, case_id=case.id,
+    )
 
 
 def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | None = None,
                  reported_by_email: str | None = None) -> dict[str, Any]:
-    """`pprflow case report-abuse CASE`: any staff member (LAW-1) reports suspected abuse (ESC-1).
+    """`pprflow case report-abuse CASE`: any staff member (LAW-1) reports suspected abuse on a case (ESC-1).
 
     The duty is personal, so the report names a person: the acting user's email (`--as EMAIL`).
     """
     reporter = (reported_by_email or ctx.actor).strip()
     check_no_cpr_number("observation", observation)  # PRIV-2
     if "@" not in reporter:
-        raise InvalidInput(f"who reports? the duty to notify is personal: run with --as EMAIL (acting user is "
-                           f"{reporter!r})", rule_id="LAW-1")
+        raise InvalidInput(f"underretningen er IKKE sendt: hvem underretter? Pligten er personlig: kør med --as EMAIL "
+                           f"(handlende bruger er {reporter!r})", rule_id="LAW-1")
+    reporter = parse_address(reporter, "--as")
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
-        notification = report_abuse_in_session(
-            session, profile=ctx.profile, case=case, reported_by_email=reporter,
-            today=today, actor=ctx.actor, observation=observation,
-        )
+        data = report_from_case(session, case, reporter_email=reporter, today=today, observation=observation)
+        notification = record_report(session, profile=ctx.profile, data=data, today=today, actor=ctx.actor,
+                                     case=case)
         session.commit()
-        cancelled = session.exec(
-            select(OutboxMessage.id).where(OutboxMessage.case_id == case_id,
-                                           OutboxMessage.status == "cancelled",
-                                           OutboxMessage.cancelled_reason == "ESC-1")
-        ).all()
-        return {
-            "case_id": case_id,
-            "notification_id": notification.id,
-            "sent_to": notification.sent_to,
-            "acknowledgement_due": notification.acknowledgement_due.isoformat(),
-            "confidential_from_parents": True,
-            "cancelled_parent_messages": len(cancelled),
-            "rule_ids": ["ESC-1", "LAW-1", "LAW-2"],
-        }
+        return notification_public(notification, cancelled_parent_messages=_cancelled_for(session, notification))
 
 
-def acknowledge(ctx: Ctx, case_id: int, *, notification_id: int | None = None,
+def report_abuse_in_session(session: Session, *, profile: Profile, case: Case, reported_by_email: str,
+                            today: dt.date, actor: str, observation: str | None = None) -> Notification:
+    """ESC-1/LAW-1/LAW-2 on a case inside the caller's transaction (nothing is committed here)."""
+    data = report_from_case(session, case, reporter_email=parse_address(reported_by_email, "reporter"),
+                            today=today, observation=observation)
+    return record_report(session, profile=profile, data=data, today=today, actor=actor, case=case)
+
+
+def attach_to_case(session: Session, notification: Notification, case: Case, *, actor: str) -> None:
+    """A referral's notification was sent before its case existed (ESC-2): link them, and the case (and the
+    child) is confidential from the parents from now on (ESC-1)."""
+    if notification.case_id is None:
+        notification.case_id = case.id
+        notification.child_pseudonym = notification.child_pseudonym or _pseudonym(session, case)
+        session.add(notification)
+        for deadline in session.exec(select(Deadline).where(Deadline.subject_key == _subject(notification.id))):
+            deadline.case_id = case.id
+            session.add(deadline)
+        audit.record(session, actor=actor, action="change", entity="notification", entity_id=notification.id,
+                     case_id=case.id, reason="ESC-1", detail={"case": case.id})
+    protect_from_parents(session, case, actor=actor)
+
+
+def unacknowledged(session: Session, case_ids: set[int]) -> list[Notification]:
+    """LAW-2: the notifications on these cases still waiting for their acknowledgement."""
+    if not case_ids:
+        return []
+    return list(session.exec(select(Notification).where(
+        col(Notification.case_id).in_(list(case_ids)), col(Notification.acknowledged_at).is_(None))).all())
+
+
+def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | None = None,
                 today: dt.date | None = None) -> dict[str, Any]:
-    """`pprflow case acknowledge CASE`: the family centre's acknowledgement (kvittering) came (LAW-2)."""
+    """`pprflow case acknowledge [CASE] [--notification ID]`: the acknowledgement (kvittering) came (LAW-2).
+
+    The LAW-2 deadlines close (the only way they close) and the child's name is reduced to the
+    pseudonym (PRIV-2), audited.
+    """
+    if case_id is None and notification_id is None:
+        raise InvalidInput("name the case or the notification: pprflow case acknowledge CASE or --notification ID",
+                           rule_id="LAW-2")
     with Session(ctx.engine, expire_on_commit=False) as session:
-        get_case(session, case_id)
-        query = select(Notification).where(Notification.case_id == case_id)
+        query = select(Notification)
+        if case_id is not None:
+            get_case(session, case_id)
+            query = query.where(Notification.case_id == case_id)
         if notification_id is not None:
             query = query.where(Notification.id == notification_id)
         rows = list(session.exec(query.order_by(col(Notification.id))).all())
         if not rows:
             which = "" if notification_id is None else f" {notification_id}"
-            raise NotFound(f"case {case_id} has no notification{which} to acknowledge", rule_id="LAW-2")
+            where = f"case {case_id} has" if case_id is not None else "there is"
+            raise NotFound(f"{where} no notification{which} to acknowledge", rule_id="LAW-2")
         open_rows = [n for n in rows if n.acknowledged_at is None]
         for notification in open_rows:
             notification.acknowledged_at = utcnow()
+            reduced = notification.child_name is not None
+            notification.child_name = None  # PRIV-2: kept only until acknowledged
+            notification.child_pseudonym = notification.child_pseudonym or f"Barn (underretning {notification.id})"
             session.add(notification)
-            close_deadlines(session, subject_key=_subject(notification.id), kinds=(ACKNOWLEDGEMENT_OVERDUE,))
+            close_deadlines(session, subject_key=_subject(notification.id), kinds=ACKNOWLEDGEMENT_KINDS,
+                            acknowledged=True)
             audit.record(session, actor=ctx.actor, action="change", entity="notification",
-                         entity_id=notification.id, case_id=case_id, reason="LAW-2",
-                         detail={"acknowledged": True})
+                         entity_id=notification.id, case_id=notification.case_id, reason="LAW-2",
+                         detail={"acknowledged": True, "child_name_reduced_to_pseudonym": reduced})
         session.commit()
         late = [n.id for n in open_rows if today is not None and today > n.acknowledgement_due]
         return {"case_id": case_id, "acknowledged": [n.id for n in open_rows],
@@ -171,26 +316,66 @@ def acknowledge(ctx: Ctx, case_id: int, *, notification_id: int | None = None,
                 "rule_id": "LAW-2"}
 
 
-@reminder(ACKNOWLEDGEMENT_OVERDUE)
+def _notifier_leader(session: Session, notification: Notification, case: Case | None) -> str | None:
+    if case is not None:
+        return leader_of(session, notification.reported_by_email, case)
+    member = session.exec(select(StaffMember).where(StaffMember.email == notification.reported_by_email)).first()
+    if member is not None and member.leader_email:
+        return member.leader_email
+    institution = session.exec(select(Institution).where(Institution.name == notification.institution_name)).first()
+    if institution is None:
+        return None
+    for role in LEADER_ROLES:  # MEET-4's order: the pedagogical leader, then the institution's leader
+        leader = session.exec(select(StaffMember).where(StaffMember.institution_id == institution.id,
+                                                        StaffMember.role == role)).first()
+        if leader is not None:
+            return leader.email
+    return None
+
+
+def _recipient(session: Session, kind: str, notification: Notification, case: Case | None,
+               profile: Profile) -> str | None:
+    if kind == ACKNOWLEDGEMENT_OVERDUE:
+        return _notifier_leader(session, notification, case)
+    if kind == ACKNOWLEDGEMENT_OVERDUE_COORDINATOR:
+        return case.coordinator_email if case is not None else None
+    return profile.mailboxes.escalation
+
+
 def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
-    """LAW-2: tell the notifier's leader that the acknowledgement is late (once)."""
-    notification_id = int(deadline.subject_key.split(":", 1)[1])
-    notification = session.get(Notification, notification_id)
+    """LAW-2: the acknowledgement is late — tell the next in line (leader, coordinator, escalation), once."""
+    notification = session.get(Notification, int(deadline.subject_key.split(":", 1)[1]))
     if notification is None or notification.acknowledged_at is not None:
         return True
-    case = get_case(session, notification.case_id)
-    leader = leader_of(session, notification.reported_by_email, case)
+    case = session.get(Case, notification.case_id) if notification.case_id is not None else None
+    # The last step stays open until the acknowledgement closes it: the notification stays on the dashboard.
+    done = deadline.kind != ACKNOWLEDGEMENT_OVERDUE_ESCALATION
+    to = _recipient(session, deadline.kind, notification, case, sweep.profile)
+    if not to:
+        return done  # nobody at this step (no case → no coordinator; no escalation address set)
+    told = session.exec(select(OutboxMessage.to).where(
+        OutboxMessage.template == "acknowledgement_overdue",
+        col(OutboxMessage.idempotency_key).contains(f"|{deadline.subject_key}:"))).all()
+    if address_key(to) in {address_key(t) for t in told}:
+        return done  # each person once: the leader may also be the coordinator
+    child = notification.child_pseudonym or "et barn"  # PRIV-2: never the name outside the notification
     context: dict[str, Any] = {
-        **base_context(sweep.profile, recipient_name=person_name(session, leader, case_id=case.id),
+        **base_context(sweep.profile, recipient_name=person_name(session, to, case_id=notification.case_id),
                        sender_name=sweep.profile.display_name),
-        "case": case_context(session, case, sweep.profile),
-        "notifier_name": person_name(session, notification.reported_by_email, case_id=case.id),
+        "case": case_context(session, case, sweep.profile) if case is not None else None,
+        "institution": notification.institution_name or "",
+        "child_label": child,
+        "notifier_name": notification.reporter_name or person_name(session, notification.reported_by_email),
         "reported_at": notification.reported_at,
         "sent_to": notification.sent_to,
         "deadline": notification.acknowledgement_due,
         "link": None,
     }
-    queue_message(session, kind="acknowledgement_overdue", to=leader, context=context,
-                  serves=f"{deadline.subject_key}:overdue", sender=sweep.profile.sender, case=case,
+    queue_message(session, kind="acknowledgement_overdue", to=to, context=context,
+                  serves=f"{deadline.subject_key}:{deadline.kind}", sender=sweep.profile.sender, case=case,
                   actor=sweep.actor)
-    return True
+    return done
+
+
+for _kind in ACKNOWLEDGEMENT_KINDS:
+    reminder(_kind)(_acknowledgement_overdue)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.address import address_key
 from pprflow.models.errors import NotFound
 from pprflow.models.profile import Profile
 from pprflow.models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
@@ -128,6 +129,7 @@ def person_name(session: Session, email: str | None, *, case_id: int | None = No
 def case_context(session: Session, case: Case, profile: Profile) -> dict[str, Any]:
     """The `case` dict of templates/catalogue.py."""
     institution = session.get(Institution, case.institution_id)
+    confidential = _confidential(session, case)
     return {
         "id": case.id,
         "pathway_label": PATHWAY_LABELS.get(case.pathway, case.pathway),
@@ -139,9 +141,16 @@ def case_context(session: Session, case: Case, profile: Profile) -> dict[str, An
         "coordinator_phone": staff_phone(session, case.coordinator_email),
         "level_institution": level_label(profile, case.level_institution),
         "level_family": level_label(profile, case.level_family),
-        # ESC-1: staff mails on such a case never suggest involving the parents.
-        "confidential": case.confidential_from_parents,
+        # ESC-1: staff mail on a confidential case never tells anyone to involve or invite the parents
+        # (the confidentiality follows the child: every case of the same child counts).
+        "confidential_from_parents": confidential,
     }
+
+
+def _confidential(session: Session, case: Case) -> bool:
+    from pprflow.tasks.outbox import is_confidential
+
+    return is_confidential(session, case)
 
 
 def base_context(profile: Profile, *, recipient_name: str, sender_name: str | None = None,
@@ -242,14 +251,20 @@ def case_recipients(session: Session, case: Case, *, include_parents: bool = Tru
     ESC-1: no parent while the case is confidential from the parents — we do not even try.
     CONS-1: no partner who joined on a consent that has been withdrawn.
     """
+    from pprflow.tasks.outbox import is_confidential, protected_among
+
     withdrawn = withdrawn_consent_ids(session, case.id or 0)
-    skip = {e.strip().lower() for e in exclude}
+    skip = {address_key(e) for e in exclude}
+    confidential = is_confidential(session, case)  # ESC-1 follows the child, not this case row
+    protected = protected_among(session, [p.email for p in parties(session, case.id or 0)])
     result = []
     for party in parties(session, case.id or 0):
-        if party.email.strip().lower() in skip:
+        if address_key(party.email) in skip:
             continue
-        if party.is_parent and (case.confidential_from_parents or not include_parents):
+        if party.is_parent and (confidential or not include_parents):
             continue  # ESC-1 / MEET-1 exception
+        if address_key(party.email) in protected:
+            continue  # ESC-1: a parent of a confidential child, on this case under another role
         if party.consent_id is not None and party.consent_id in withdrawn:
             continue  # CONS-1
         result.append(Recipient(email=party.email, name=party.name, role=party.role,

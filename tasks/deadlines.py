@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from pprflow.models.abuse import ACKNOWLEDGEMENT_KINDS
 from pprflow.models.profile import Profile
 from pprflow.models.tables import Deadline
 from pprflow.models.types import utcnow
@@ -52,11 +53,18 @@ def pin_deadline(
     return deadline
 
 
-def close_deadlines(session: Session, *, subject_key: str, kinds: tuple[str, ...] | None = None) -> int:
-    """Mark a subject's open deadlines done (the meeting happened, the case was closed ...)."""
+def close_deadlines(session: Session, *, subject_key: str, kinds: tuple[str, ...] | None = None,
+                    acknowledged: bool = False) -> int:
+    """Mark a subject's open deadlines done (the meeting happened, the case was closed ...).
+
+    ESC-2/LAW-2: a notification's acknowledgement deadlines close only by the acknowledgement itself
+    (`acknowledged=True`, from `tasks.abuse.acknowledge`); no other caller can close them.
+    """
     query = select(Deadline).where(Deadline.subject_key == subject_key, Deadline.done_at == None)  # noqa: E711
     if kinds is not None:
         query = query.where(col(Deadline.kind).in_(kinds))
+    if not acknowledged:
+        query = query.where(col(Deadline.kind).not_in(ACKNOWLEDGEMENT_KINDS))
     rows = session.exec(query).all()
     for row in rows:
         row.done_at = utcnow()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.address import parse_address
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.tables import Deadline, Meeting, Notification
 from pprflow.models.types import utcnow
@@ -38,6 +39,7 @@ def check_new_coordinator(to_email: str, *, is_parent: bool) -> str:
     value = to_email.strip()
     if not _EMAIL.match(value):
         raise RuleViolation("ROLE-1", f"a case has exactly one coordinator: give one email address, got {value!r}")
+    value = parse_address(value, "--to")  # the one address type: bare, case-folded (ESC-1)
     if is_parent:
         raise RuleViolation("ROLE-1", f"{value} is a parent on the case; the coordinator is a professional")
     return value

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pprflow.models.calendar import local_datetime, local_today
-from pprflow.models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput, PprflowError
 from pprflow.models.profile import Profile
 from pprflow.models.referral import PPR_PATHWAYS, Referral
 from pprflow.models.rules_intake import REQUEST_TYPE_LABELS, Routing, check_referral, coordinator_for, route_referral
@@ -101,18 +101,71 @@ def intake_key(referral: Referral, today: dt.date) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def notify_first(ctx: Ctx, raw: dict[str, Any], *, today: dt.date) -> Notification:
+    """ESC-2: the notification in a referral with ``"suspected_abuse": true`` goes first, in its own
+    transaction, before any other rule looks at the referral — so none of them can stop it."""
+    from pprflow.models.abuse import report_from_referral
+    from pprflow.tasks.abuse import record_report
+
+    data = report_from_referral(raw, today=today)
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        notification = record_report(session, profile=ctx.profile, data=data, today=today, actor=ctx.actor)
+        session.commit()
+        return notification
+
+
+def parse_or_notify(ctx: Ctx, data: str | bytes | dict[str, Any], *, today: dt.date) -> Referral:
+    """`parse_referral`, except that a referral with ``"suspected_abuse": true`` refused while it is parsed
+    (a CPR number, a malformed consent …) still sends its notification first (ESC-2); the refusal then says
+    in one Danish line that the notification WAS sent — or, if even the report is unusable, that it was NOT."""
+    import json
+
+    from pprflow.models.abuse import ReportRefused, refusal_after_notification
+    from pprflow.models.referral import parse_referral
+
+    try:
+        return parse_referral(data)
+    except InvalidInput as refusal:
+        try:
+            raw = json.loads(data) if isinstance(data, (str, bytes)) else data
+        except ValueError:
+            raise refusal from None
+        if not isinstance(raw, dict) or raw.get("suspected_abuse") is not True:
+            raise
+        try:
+            notification = notify_first(ctx, raw, today=today)
+        except ReportRefused as exc:
+            raise InvalidInput(f"{exc.message}; henvendelsen: {refusal.one_line()}", rule_id="ESC-2") from None
+        raise refusal_after_notification(refusal, notification_id=notification.id,
+                                         sent_to=notification.sent_to) from None
+
+
 def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = None) -> IntakeResult:
-    """`pprflow referral submit`: validate, open the case, queue the request and the receipt, pin deadlines."""
+    """`pprflow referral submit`: validate, open the case, queue the request and the receipt, pin deadlines.
+
+    ESC-2: with ``suspected_abuse`` the notification is sent first; a refusal of the referral then says,
+    in one Danish line, that the notification WAS sent and what the referral is missing.
+    """
+    from pprflow.models.abuse import refusal_after_notification
+
     today = today or local_today()
-    check_referral(referral, today=today)  # PATH-1 … PATH-7, LAW-3: refuse before anything is written
-    routing = route_referral(referral, ctx.profile)
+    notification = notify_first(ctx, referral.model_dump(mode="json"), today=today) if referral.suspected_abuse \
+        else None
+    try:
+        check_referral(referral, today=today)  # PATH-1 … PATH-7, LAW-3: refuse before anything is written
+        routing = route_referral(referral, ctx.profile)
+    except PprflowError as exc:
+        if notification is None:
+            raise
+        raise refusal_after_notification(exc, notification_id=notification.id, sent_to=notification.sent_to) from None
     key = intake_key(referral, today)
     with Session(ctx.engine, expire_on_commit=False) as session:
         existing = session.exec(select(Case).where(Case.intake_key == key)).first()
         if existing is not None:
             return _result_for_existing(session, existing)
         try:
-            result = _open_case(session, ctx, referral, routing, today=today, key=key)
+            result = _open_case(session, ctx, referral, routing, today=today, key=key,
+                                notification_id=notification.id if notification is not None else None)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -161,7 +214,7 @@ def _get_or_create_staff(session: Session, ctx: Ctx, referral: Referral, institu
 
 
 def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing, *, today: dt.date,
-               key: str) -> IntakeResult:
+               key: str, notification_id: int | None = None) -> IntakeResult:
     profile = ctx.profile
     institution = _get_or_create_institution(session, ctx, referral)
     _get_or_create_staff(session, ctx, referral, institution)
@@ -231,19 +284,20 @@ def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing,
 
     result = IntakeResult(case_id=case_id, status=case.status, pathway=case.pathway, coordinator=coordinator)
 
-    # ESC-1/LAW-1: suspected abuse — notify at once, in this transaction, before anything is queued;
-    # the case is then confidential from the parents and intake queues nothing to them.
-    if referral.suspected_abuse:
-        from pprflow.tasks.abuse import report_abuse_in_session
+    # ESC-1/ESC-2: the notification was sent before the referral was checked (notify_first); link it to
+    # the case, which is then confidential from the parents — and intake queues nothing to them.
+    notification = session.get(Notification, notification_id) if notification_id is not None else None
+    if notification is not None:
+        from pprflow.tasks.abuse import attach_to_case
 
-        notification = report_abuse_in_session(
-            session, profile=profile, case=case, reported_by_email=str(submitter.email), today=today,
-            actor=ctx.actor, observation=referral.concern,
-        )
+        attach_to_case(session, notification, case, actor=ctx.actor)
         result.notification_id = notification.id
         result.confidential_from_parents = True
         result.notes.append("suspected abuse: the notification went to the notifications address and the parents "
                             "are not informed (ESC-1)")
+    elif _confidential_child(session, case, ctx.actor):
+        result.confidential_from_parents = True
+        result.notes.append("a case of the same child is confidential from the parents: so is this one (ESC-1)")
 
     meeting: Meeting | None = None
     if routing.district_meeting:
@@ -260,6 +314,20 @@ def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing,
     result.queued_message_ids = message_ids
     session.flush()
     return result
+
+
+def _confidential_child(session: Session, case: Case, actor: str) -> bool:
+    """ESC-1: confidentiality follows the child — a second case of a child with a confidential case is
+    confidential from the parents from the start (audited)."""
+    from pprflow.tasks.outbox import is_confidential
+
+    if not is_confidential(session, case):
+        return False
+    case.confidential_from_parents = True
+    session.add(case)
+    audit.record(session, actor=actor, action="change", entity="case", entity_id=case.id, case_id=case.id,
+                 reason="ESC-1", detail={"confidential_from_parents": True, "same_child": True})
+    return True
 
 
 def _pinned(deadline: Deadline) -> PinnedDeadline:

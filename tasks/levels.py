@@ -174,16 +174,44 @@ def _contact_family_centre(session: Session, case: Case, *, profile: Profile, da
         "link": None,
     }
     queued = []
+    sender_name = person_name(session, actor, case_id=case.id) or profile.display_name
     for email, name in unique_pairs(recipients):
         # Issue 16: signed by the person who moved the case (Reply-To reaches them), not the unit.
         signer = signer_context(session, actor, case_id=case.id) if "@" in actor else None
-        context = {**base_context(profile, recipient_name=name, signer=signer), **shared}
+        context = {**base_context(profile, recipient_name=name, sender_name=sender_name, signer=signer), **shared,
+                   "review": None}
         message = queue_message(session, kind="family_centre_contact", to=email, context=context,
                                 serves=f"case:{case.id}:level5:{data.sphere}", sender=profile.sender, case=case,
                                 actor=actor)
         if message is not None and message.id is not None:
             queued.append(message.id)
+            if email == profile.mailboxes.notifications and profile.notification.review_by_outposted_social_worker:
+                reviewer = social_workers[0].email if social_workers else profile.mailboxes.notification_review
+                review = _hold_for_review(session, message, reviewer=reviewer, case=case, profile=profile,
+                                          shared=shared, sender_name=sender_name, serves_suffix=data.sphere,
+                                          actor=actor)
+                if review is not None:
+                    queued.append(review)
     return queued
+
+
+def _hold_for_review(session: Session, message: Any, *, reviewer: str | None, case: Case, profile: Profile,
+                     shared: dict[str, Any], sender_name: str, serves_suffix: str, actor: str) -> int | None:
+    """ESC-3 [003]: a notification that is not about suspected abuse waits (status "held") until the
+    outposted social worker has reviewed it; `pprflow outbox retry ID` releases it. Without a reviewer
+    to ask, it is not held. The abuse notification never comes here (ESC-2: it is its own intake)."""
+    if reviewer is None or message.status != "pending" or message.template == "abuse_notification":
+        return None
+    message.status = "held"
+    session.add(message)
+    audit.record(session, actor=actor, action="change", entity="outboxmessage", entity_id=message.id,
+                 case_id=case.id, reason="ESC-3", detail={"status": "held", "reviewer": reviewer})
+    context = {**base_context(profile, recipient_name=person_name(session, reviewer, case_id=case.id),
+                              sender_name=sender_name), **shared, "review": {"message_id": message.id}}
+    review = queue_message(session, kind="family_centre_contact", to=reviewer, context=context,
+                           serves=f"case:{case.id}:level5:{serves_suffix}:review", sender=profile.sender, case=case,
+                           actor=actor)
+    return review.id if review is not None else None
 
 
 def unique_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:

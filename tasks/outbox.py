@@ -18,13 +18,27 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from pprflow.models.address import address_key
 from pprflow.models.errors import RuleViolation
-from pprflow.models.tables import Case, CaseParty, Consent, OutboxAttachment, OutboxMessage
+from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
 
 SYSTEM_ACTOR = "system:pprflow"
+
+ABUSE_NOTIFICATION = "abuse_notification"
+"""ESC-2: the notification about suspected violence or abuse. Nothing suppresses or cancels it."""
+
+
+
+def not_cancellable(message: OutboxMessage) -> str:
+    """ESC-2: why a notification cannot be cancelled, in one Danish line that says whether it was sent."""
+    if message.status == "sent":
+        state = "underretningen ER sendt" + (f" {message.sent_at:%Y-%m-%d %H:%M} UTC" if message.sent_at else "")
+    else:
+        state = "underretningen er IKKE sendt endnu, men står i kø og sendes straks"
+    return f"besked {message.id} er en underretning om mistanke om vold eller overgreb og kan ikke annulleres: {state}"
 
 
 def idempotency_key(kind: str, case_id: int | None, serves: str, recipient: str) -> str:
@@ -32,11 +46,84 @@ def idempotency_key(kind: str, case_id: int | None, serves: str, recipient: str)
     return f"{kind}|case:{case_id if case_id is not None else '-'}|{serves}|{recipient.strip().lower()}"
 
 
-def parent_emails(session: Session, case_id: int) -> set[str]:
+def _parents_of(session: Session, case_ids: Iterable[int]) -> set[str]:
+    ids = list(case_ids)
+    if not ids:
+        return set()
     rows = session.exec(
-        select(CaseParty.email).where(CaseParty.case_id == case_id, CaseParty.is_parent == True)  # noqa: E712
+        select(CaseParty.email).where(col(CaseParty.case_id).in_(ids), CaseParty.is_parent == True)  # noqa: E712
     ).all()
-    return {email.strip().lower() for email in rows}
+    return {address_key(email) for email in rows}
+
+
+def _parent_rows(session: Session, addresses: Iterable[str]) -> list[tuple[int, str]]:
+    """(case id, address) of every parent party with one of these addresses: an indexed lookup, because
+    every stored address has the one spelling of the address type (migration 0002_esc1 folds older rows)."""
+    keys = sorted({address_key(a) for a in addresses} - {""})
+    if not keys:
+        return []
+    return list(session.exec(select(CaseParty.case_id, CaseParty.email).where(
+        col(CaseParty.email).in_(keys), CaseParty.is_parent == True)).all())  # noqa: E712
+
+
+def _cases_with_parents(session: Session, addresses: set[str]) -> set[int]:
+    return {case_id for case_id, _ in _parent_rows(session, addresses)}
+
+
+def same_child_case_ids(session: Session, case_ids: Iterable[int]) -> set[int]:
+    """ESC-1: confidentiality follows the child, not one case row. The cases of the same child are the
+    cases with the same child row, the cases at the same institution with the same pseudonym and birth
+    year (a second referral about the child), and the cases that share a parent with them."""
+    found = {i for i in case_ids if i}
+    if not found:
+        return found
+    cases = session.exec(select(Case).where(col(Case.id).in_(list(found)))).all()
+    child_ids = {c.child_id for c in cases if c.child_id is not None}
+    if child_ids:
+        children = session.exec(select(Child).where(col(Child.id).in_(list(child_ids)))).all()
+        keys = {(c.pseudonym.strip().lower(), c.birth_year) for c in children}
+        institutions = {c.institution_id for c in cases}
+        same = session.exec(
+            select(Case.id, Child.pseudonym, Child.birth_year).join(Child, col(Case.child_id) == col(Child.id))
+            .where(col(Case.institution_id).in_(list(institutions)),
+                   col(Child.birth_year).in_(sorted({year for _, year in keys})))
+        ).all()
+        found |= {case_id for case_id, pseudonym, year in same
+                  if case_id is not None and (pseudonym.strip().lower(), year) in keys}
+        found |= {i for i in session.exec(select(Case.id).where(col(Case.child_id).in_(list(child_ids)))).all()
+                  if i is not None}
+    found |= _cases_with_parents(session, _parents_of(session, found))
+    return found
+
+
+def is_confidential(session: Session, case: Case | None) -> bool:
+    """ESC-1: the case, or any case of the same child, is confidential from the parents."""
+    if case is None:
+        return False
+    if case.confidential_from_parents:
+        return True
+    ids = same_child_case_ids(session, [case.id or 0])
+    return bool(session.exec(select(Case.id).where(col(Case.id).in_(list(ids)),
+                                                   Case.confidential_from_parents == True)).first())  # noqa: E712
+
+
+def parent_emails(session: Session, case_id: int) -> set[str]:
+    """The parents of the child of this case, over all its cases: bare, case-folded addresses (ESC-1)."""
+    return _parents_of(session, same_child_case_ids(session, [case_id]))
+
+
+def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:
+    """ESC-1: which of these addresses belong to a parent of a child with a confidential case (over all the
+    child's cases). Nothing pprflow sends may reach one of them, whatever case (or none) it is about.
+    One indexed lookup of the addresses, then the confidentiality of the few cases they are parents on."""
+    verdict: dict[int, bool] = {}
+    protected: set[str] = set()
+    for case_id, email in _parent_rows(session, addresses):
+        if case_id not in verdict:
+            verdict[case_id] = is_confidential(session, session.get(Case, case_id))
+        if verdict[case_id]:
+            protected.add(address_key(email))
+    return protected
 
 
 @dataclass(frozen=True)
@@ -48,16 +135,23 @@ class Suppressed:
 
 
 def suppression(
-    session: Session, *, case: Case | None, to: str, is_parent: bool, consent_id: int | None
+    session: Session, *, case: Case | None, to: str, is_parent: bool, consent_id: int | None,
+    cc: Sequence[str] = (),
+    kind: str | None = None,
 ) -> Suppressed | None:
     """The rules that keep a message from its recipient, applied at queueing and again at delivery.
 
-    ESC-1: after suspected violence or abuse, nothing reaches the parents.
+    ESC-1: after suspected violence or abuse, nothing reaches the parents — of this case or of any case
+    of the same child, in To or in Cc, whatever the spelling (addresses compared bare and case-folded).
     CONS-1: after consent is withdrawn, nothing more is shared with partners on that consent.
     """
-    if case is not None and case.confidential_from_parents:
-        if is_parent or to.strip().lower() in parent_emails(session, case.id or 0):
-            return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
+    if kind == ABUSE_NOTIFICATION:
+        return None  # ESC-2: no other rule may hold it; it goes only to the profile's notifications address
+    recipients = {address_key(a) for a in (to, *cc)}
+    if is_parent and is_confidential(session, case):
+        return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
+    if protected_among(session, recipients):
+        return Suppressed("ESC-1", "suspected abuse: the parents are not informed")
     if consent_id is not None:
         consent = session.get(Consent, consent_id)
         if consent is None or consent.withdrawn_at is not None:
@@ -93,15 +187,17 @@ def queue_message(
 
     message_kind = MESSAGE_KINDS[kind]
     case_id = case.id if case is not None else None
+    if kind == ABUSE_NOTIFICATION and cc:
+        raise RuleViolation("ESC-1", "the abuse notification goes to the notifications address only, without cc")
     if case is not None and not is_parent:
-        is_parent = to.strip().lower() in parent_emails(session, case.id or 0)
+        is_parent = address_key(to) in parent_emails(session, case.id or 0)
     if is_parent and not message_kind.may_reach_parents:
         raise RuleViolation("ESC-1", f"message kind {kind!r} is for staff only and may not be sent to a parent")
     key = idempotency_key(kind, case_id, serves, to)
     existing = session.exec(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).first()
     if existing is not None:
         return existing
-    blocked = suppression(session, case=case, to=to, is_parent=is_parent, consent_id=consent_id)
+    blocked = suppression(session, case=case, to=to, cc=cc, is_parent=is_parent, consent_id=consent_id, kind=kind)
     if blocked is not None:
         audit.record(session, actor=actor, action="suppress", entity="outboxmessage", case_id=case_id,
                      reason=blocked.rule_id, detail={"kind": kind, "serves": serves, "why": blocked.reason})
@@ -113,7 +209,7 @@ def queue_message(
     message = OutboxMessage(
         idempotency_key=key, template=kind, rule_id=message_kind.rule_id, case_id=case_id,
         consent_id=consent_id, sender=sender, reply_to=reply_to.strip() if reply_to else None,
-        to=to.strip(), cc=[c.strip() for c in cc],
+        to=address_key(to), cc=[address_key(c) for c in cc],
         to_is_parent=is_parent, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
         send_after=send_after or utcnow(),
     )
@@ -133,7 +229,15 @@ def queue_message(
 
 
 def cancel_message(session: Session, message: OutboxMessage, *, reason: str, actor: str) -> bool:
-    """Cancel a pending message (audited). Returns False if it was no longer pending."""
+    """Cancel a pending message (audited). Returns False if it was no longer pending.
+
+    ESC-2, in this one place: the abuse notification cannot be cancelled — not by `outbox cancel`, a
+    case closing, a consent withdrawal, a retention run or any other caller. The refusal is audited.
+    """
+    if message.template == ABUSE_NOTIFICATION:
+        audit.record(session, actor=actor, action="refused", entity="outboxmessage", entity_id=message.id,
+                     case_id=message.case_id, reason="ESC-2", detail={"cancel": reason})
+        raise RuleViolation("ESC-2", not_cancellable(message))
     if message.status != "pending":
         return False
     message.status = "cancelled"
@@ -148,7 +252,8 @@ def cancel_pending(session: Session, *, where: Callable[[OutboxMessage], bool], 
                    reason: str, actor: str) -> list[OutboxMessage]:
     """Cancel every pending message of a case that matches `where` (ESC-1, CONS-1)."""
     pending = session.exec(
-        select(OutboxMessage).where(OutboxMessage.case_id == case_id, OutboxMessage.status == "pending")
+        select(OutboxMessage).where(OutboxMessage.case_id == case_id, OutboxMessage.status == "pending",
+                                    OutboxMessage.template != ABUSE_NOTIFICATION)  # ESC-2: never cancelled
     ).all()
     cancelled = [m for m in pending if where(m) and cancel_message(session, m, reason=reason, actor=actor)]
     return cancelled
@@ -275,8 +380,8 @@ def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datet
                 report.deferred.append(message_id)
                 continue
             case = session.get(Case, message.case_id) if message.case_id is not None else None
-            blocked = suppression(session, case=case, to=message.to, is_parent=message.to_is_parent,
-                                  consent_id=message.consent_id)
+            blocked = suppression(session, case=case, to=message.to, cc=message.cc, is_parent=message.to_is_parent,
+                                  consent_id=message.consent_id, kind=message.template)
             if blocked is not None:  # checked again at delivery (ESC-1, CONS-1)
                 cancel_message(session, message, reason=blocked.rule_id, actor=SYSTEM_ACTOR)
                 session.commit()

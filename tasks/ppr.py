@@ -22,9 +22,9 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
+from pprflow.models.address import parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime, local_today
 from pprflow.models.errors import InvalidInput
 from pprflow.models.profile import Profile
@@ -48,7 +48,6 @@ DISTRICT_ASSIGNMENT = "district_assignment"
 STARTUP_MEETING_REMINDER = "startup_meeting_reminder"
 
 PPR_EMPLOYEE_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "sup", "speech_therapist")
-_EMAIL = TypeAdapter(EmailStr)
 
 
 def calendar_of(profile: Profile) -> WorkingCalendar:
@@ -56,11 +55,8 @@ def calendar_of(profile: Profile) -> WorkingCalendar:
 
 
 def valid_email(value: str, what: str = "email") -> str:
-    """An email address, or one clear InvalidInput line."""
-    try:
-        return str(_EMAIL.validate_python(value.strip()))
-    except ValidationError:
-        raise InvalidInput(f"{what} {value!r} is not a valid email address") from None
+    """An email address (the one address type, ESC-1), or one clear InvalidInput line."""
+    return parse_address(value, what)
 
 
 def meeting_context(meeting: Meeting, *, kind_label: str, leader_name: str | None = None) -> dict[str, Any]:

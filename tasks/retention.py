@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
-from pprflow.models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import case_expired, check_no_cpr_number, years_before
 from pprflow.models.tables import (
     Action,
@@ -54,6 +54,7 @@ def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
         case = get_case(session, case_id)
         if case.status == "closed":
             return {"case_id": case_id, "status": "closed", "changed": False}
+        check_no_open_notification(session, case_id)  # ESC-2/LAW-2
         now = utcnow()
         case.status, case.closed_at, case.last_activity_at = "closed", now, now
         session.add(case)
@@ -70,6 +71,32 @@ def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
         session.commit()
         return {"case_id": case_id, "status": "closed", "changed": True,
                 "cancelled_messages": [m.id for m in cancelled], "closed_deadlines": len(open_deadlines)}
+
+
+def check_no_open_notification(session: Session, case_id: int) -> None:
+    """ESC-2/LAW-2: a case with a notification still waiting for its acknowledgement stays open; the
+    refusal says, in Danish, that the notification was (or is being) sent and how to go on."""
+    from pprflow.tasks.abuse import unacknowledged
+
+    waiting = unacknowledged(session, {case_id})
+    if waiting:
+        first = waiting[0]
+        message = session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == "abuse_notification",
+            col(OutboxMessage.idempotency_key).contains(f"|notification:{first.id}|"))).first()
+        state = ("underretningen ER sendt" if message is not None and message.status == "sent"
+                 else "underretningen står i kø og sendes straks")
+        raise RuleViolation(
+            "ESC-2", f"sag {case_id} kan ikke lukkes: {state} til {first.sent_to} (underretning {first.id}) og "
+                     f"afventer kvittering senest {first.acknowledgement_due.isoformat()}; registrér kvitteringen "
+                     f"først med pprflow case acknowledge {case_id}")
+
+
+def unsent_notifications(session: Session, case_id: int) -> list[OutboxMessage]:
+    """ESC-2: the case's abuse notifications still waiting in the outbox (never closed or purged away)."""
+    return list(session.exec(select(OutboxMessage).where(
+        OutboxMessage.case_id == case_id, OutboxMessage.template == "abuse_notification",
+        OutboxMessage.status != "sent")).all())
 
 
 def _local_midnight(day: dt.date, timezone: str) -> dt.datetime:
@@ -142,6 +169,10 @@ def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[st
         with Session(ctx.engine) as session:  # one transaction per case: whole or gone
             if session.get(Case, case_id) is None:
                 continue  # a parallel purge took it
+            from pprflow.tasks.abuse import unacknowledged
+
+            if unacknowledged(session, {case_id}) or unsent_notifications(session, case_id):
+                continue  # ESC-2/LAW-2: a notification waiting for its acknowledgement is never purged
             for key, value in _purge_case(session, case_id, dry_run=dry_run).items():
                 totals[key] += value
             session.commit()

@@ -12,7 +12,8 @@ Context shape, shared by every kind (build it from the database; pass Danish str
 - `case` (dict): `id`, `pathway_label`, `child_label` (pseudonym + birth year, "anonym" or
   "gruppe: 3.B" — never a name, PRIV-2), `institution`, `district` (str | None), `coordinator_name`,
   `coordinator_email`, `coordinator_phone` (str | None), `level_institution` (str | None, e.g. "Niveau 3"),
-  `level_family` (str | None), `confidential` (bool: ESC-1, staff mails never suggest involving the parents).
+  `level_family` (str | None), `confidential_from_parents` (bool: ESC-1, staff mails never suggest
+  involving the parents).
 - `meeting` (dict): `kind_label`, `date` (date), `starts_at` and `ends_at` (aware datetime | None),
   `location` and `address` (str | None; required for a case meeting, refused at scheduling without),
   `level` (str | None), `level_number` (int | None), `agenda_deadline` (date | None; the CAL-2 or CAL-3
@@ -86,7 +87,7 @@ def _vejle_case(**changes: Any) -> Context:
         "coordinator_phone": "+45 76 81 52 10",
         "level_institution": None,
         "level_family": None,
-        "confidential": False,
+        "confidential_from_parents": False,
     }
     case.update(changes)
     return case
@@ -104,7 +105,7 @@ def _randers_case(**changes: Any) -> Context:
         "coordinator_phone": "+45 89 15 42 00",
         "level_institution": "Niveau 3",
         "level_family": "Niveau 2",
-        "confidential": False,
+        "confidential_from_parents": False,
     }
     case.update(changes)
     return case
@@ -434,12 +435,16 @@ def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
         "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child": {"name": "Emil Jensen", "group": "4.A", "birth_year": 2015},
         "reported_by_name": "Sofie Mikkelsen",
-        "reported_by_role": "Klasselærer, Søndervangskolen",
+        "reported_by_role": "Klasselærer",
         "reported_by_email": "sofie.mikkelsen@randers.example",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "observation": "Eleven havde i dag blå mærker på begge overarme. Adspurgt sagde eleven: "
-                       "\"Det var far, da jeg ikke ville i seng.\" Observeret af klasselærer kl. 10.15.",
+                       "\"Det var far, da jeg ikke ville i seng.\"",
+        "observed_on": dt.date(2026, 11, 24),
+        "observed_time": "10:15",
         "acknowledgement_due": dt.date(2026, 12, 2),  # LAW-2: 6 working days
         "link": None,
     }
@@ -449,6 +454,8 @@ def _acknowledgement_overdue() -> Context:
     return {
         **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
         "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child_label": "Elev R-233",
         "notifier_name": "Sofie Mikkelsen",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "sent_to": "underretning@randers.example",
@@ -493,6 +500,7 @@ def _family_centre_contact() -> Context:
                   "Den fremskudte socialrådgiver vurderer, at der er behov for en indsats efter Barnets Lov.",
         "outposted_social_worker_name": "Birgitte Dam",  # LVL-5: involved before the family centre
         "has_caseworker": False,
+        "review": None,  # ESC-3: {"message_id": …} in the copy to the outposted social worker who reviews it
         "link": None,
     }
 
@@ -553,14 +561,16 @@ _KINDS = (
     _kind("family_centre_contact", "LVL-6",
           "Sagen går til Familie- og Rådgivningscentret (niveau 5); fremskudt socialrådgiver inddraget først (LVL-5).",
           "Familie- og Rådgivningscentret og en evt. socialrådgiver på barnets sag", _family_centre_contact,
-          optional=("from_level", "reason", "outposted_social_worker_name", "link")),
+          optional=("from_level", "reason", "outposted_social_worker_name", "review", "link")),
     _kind("abuse_notification", "ESC-1",
           "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
           "Forældrene orienteres ikke.",
-          "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification, optional=("link",)),
+          "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification,
+          optional=("case", "observed_time", "link")),
     _kind("acknowledgement_overdue", "LAW-2",
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
-          "Underretterens leder", _acknowledgement_overdue, optional=("link",)),
+          "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
+          optional=("case", "link")),
     _kind("consent_withdrawn", "CONS-1",
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
@@ -595,7 +605,7 @@ def audience_context(kind: str, audience: str) -> Context | None:
         if "case" not in context:
             return None
         context["for_parent"] = False
-        context["case"]["confidential"] = True
+        context["case"]["confidential_from_parents"] = True
         if "agenda_items" in context:  # as models.rules_meetings.agenda_items builds them under ESC-1
             context["agenda_items"] = [i for i in context["agenda_items"] if "derhjemme" not in i]
         return context

@@ -53,6 +53,10 @@ def _global(
 ) -> None:
     STATE.profile_name = profile_name
     STATE.database_url = database_url
+    if actor is not None and "@" in actor:  # a person: the one address type (ESC-1), bare and case-folded;
+        from pprflow.cli.params import parse_email  # a system account ("system:…") is kept as given (PRIV-1)
+
+        actor = parse_email(actor, "--as")
     STATE.actor = actor
 
 

@@ -8,7 +8,7 @@ import typer
 
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
-from pprflow.cli.params import TodayOption, build, parse_date, today
+from pprflow.cli.params import TodayOption, build, parse_date, parse_email, today
 from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Sager: niveau, halvårsvurdering, underretning, tovholder, samarbejdspartnere.",
@@ -103,18 +103,87 @@ def start_investigation_command(
 
 
 @app.command("report-abuse")
-def report_abuse_command(case: CaseArg, today_: TodayOption = None) -> None:
-    """Mistanke om vold eller overgreb: underretning straks; forældrene orienteres ikke (ESC-1, LAW-1)."""
+def report_abuse_command(
+    case: Annotated[int | None, typer.Argument(metavar="[SAG]", help="Sagens id, hvis barnet har en sag.")] = None,
+    file: Annotated[str | None, typer.Option("--file", metavar="FIL",
+                                             help="Underretningen som JSON (reporter, institution, child, "
+                                                  "observation, observed_on), eller - for stdin.")] = None,
+    reporter_name: Annotated[str | None, typer.Option("--reporter-name", help="Underretterens navn.")] = None,
+    reporter_email: Annotated[str | None, typer.Option("--reporter-email", metavar="EMAIL",
+                                                       help="Underretterens e-mail (standard: --as).")] = None,
+    reporter_role: Annotated[str | None, typer.Option("--reporter-role", help="Underretterens rolle.")] = None,
+    institution: Annotated[str | None, typer.Option("--institution", help="Dagtilbud/skole.")] = None,
+    child_name: Annotated[str | None, typer.Option("--child-name", help="Barnets navn.")] = None,
+    child_group: Annotated[str | None, typer.Option("--child-group", help="Klasse/gruppe.")] = None,
+    child_birth_year: Annotated[int | None, typer.Option("--child-birth-year", help="Fødselsår.")] = None,
+    observation: Annotated[str | None, typer.Option("--observation", help="Hvad er set eller hørt.")] = None,
+    observed_on: Annotated[str | None, typer.Option("--observed-on", metavar="DATO",
+                                                    help="Hvornår (ÅÅÅÅ-MM-DD); standard: i dag.")] = None,
+    observed_time: Annotated[str | None, typer.Option("--observed-time", metavar="TT:MM", help="Klokkeslæt.")]
+    = None,
+    today_: TodayOption = None,
+) -> None:
+    """Mistanke om vold eller overgreb: underretning straks, med eller uden sag; forældrene orienteres ikke
+    (ESC-1, ESC-2, LAW-1). Ingen anden regel kan standse den."""
     from pprflow.cli.runner import run_step
-    from pprflow.tasks.abuse import report_abuse
+    from pprflow.tasks.abuse import report, report_abuse
 
-    emit_json(run_step("pprflow.flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(), case_id=case,
-                       today=today(today_)))
+    day = today(today_)
+    given: dict[str, object] = {
+        "reporter_name": reporter_name, "reporter_email": reporter_email, "reporter_role": reporter_role,
+        "institution": institution, "child_name": child_name, "child_group": child_group,
+        "child_birth_year": child_birth_year, "observation": observation, "observed_on": observed_on,
+        "observed_time": observed_time,
+    }
+    if file is None and all(v is None for v in given.values()):
+        if case is None:
+            raise InvalidInput("underretningen er IKKE sendt: angiv sagens id eller underretningen selv (--file FIL "
+                               "eller --reporter-name, --institution, --child-name, --observation …)",
+                               rule_id="ESC-2")
+        emit_json(run_step("pprflow.flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(),
+                           case_id=case, today=day))
+        return
+    data = _report_data(file, given, case=case, day=day)
+    emit_json(run_step("pprflow.flows.abuse:report_notification", report, ctx=STATE.ctx(), data=data, today=day))
+
+
+def _report_data(file: str | None, given: dict[str, object], *, case: int | None, day: object) -> object:
+    """The report from --file or the options, parsed into the one `AbuseReport` (ESC-2)."""
+    import json
+    import sys
+    from pathlib import Path
+
+    from pprflow.models.abuse import NOT_SENT, parse_report
+
+    if file is not None:
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+            raw = json.loads(text)
+        except FileNotFoundError:
+            raise InvalidInput(f"{NOT_SENT}: filen findes ikke: {file}", rule_id="ESC-2") from None
+        except ValueError as exc:
+            raise InvalidInput(f"{NOT_SENT}: filen er ikke gyldig JSON: {exc}", rule_id="ESC-2") from None
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"{NOT_SENT}: filen skal være et JSON-objekt", rule_id="ESC-2")
+    else:
+        raw = {
+            "reporter": {"name": given["reporter_name"], "role": given["reporter_role"],
+                         "email": given["reporter_email"] or STATE.acting_user()},
+            "institution": given["institution"],
+            "child": {"name": given["child_name"], "group": given["child_group"],
+                      "birth_year": given["child_birth_year"]},
+            "observation": given["observation"],
+            "observed_on": given["observed_on"] or str(day),
+            "observed_time": given["observed_time"],
+        }
+    if case is not None:
+        raw["case_id"] = case
+    return parse_report(raw)
 
 
 @app.command("acknowledge")
 def acknowledge_command(
-    case: CaseArg,
+    case: Annotated[int | None, typer.Argument(metavar="[SAG]", help="Sagens id (eller --notification ID).")] = None,
     notification: Annotated[int | None, typer.Option("--notification", metavar="ID",
                                                      help="Kun denne underretning.")] = None,
     today_: TodayOption = None,
@@ -137,7 +206,8 @@ def handover_command(
     from pprflow.cli.runner import run_step
     from pprflow.tasks.handover import handover
 
-    emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case, to_email=to,
+    emit_json(run_step("pprflow.flows.handover:hand_over_case", handover, ctx=STATE.ctx(), case_id=case,
+                       to_email=parse_email(to, "--to", rule_id="ROLE-1"),
                        today=today(today_)))
 
 

@@ -8,7 +8,7 @@ import typer
 
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
-from pprflow.cli.params import TodayOption, parse_date, today
+from pprflow.cli.params import TodayOption, parse_date, parse_email, today
 
 app = typer.Typer(help="Distriktsmøder i PPR: planlæg møder og fordel sager (CAL-5, PATH-4).", no_args_is_help=True)
 
@@ -44,7 +44,7 @@ def assign_command(
     from pprflow.tasks.ppr import assign_case
 
     emit_json(run_step("pprflow.flows.ppr:assign_district_case", assign_case, ctx=STATE.ctx(), case_id=case,
-                       to_email=to, today=today(today_), role=role, name=name))
+                       to_email=parse_email(to, "--to", rule_id="PATH-4"), today=today(today_), role=role, name=name))
 
 
 @app.command("list")

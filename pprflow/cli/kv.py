@@ -9,7 +9,7 @@ import typer
 
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
-from pprflow.cli.params import TodayOption, parse_date, parse_time, today
+from pprflow.cli.params import TodayOption, parse_date, parse_optional_email, parse_time, today
 from pprflow.models.errors import InvalidInput
 
 app = typer.Typer(help="Konsultativ vejledning (KV): planlæg møder og meld anonyme emner (CAL-3, CAL-4, KV-1).",
@@ -39,7 +39,8 @@ def schedule_command(
     if kind is not None and kind not in ("school", "daycare"):
         raise InvalidInput(f"--kind {kind!r} is not school or daycare", rule_id="CAL-4")
     emit_json(run_step("pprflow.flows.kv:schedule_kv", schedule_kv_sessions, ctx=STATE.ctx(), institution=institution,
-                       start=parse_date(start, "--from date"), count=count, leader_email=leader,
+                       start=parse_date(start, "--from date"), count=count,
+                       leader_email=parse_optional_email(leader, "--leader"),
                        leader_name=leader_name, kind=kind, district=district,
                        time=parse_time(time) if time else None))
 

@@ -8,7 +8,7 @@ import typer
 
 from pprflow.cli.context import STATE
 from pprflow.cli.output import emit_json
-from pprflow.cli.params import TodayOption, build, parse_date, parse_time, read_json, today
+from pprflow.cli.params import TodayOption, build, parse_date, parse_optional_email, parse_time, read_json, today
 
 app = typer.Typer(help="Møder: netværks-, udviklings- og opstartsmøder, dagsorden og referat.", no_args_is_help=True)
 
@@ -40,8 +40,8 @@ def schedule_command(
     from pprflow.tasks.meetings import schedule_meeting
 
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
-                 starts_at=parse_time(time), ends_at=parse_time(end) if end else None, leader_email=leader,
-                 leader_phone=leader_phone,
+                 starts_at=parse_time(time), ends_at=parse_time(end) if end else None,
+                 leader_email=parse_optional_email(leader, "--leader"), leader_phone=leader_phone,
                  location=location, address=address, purpose=purpose)
     emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # sqlmodel is imported inside the commands: `pprflow calendar
 
 app = typer.Typer(help="Udbakken: se, send, gensend eller annullér mails.", no_args_is_help=True)
 
-STATUSES = ("pending", "sent", "failed", "cancelled")
+STATUSES = ("pending", "held", "sent", "failed", "cancelled")  # held: waits for review (ESC-3)
 
 
 def _message(session: Session, message_id: int):  # type: ignore[no-untyped-def]
@@ -101,8 +101,10 @@ def preview(message_id: int = typer.Argument(..., help="Mailens id."),
 def send(limit: int | None = typer.Option(None, min=1, help="Højst så mange mails i denne kørsel.")) -> None:
     """Send de mails, der er forfaldne, med den konfigurerede transport (standard: filer i PPRFLOW_HOME/mail)."""
     from pprflow.cli.runner import run_step
+    from pprflow.models.profile import check_mailboxes_for_transport
     from pprflow.tasks.delivery import deliver
 
+    check_mailboxes_for_transport(STATE.profile(), STATE.settings.transport)  # ESC-2
     report = run_step("pprflow.flows.delivery:deliver_outbox", deliver, ctx=STATE.ctx(), limit=limit)
     emit_json(report)
 
@@ -133,11 +135,17 @@ def cancel(message_id: int = typer.Argument(..., help="Mailens id."),
     """Annullér en mail, der endnu ikke er sendt."""
     from sqlmodel import Session
 
+    from pprflow.models.errors import RuleViolation
     from pprflow.tasks.outbox import cancel_message
 
     with Session(STATE.engine()) as session:
         message = _message(session, message_id)
-        if not cancel_message(session, message, reason=reason, actor=STATE.acting_user()):
+        try:
+            cancelled = cancel_message(session, message, reason=reason, actor=STATE.acting_user())
+        except RuleViolation:
+            session.commit()  # ESC-2: the refused attempt stays in the audit log
+            raise
+        if not cancelled:
             raise InvalidInput(f"message {message_id} is {message.status}, only pending messages can be cancelled")
         session.commit()
     emit(f"message {message_id} cancelled")

@@ -36,6 +36,18 @@ def parse_time(value: str) -> dt.time:
         raise InvalidInput(f"invalid --time {value!r}: expected HH:MM, e.g. 09:30", rule_id="CAL-9") from None
 
 
+def parse_email(value: str, what: str, *, rule_id: str | None = None) -> str:
+    """An e-mail option (--to, --email, --leader, --as): the one address type, bare and case-folded (ESC-1);
+    a display name, brackets or spaces are one clear error naming the option (and its rule)."""
+    from pprflow.models.address import parse_address
+
+    return parse_address(value, what, rule_id=rule_id)
+
+
+def parse_optional_email(value: str | None, what: str) -> str | None:
+    return None if value is None else parse_email(value, what)
+
+
 def today(value: str | None) -> dt.date:
     from pprflow.models.calendar import local_today
 
@@ -49,7 +61,10 @@ def one_line_error(what: str, exc: ValidationError) -> InvalidInput:
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     from pprflow.models.rules_privacy import is_cpr_error
 
-    return InvalidInput(f"{what}: {path}: {first.get('msg', 'invalid')}{more}",
+    message = first.get("msg", "invalid")
+    if first.get("type") == "value_error" and first.get("ctx", {}).get("error") is not None:
+        message = str(first["ctx"]["error"])  # our own one-line message (e.g. the e-mail address type)
+    return InvalidInput(f"{what}: {path}: {message}{more}",
                         rule_id="PRIV-2" if is_cpr_error(first) else None)
 
 

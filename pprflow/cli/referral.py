@@ -24,14 +24,15 @@ def submit_command(
 ) -> None:
     """Modtag en henvendelse: kontrollér forudsætningerne, opret sagen og send henvendelse og kvittering."""
     from pprflow.cli.runner import run_step
-    from pprflow.models.referral import parse_referral
-    from pprflow.tasks.intake import submit_referral
+    from pprflow.tasks.intake import parse_or_notify, submit_referral
 
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"referral: file not found: {file}") from None
-    referral = parse_referral(text)
+    day = today(today_)
+    referral = parse_or_notify(STATE.ctx(), text, today=day)  # ESC-2: a malformed referral still notifies
     result = run_step("pprflow.flows.intake:referral_intake", submit_referral, ctx=STATE.ctx(), referral=referral,
-                      today=today(today_))
+                      today=day)
     emit_json(result.model_dump(mode="json"))
+

@@ -221,6 +221,9 @@ def serve(
     settings = STATE.settings
     home = settings.home.resolve()
     profile = STATE.profile()  # fail fast on a bad profile, before anything starts
+    from pprflow.models.profile import check_mailboxes_for_transport
+
+    check_mailboxes_for_transport(profile, settings.transport)  # ESC-2: no placeholder mailbox on a real transport
     if no_server:
         api_url = os.environ.get("PREFECT_API_URL")
         if not api_url:

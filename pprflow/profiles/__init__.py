@@ -40,4 +40,7 @@ def load_profile(name_or_path: str) -> Profile:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ConfigurationError(f"profile {str(path)!r}: {where}: {first['msg']}") from None
+        message = first["msg"]
+        if first.get("type") == "value_error" and first.get("ctx", {}).get("error") is not None:
+            message = str(first["ctx"]["error"])  # e.g. the e-mail address type's own line (ESC-2)
+        raise ConfigurationError(f"profile {str(path)!r}: {where}: {message}") from None

@@ -151,8 +151,14 @@ def test_level_5_goes_to_the_family_centre_and_its_caseworker_never_the_parents_
     with Session(engine) as session:
         sent = session.exec(select(OutboxMessage).where(OutboxMessage.template == "family_centre_contact")).all()
         worker = session.exec(select(CaseParty).where(CaseParty.role == "outposted_social_worker")).one()
-    assert {m.to for m in sent} == {"underretning@randers.dk", "sara@frc.example"}
+    assert {m.to for m in sent} == {"underretning@randers.dk", "sara@frc.example", "birgitte@ppr.example"}
     assert worker.email == "birgitte@ppr.example"
+    # ESC-3 (Randers [003]): the notification waits until the outposted social worker has reviewed it
+    held = {m.to: m.status for m in sent}
+    assert held == {"underretning@randers.dk": "held", "sara@frc.example": "pending",
+                    "birgitte@ppr.example": "pending"}
+    review = next(m for m in sent if m.to == "birgitte@ppr.example")
+    assert "TIL GENNEMSYN" in review.body_text
     assert not any(m.to_is_parent for m in sent)
 
 

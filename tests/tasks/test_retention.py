@@ -28,7 +28,7 @@ from pprflow.models.tables import (
     OutboxMessage,
 )
 from pprflow.models.types import utcnow
-from pprflow.tasks.abuse import report_abuse
+from pprflow.tasks.abuse import acknowledge, report_abuse
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.intake import submit_referral
@@ -64,7 +64,14 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
         summary="Aftaler", actions=[ActionInput(text="Fast makker", responsible="sofie@skovbakke.example")]),
         today=dt.date(2026, 12, 10))
     report_abuse(ctx=ctx, case_id=case_id, today=dt.date(2026, 12, 11))
-    return case_id
+    acknowledge(ctx=ctx, case_id=case_id)  # ESC-2/LAW-2: only an acknowledged notification lets a case close
+    import tempfile
+
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports.file import FileTransport
+
+    deliver_due(ctx.engine, FileTransport(tempfile.mkdtemp(prefix="retention-mail-")))  # ESC-2: an unsent
+    return case_id  # notification is never purged, so the notification is delivered first
 
 
 def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(any_engine: Engine, vejle: Any

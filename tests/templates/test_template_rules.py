@@ -285,3 +285,19 @@ def test_LVL_5_LVL_6_family_centre_contact_says_whether_the_outposted_social_wor
     without = render("family_centre_contact", outposted_social_worker_name=None, has_caseworker=True)
     assert "ikke registreret en fremskudt socialrådgiver" in without.text
     assert "allerede en sag hos jer" in without.text
+
+
+@pytest.mark.parametrize("kind", ["agenda_deadline_reminder", "review_reminder", "review_overdue"])
+def test_ESC_1_staff_reminders_on_a_confidential_case_never_tell_staff_to_involve_the_parents(kind: str) -> None:
+    from pprflow.templates.render import render_message
+
+    context = MESSAGE_KINDS[kind].example_context()
+    context["case"]["confidential_from_parents"] = True
+    message = render_message(kind, context)
+    for body in (message.text, message.html):
+        assert "forældrene må ikke orienteres eller inviteres" in body or "må ikke orienteres, inviteres" in body
+        for wording in ("Inviter forældrene", "forældre og samarbejdspartnere", "Bed familien",
+                        "forældresamtykke", "dagtilbud/skole, forældre"):
+            assert wording.lower() not in body.lower(), (kind, wording)
+    ordinary = render_message(kind, MESSAGE_KINDS[kind].example_context())
+    assert "fortrolig over for forældrene" not in ordinary.text
