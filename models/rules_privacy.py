@@ -7,8 +7,8 @@ No database, no Prefect, no mail: values in, values (or one domain error) out.
   with dates (12-05-2026, 2026-05-12) and phone numbers (12 34 56 78, +45 12345678) passes. Every
   input model inherits `NoCprNumbers`, so the refusal happens while the input is validated: before
   anything is stored and before a flow run (whose parameters Prefect keeps) is even created.
-- PRIV-3 "only the staff assigned to a case, and their leaders, can read it" (as PPR journals are
-  visible only to the assigned PPR staff): `can_read_case(actor, access)`.
+- PRIV-3 "only the staff assigned to a case, and their leaders, can read it": not here — the one
+  access policy is `pprflow.models.access`.
 - PRIV-1/PRIV-2 retention: a closed case is deleted `closed_case_years` after its last activity,
   audit rows `audit_years` after they were written (profile `[retention]`).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, field_validator
@@ -85,70 +84,8 @@ def is_cpr_error(error: Mapping[str, Any]) -> bool:
     return error.get("type") == CPR_ERROR_TYPE
 
 
-# --- PRIV-3: who may read a case ------------------------------------------------------------------
-
-SYSTEM_PREFIX = "system:"
-
-
-def is_system_actor(actor: str) -> bool:
-    """`system:sweep`, `system:pprflow` ...: a scheduled job doing its own work, not a person."""
-    return actor.strip().lower().startswith(SYSTEM_PREFIX)
-
-
-def is_named_user(actor: str | None) -> bool:
-    """A person identified by their work email (PRIV-1: who), not an OS account or a system job."""
-    return bool(actor) and not is_system_actor(actor or "") and "@" in (actor or "")
-
-
-def _norm(email: str | None) -> str:
-    return (email or "").strip().lower()
-
-
-@dataclass(frozen=True)
-class CaseAccess:
-    """The people who may read one case (PRIV-3), each with why.
-
-    `assigned`: the coordinator (tovholder), the assigned PPR employee, the submitter and the staff
-    on the case (not parents; not partners whose consent was withdrawn, CONS-1).
-    `leaders`: the leaders of those people (StaffMember.leader_email) and the institution's leaders.
-    """
-
-    assigned: Mapping[str, str]
-    leaders: Mapping[str, str]
-
-    def basis(self, actor: str) -> str | None:
-        """Why `actor` may read the case ("coordinator", "leader of ..."), or None."""
-        who = _norm(actor)
-        return self.assigned.get(who) or self.leaders.get(who)
-
-
-def case_access(*, coordinator: str, assigned_ppr: str | None, submitted_by: str,
-                staff_parties: Iterable[tuple[str, str]], leader_of: Mapping[str, str | None],
-                institution_leaders: Iterable[str]) -> CaseAccess:
-    """Build the PRIV-3 access list from the case's facts (emails compared case-insensitively).
-
-    `staff_parties`: (email, role) of the non-parent parties still on the case.
-    `leader_of`: a staff member's email -> their leader's email (StaffMember.leader_email).
-    """
-    assigned: dict[str, str] = {}
-    for email, why in [(coordinator, "coordinator"), (assigned_ppr, "assigned PPR employee"),
-                       (submitted_by, "submitter"), *((e, f"on the case ({r})") for e, r in staff_parties)]:
-        if _norm(email) and _norm(email) not in assigned:
-            assigned[_norm(email)] = why
-    leaders: dict[str, str] = {}
-    for email in list(assigned):
-        leader = _norm(leader_of.get(email))
-        if leader and leader not in assigned and leader not in leaders:
-            leaders[leader] = f"leader of {email}"
-    for leader in institution_leaders:
-        if _norm(leader) and _norm(leader) not in assigned and _norm(leader) not in leaders:
-            leaders[_norm(leader)] = "leader of the institution"
-    return CaseAccess(assigned=assigned, leaders=leaders)
-
-
-def can_read_case(actor: str, access: CaseAccess) -> bool:
-    """PRIV-3: the staff assigned to the case and their leaders; system jobs for their own work."""
-    return is_system_actor(actor) or access.basis(actor) is not None
+# --- PRIV-3 / PRIV-4 --------------------------------------------------------------------------------
+# Who may read or change a case is decided in ONE place: pprflow.models.access (`decide`, `has_perm`).
 
 
 # --- retention (PRIV-1, PRIV-2) -----------------------------------------------------------------

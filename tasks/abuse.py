@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput, NotFound
 from pprflow.models.profile import Profile
@@ -26,6 +27,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Deadline, Notification, OutboxMessage
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import base_context, case_context, get_case, leader_of, person_name, person_role
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -123,6 +125,9 @@ def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | N
                            f"{reporter!r})", rule_id="LAW-1")
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        # ESC-1/LAW-1: any active, named staff member reports; access never blocks it, and the answer
+        # below shows nothing of the case.
+        authorize(session, ctx.actor, Perm.CASE_REPORT_ABUSE, case=case, what="case report-abuse")
         notification = report_abuse_in_session(
             session, profile=ctx.profile, case=case, reported_by_email=reporter,
             today=today, actor=ctx.actor, observation=observation,
@@ -148,7 +153,8 @@ def acknowledge(ctx: Ctx, case_id: int, *, notification_id: int | None = None,
                 today: dt.date | None = None) -> dict[str, Any]:
     """`pprflow case acknowledge CASE`: the family centre's acknowledgement (kvittering) came (LAW-2)."""
     with Session(ctx.engine, expire_on_commit=False) as session:
-        get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_ACKNOWLEDGE, case=get_case(session, case_id),
+                  what="case acknowledge")  # PRIV-4
         query = select(Notification).where(Notification.case_id == case_id)
         if notification_id is not None:
             query = query.where(Notification.id == notification_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import LEADER_ROLES
 from pprflow.models.errors import NotFound
 from pprflow.models.profile import Profile
 from pprflow.models.tables import Case, CaseParty, Child, Consent, Institution, StaffMember
@@ -49,8 +50,8 @@ ROLE_LABELS: dict[str, str] = {
     "ssp": "SSP",
 }
 
-LEADER_ROLES: tuple[str, ...] = ("pedagogical_leader", "school_leader", "daycare_leader")
-"""MEET-4: the meeting leader is usually the pedagogical leader; else the institution's leader."""
+# MEET-4: the meeting leader is usually the pedagogical leader; else the institution's leader (one
+# definition, in the access policy: they read the institution's cases, PRIV-3).
 
 
 def role_label(role: str) -> str:

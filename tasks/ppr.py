@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar, local_datetime, local_today
 from pprflow.models.errors import InvalidInput
 from pprflow.models.profile import Profile
@@ -38,6 +39,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import audit_list, authorize, authorize_in, readable_case_ids
 from pprflow.tasks.casefile import base_context, case_context, get_case, person_name
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -181,6 +183,7 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
                                   cadence_weeks=settings.cadence_weeks)
     rows = []
     with Session(ctx.engine, expire_on_commit=False) as session:
+        authorize(session, ctx.actor, Perm.DISTRICT_SCHEDULE, what="district schedule")  # PRIV-4: administrators
         for planned in plan:
             meeting = session.exec(
                 select(Meeting).where(Meeting.kind == "district", Meeting.district == district,
@@ -233,7 +236,10 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                            from_date: dt.date | None = None) -> list[dict[str, Any]]:
     """`pprflow district list`: the meetings, their case-list day and the cases on each (ids only)."""
     with Session(ctx.engine) as session:
+        authorize(session, ctx.actor, Perm.DISTRICT_LIST, what="district list")  # PRIV-4
         query = select(Meeting).where(Meeting.kind == "district")
+        hidden = 0
+        shown: list[int | None] = []
         if district:
             query = query.where(Meeting.district == district)
         if from_date:
@@ -244,6 +250,10 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                 select(Deadline).where(Deadline.kind == DISTRICT_CASE_LIST, Deadline.meeting_id == meeting.id)
             ).first()
             cases = [(c, d) for c, d in _cases_on_meeting(session, meeting.id) if _latest_placement(session, c) == d.id]
+            readable = readable_case_ids(session, ctx.actor, [c.id for c, _ in cases if c.id is not None])
+            hidden += len(cases) - len(readable)
+            cases = [(c, d) for c, d in cases if c.id in readable]  # PRIV-3: filtered, never all or nothing
+            shown += [c.id for c, _ in cases]
             result.append({
                 "id": meeting.id, "district": meeting.district, "date": meeting.date.isoformat(),
                 "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
@@ -253,6 +263,11 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                 "cases": [c.id for c, _ in cases],
                 "assigned": {str(c.id): c.assigned_ppr_email for c, _ in cases if c.assigned_ppr_email},
             })
+        # PRIV-1: the list is a search, audited with its terms on every case it showed
+        audit_list(session, actor=ctx.actor, entity="meeting", reason="district list",
+                   terms={"district": district, "from": from_date.isoformat() if from_date else None},
+                   shown=shown, hidden=hidden)
+        session.commit()
         return result
 
 
@@ -296,6 +311,7 @@ def prepare_district_meetings(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
     the meetings so the list holds the morning's referrals too. Idempotent like the sweep."""
     from pprflow.tasks.deadlines import due_deadlines
 
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_DISTRICT_PREPARE, what="district prepare")  # PRIV-4: a job
     handlers = {DISTRICT_CASE_LIST: send_district_case_list, DISTRICT_ASSIGNMENT: move_unassigned_case}
     sweep = SweepContext(profile=ctx.profile, today=today, actor=ctx.actor)
     with Session(ctx.engine) as session:
@@ -357,6 +373,7 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_ASSIGN, case=case, what="district assign")  # PRIV-4
         check_assignable(pathway=case.pathway, status=case.status, case_id=case_id)
         subject = f"case:{case.id}"
         previous = case.assigned_ppr_email

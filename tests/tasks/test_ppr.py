@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
+from tests.factories import as_admin
 from pprflow.models.errors import NotFound, RuleViolation
 from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
@@ -37,7 +38,7 @@ def team_ctx(engine, vejle) -> Ctx:  # type: ignore[no-untyped-def]
 
 
 def test_schedule_district_meetings_moves_a_closed_day_and_flags_it_CAL_5(ctx) -> None:
-    result = schedule_district_meetings(ctx, district="Nord", start=D(2026, 12, 10), count=3, today=MONDAY)
+    result = schedule_district_meetings(as_admin(ctx), district="Nord", start=D(2026, 12, 10), count=3, today=MONDAY)
     assert [m["date"] for m in result["meetings"]] == ["2026-12-10", "2026-12-28", "2027-01-07"]
     moved = result["meetings"][1]
     assert moved["planned_date"] == "2026-12-24" and moved["moved_from_closed_day"]
@@ -53,8 +54,8 @@ def test_schedule_district_meetings_moves_a_closed_day_and_flags_it_CAL_5(ctx) -
 
 
 def test_scheduling_twice_changes_nothing_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=4, today=MONDAY)
-    again = schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=4, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=4, today=MONDAY)
+    again = schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=4, today=MONDAY)
     assert not any(m["created"] for m in again["meetings"])
     with Session(ctx.engine) as session:
         assert len(session.exec(select(Meeting)).all()) == 4
@@ -63,7 +64,7 @@ def test_scheduling_twice_changes_nothing_CAL_5(ctx) -> None:
 
 def test_the_district_team_gets_the_list_of_new_cases_the_day_before_CAL_5(team_ctx) -> None:
     ctx = team_ctx
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     one = submit_referral(ctx, rd.referral(), today=MONDAY)
     two = submit_referral(ctx, rd.referral("ppr_learning_environment"), today=MONDAY)
     submit_referral(ctx, rd.referral("intervention_team"), today=MONDAY)  # not a PPR case: not on the list
@@ -80,7 +81,7 @@ def test_the_district_team_gets_the_list_of_new_cases_the_day_before_CAL_5(team_
 
 
 def test_an_unassigned_case_moves_to_the_next_district_meeting_PATH_4(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25))
     report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 27))  # the meeting passed, nobody assigned
@@ -93,7 +94,7 @@ def test_an_unassigned_case_moves_to_the_next_district_meeting_PATH_4(ctx) -> No
 
 
 def test_a_missed_sweep_sends_no_list_for_a_meeting_already_held_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 1))
     assert messages(ctx.engine, "district_case_list") == []
@@ -102,16 +103,16 @@ def test_a_missed_sweep_sends_no_list_for_a_meeting_already_held_CAL_5(ctx) -> N
 
 
 def test_prepare_district_meetings_sends_the_due_list_once_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=1, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
     submit_referral(ctx, rd.referral(), today=MONDAY)
-    assert prepare_district_meetings(ctx, today=D(2026, 11, 25))["handled"] == {"district_case_list": 1}
-    assert prepare_district_meetings(ctx, today=D(2026, 11, 25))["handled"] == {}
+    assert prepare_district_meetings(as_admin(ctx), today=D(2026, 11, 25))["handled"] == {"district_case_list": 1}
+    assert prepare_district_meetings(as_admin(ctx), today=D(2026, 11, 25))["handled"] == {}
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25)).queued == 0
     assert len(messages(ctx.engine, "district_case_list")) == 1
 
 
 def test_assignment_tells_the_employee_and_pins_the_startup_reminder_PATH_4(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=1, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
     result = assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", name="Karin Ørum",
                          role="ppr_psychologist", today=MEETING)

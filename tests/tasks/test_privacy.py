@@ -17,7 +17,7 @@ from pprflow.models.tables import AuditEvent, CaseParty, Consent, StaffMember
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.handover import show_case
 from pprflow.tasks.privacy import audit_trail
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 
 def _ctx(engine: Engine, profile: Any, actor: str) -> Ctx:
@@ -28,7 +28,7 @@ def _case(engine: Engine) -> int:
     """Coordinator leder@skole.example; the teacher laerer@ submitted it; two parents."""
     with Session(engine) as session:
         case = case_with_parents(session)
-        session.add(StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader",
+        put_staff(session, StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader",
                                 institution_id=case.institution_id, leader_email="chef@kommune.example"))
         session.commit()
         return case.id or 0
