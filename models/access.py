@@ -229,7 +229,7 @@ def read_basis(actor: Actor, facts: CaseFacts) -> str | None:
     return facts.assigned.get(actor.id) or facts.leaders.get(actor.id)
 
 
-def change_basis(actor: Actor, facts: CaseFacts, *, meeting_leader: str | None = None) -> str | None:
+def change_basis(actor: Actor, facts: CaseFacts, *, also: Mapping[str, str] | None = None) -> str | None:
     """PRIV-4: why `actor` may change the case — a right on it, not a name — or None."""
     if not actor.is_person:
         return None
@@ -241,9 +241,9 @@ def change_basis(actor: Actor, facts: CaseFacts, *, meeting_leader: str | None =
         return "assigned PPR employee"
     if actor.id in facts.institution_leaders:
         return "leader of the institution"
-    if meeting_leader and actor.id == _norm(meeting_leader):
-        return "meeting leader"  # MEET-4: the one leading the meeting sends its agenda and minutes
-    return None
+    # MEET-4: the one leading a meeting sends its agenda and minutes; LAW-2: the notifier records the
+    # acknowledgement of their own notification. The entrance names them (`also`: email -> why).
+    return {_norm(k): v for k, v in (also or {}).items()}.get(actor.id)
 
 
 def _who(actor: Actor) -> str:
@@ -265,7 +265,7 @@ def _not_known(actor: Actor) -> Decision | None:
 
 
 def decide(actor: Actor, perm: Perm, target: CaseFacts | MessageFacts | None = None, *,
-           meeting_leader: str | None = None, institution_id: int | None = None) -> Decision:
+           also: Mapping[str, str] | None = None, institution_id: int | None = None) -> Decision:
     """May `actor` do `perm` (on `target`)? The one policy (PRIV-3, PRIV-4)."""
     if perm in JOB_PERMS:
         if actor.kind == "system" or actor.is_administrator:
@@ -300,7 +300,7 @@ def decide(actor: Actor, perm: Perm, target: CaseFacts | MessageFacts | None = N
             f"{_who(actor)} må ikke læse sag {target.case_id}: kun sagens medarbejdere og deres ledere; "
             "bed sagens tovholder om at tilføje dig")
     if perm in CHANGE_PERMS:
-        basis = change_basis(actor, target, meeting_leader=meeting_leader)
+        basis = change_basis(actor, target, also=also)
         return _allow(basis) if basis else _refuse(
             f"{_who(actor)} må ikke ændre sag {target.case_id} ({perm.value}): kun tovholderen, den tildelte "
             "PPR-medarbejder, institutionens leder eller en administrator", "PRIV-4")

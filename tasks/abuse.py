@@ -153,8 +153,9 @@ def acknowledge(ctx: Ctx, case_id: int, *, notification_id: int | None = None,
                 today: dt.date | None = None) -> dict[str, Any]:
     """`pprflow case acknowledge CASE`: the family centre's acknowledgement (kvittering) came (LAW-2)."""
     with Session(ctx.engine, expire_on_commit=False) as session:
-        authorize(session, ctx.actor, Perm.CASE_ACKNOWLEDGE, case=get_case(session, case_id),
-                  what="case acknowledge")  # PRIV-4
+        notifiers = session.exec(select(Notification.reported_by_email).where(Notification.case_id == case_id)).all()
+        authorize(session, ctx.actor, Perm.CASE_ACKNOWLEDGE, case=get_case(session, case_id), what="case acknowledge",
+                  also=dict.fromkeys(notifiers, "notifier (LAW-2)"))  # PRIV-4
         query = select(Notification).where(Notification.case_id == case_id)
         if notification_id is not None:
             query = query.where(Notification.id == notification_id)

@@ -16,7 +16,7 @@ Lists are filtered, never all-or-nothing: `readable_case_ids` / `readable_messag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -70,6 +70,8 @@ def case_facts_for(session: Session, case: Case) -> CaseFacts:
     leaders = session.exec(select(StaffMember.email).where(
         StaffMember.institution_id == case.institution_id, col(StaffMember.role).in_(LEADER_ROLES),
         StaffMember.active == True)).all()  # noqa: E712
+    # MEET-4 / ROLE-1: a leader on the case (a party with a leader role) is the institution's leader for it
+    leaders = [*leaders, *(e for e, r in staff_parties if r in LEADER_ROLES)]
     institution = session.get(Institution, case.institution_id)
     return case_facts(
         case_id=case.id, coordinator=case.coordinator_email, assigned_ppr=case.assigned_ppr_email,
@@ -135,7 +137,7 @@ def record_refusal(engine: Engine, *, actor: str, case_ids: Iterable[int | None]
 
 
 def authorize(session: Session, actor: str, perm: Perm, *, what: str, case: Case | int | None = None,
-              message: OutboxMessage | None = None, meeting_leader: str | None = None,
+              message: OutboxMessage | None = None, also: Mapping[str, str] | None = None,
               institution_id: int | None = None) -> Decision:
     """THE entrance (PRIV-3, PRIV-4): may `actor` do `perm`? Returns the decision; a refusal is audited and
     raised as `AccessDenied` (one line, Danish, naming the rule)."""
@@ -159,7 +161,7 @@ def authorize(session: Session, actor: str, perm: Perm, *, what: str, case: Case
             row = get_case(session, int(case))  # type: ignore[arg-type]  # raises NotFound
         target = case_facts_for(session, row)
         touched = [row.id]
-    decision = decide(who, perm, target, meeting_leader=meeting_leader, institution_id=institution_id)
+    decision = decide(who, perm, target, also=also, institution_id=institution_id)
     if decision.allowed:
         return decision
     record_refusal(session.get_bind(), actor=actor or "(ingen)", case_ids=touched, what=what,  # type: ignore[arg-type]

@@ -59,7 +59,8 @@ def _pedagogical_leader(session: Session, institution: Institution) -> StaffMemb
     """KV-2/CAL-3: the pedagogical leader of the institution, else its leader."""
     for role in ("pedagogical_leader", "daycare_leader", "school_leader"):
         member = session.exec(
-            select(StaffMember).where(StaffMember.institution_id == institution.id, StaffMember.role == role)
+            select(StaffMember).where(StaffMember.institution_id == institution.id, StaffMember.role == role,
+                                      StaffMember.active == True)  # noqa: E712  PRIV-4: an active member
             .order_by(col(StaffMember.id))
         ).first()
         if member is not None:

@@ -100,7 +100,8 @@ def authorize_meeting(session: Session, actor: str, perm: Perm, meeting: Meeting
     """PRIV-4: a case's meeting is changed like its case (and by its leader, MEET-4); a KV session by the
     institution's leader or an administrator; a district meeting by an administrator."""
     if meeting.case_id is not None:
-        authorize(session, actor, perm, case=meeting.case_id, meeting_leader=meeting.leader_email, what=what)
+        authorize(session, actor, perm, case=meeting.case_id, what=what,
+                  also={meeting.leader_email: "meeting leader"} if meeting.leader_email else None)
     elif meeting.kind == "kv":
         authorize(session, actor, Perm.KV_SCHEDULE, institution_id=meeting.institution_id, what=what)
     else:

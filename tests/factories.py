@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlmodel import Session, select
-
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from pprflow.models.tables import Case, CaseParty, Child, Institution, StaffMember
 
@@ -48,12 +47,12 @@ def put_staff(session: Session, member: StaffMember) -> StaffMember:
     return found
 
 
-TEST_STAFF: tuple[tuple[str, str], ...] = (
-    ("leder@skole.example", "school_leader"),
-    ("laerer@skole.example", "teacher"),
-    ("sofie@skovbakke.example", "teacher"),
-    ("admin@ppr.example", "administrator"),
-    ("admin@ppr-vejle.example", "administrator"),
+TEST_STAFF: tuple[tuple[str, str, str], ...] = (
+    ("leder@skole.example", "school_leader", "Lene Leder"),
+    ("laerer@skole.example", "teacher", "Sofie Lærer"),
+    ("sofie@skovbakke.example", "teacher", "Sofie Mikkelsen"),
+    ("admin@ppr.example", "administrator", "Anne Administration"),
+    ("admin@ppr-vejle.example", "administrator", "Anders Administration"),
 )
 """The people the tests act as, known to the directory (PRIV-4) with their roles."""
 
@@ -61,17 +60,20 @@ TEST_STAFF: tuple[tuple[str, str], ...] = (
 ADMIN = "admin@ppr.example"
 
 
-def directory(engine: Engine, people: tuple[tuple[str, str], ...] = TEST_STAFF) -> None:
+def directory(engine: Engine, people: tuple[tuple[str, str, str], ...] = TEST_STAFF) -> None:
     """Put the tests' people in the staff directory (PRIV-4); leder@skole.example leads Skovbakkeskolen."""
     with Session(engine) as session:
         school = institution(session)
-        for email, role in people:
-            staff(session, email, role, institution=school if email == "leder@skole.example" else None)
+        for email, role, name in people:
+            staff(session, email, role, name=name, institution=school if email == "leder@skole.example" else None)
         session.commit()
 
 
 def as_admin(ctx: Any) -> Any:
     """The same context acting as the PPR administrator (schedules district meetings, runs jobs by hand)."""
+    with Session(ctx.engine) as session:
+        staff(session, ADMIN, "administrator")
+        session.commit()
     return dataclasses.replace(ctx, actor=ADMIN)
 
 

@@ -10,12 +10,9 @@ from pydantic import ValidationError
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import (
     NoCprNumbers,
-    can_read_case,
-    case_access,
     case_expired,
     check_no_cpr_number,
     contains_cpr_number,
-    is_named_user,
     years_before,
 )
 
@@ -81,43 +78,7 @@ def test_the_referral_error_is_one_line_naming_the_field_and_PRIV_2() -> None:
     assert caught.value.one_line().startswith("referral: action_plan.goal: looks like a CPR number")
 
 
-# --- PRIV-3 -----------------------------------------------------------------------------------------
-
-ACCESS = case_access(
-    coordinator="Laerer@Skole.example", assigned_ppr="psykolog@ppr.example", submitted_by="laerer@skole.example",
-    staff_parties=[("hs@sund.example", "health_visitor")],
-    leader_of={"laerer@skole.example": "leder@skole.example", "psykolog@ppr.example": "pprleder@ppr.example"},
-    institution_leaders=["paedleder@skole.example"],
-)
-
-
-@pytest.mark.parametrize(("actor", "allowed"), [
-    ("laerer@skole.example", True),        # coordinator and submitter, any case
-    ("PSYKOLOG@ppr.example", True),        # the assigned PPR employee
-    ("hs@sund.example", True),             # staff on the case
-    ("leder@skole.example", True),         # the coordinator's leader
-    ("pprleder@ppr.example", True),        # the PPR employee's leader
-    ("paedleder@skole.example", True),     # the institution's leader
-    ("system:sweep", True),                # a scheduled job doing its own work
-    ("kollega@skole.example", False),      # a colleague not on the case
-    ("mor@hjem.example", False),           # a parent is not staff
-    ("", False),
-])
-def test_only_assigned_staff_and_their_leaders_read_a_case_PRIV_3(actor: str, allowed: bool) -> None:
-    assert can_read_case(actor, ACCESS) is allowed
-
-
-def test_the_basis_says_why() -> None:
-    assert ACCESS.basis("laerer@skole.example") == "coordinator"
-    assert ACCESS.basis("pprleder@ppr.example") == "leader of psykolog@ppr.example"
-    assert ACCESS.basis("paedleder@skole.example") == "leader of the institution"
-
-
-@pytest.mark.parametrize(("actor", "named"), [
-    ("leder@skole.example", True), ("system:jens", False), ("jens", False), (None, False), ("", False),
-])
-def test_a_named_user_is_a_work_email_PRIV_1(actor: str | None, named: bool) -> None:
-    assert is_named_user(actor) is named
+# PRIV-3 / PRIV-4 (the one access policy): tests/models/test_access.py
 
 
 # --- retention ------------------------------------------------------------------------------------

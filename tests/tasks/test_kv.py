@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from tests.factories import as_admin
 from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
 from pprflow.models.rules_kv import KVTopicIn
 from pprflow.models.tables import AuditEvent, KVTopic, Meeting, OutboxMessage
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.kv import kv_cycle, list_kv_sessions, schedule_kv_sessions, submit_kv_topic
+from tests.factories import as_admin
 
 D = dt.date
 DAYCARE = "Børnehuset Solsikken"
@@ -57,10 +57,13 @@ def test_scheduling_needs_a_leader_to_remind_and_a_known_institution_CAL_3(ctx) 
     with pytest.raises(NotFound):
         schedule_kv_sessions(as_admin(ctx), institution="Ukendt Skole", start=D(2026, 12, 1), count=1)
     with pytest.raises(InvalidInput) as caught:
-        schedule_kv_sessions(as_admin(ctx), institution=SCHOOL, start=D(2026, 12, 1), count=1, kind="school", district="Nord")
+        # a school new to pprflow, with no leader in the staff directory (Skovbakkeskolen's leader is there)
+        schedule_kv_sessions(as_admin(ctx), institution="Engvangskolen", start=D(2026, 12, 1), count=1,
+                             kind="school", district="Nord")
     assert caught.value.rule_id == "CAL-3"
     daycare(ctx)
-    again = schedule_kv_sessions(as_admin(ctx), institution=DAYCARE, start=D(2026, 12, 1), count=2)  # the leader is known now
+    # the leader is known now
+    again = schedule_kv_sessions(as_admin(ctx), institution=DAYCARE, start=D(2026, 12, 1), count=2)
     assert not any(s["created"] for s in again["sessions"]) and again["leader"] == LEADER
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, select
 
-from tests.factories import as_admin
 from pprflow.models.errors import NotFound, RuleViolation
 from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
@@ -15,6 +14,7 @@ from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.intake import submit_referral
 from pprflow.tasks.ppr import assign_case, list_district_meetings, prepare_district_meetings, schedule_district_meetings
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 D = dt.date
 MONDAY = D(2026, 11, 23)
@@ -114,7 +114,7 @@ def test_prepare_district_meetings_sends_the_due_list_once_CAL_5(ctx) -> None:
 def test_assignment_tells_the_employee_and_pins_the_startup_reminder_PATH_4(ctx) -> None:
     schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    result = assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", name="Karin Ørum",
+    result = assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", name="Karin Ørum",
                          role="ppr_psychologist", today=MEETING)
     assert result["changed"] and result["district_meeting"] == "2026-11-26"
     assert result["startup_meeting_due"] == "2026-12-10"  # 10 working days after Thursday 26 Nov
@@ -129,14 +129,14 @@ def test_assignment_tells_the_employee_and_pins_the_startup_reminder_PATH_4(ctx)
         assert reminder.subject_key == f"case:{case.case_id}" and reminder.due_on == D(2026, 12, 10)
         waiting = session.exec(select(Deadline).where(Deadline.kind == "district_assignment")).one()
         assert waiting.done_at is not None
-    again = assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=D(2026, 11, 27))
+    again = assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=D(2026, 11, 27))
     assert not again["changed"] and len(messages(ctx.engine, "assignment")) == 1
 
 
 def test_reassignment_moves_the_reminder_to_the_new_employee_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
-    assign_case(ctx, case_id=case.case_id, to_email="ahmed@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="ahmed@ppr.example", today=MEETING)
     assert [m.to for m in messages(ctx.engine, "assignment")] == ["karin@ppr.example", "ahmed@ppr.example"]
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10))
     reminders = [m for m in messages(ctx.engine, "assignment") if m.idempotency_key.count("startup-reminder")]
@@ -146,15 +146,15 @@ def test_reassignment_moves_the_reminder_to_the_new_employee_PATH_4(ctx) -> None
 def test_only_ppr_cases_are_assigned_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral("intervention_team"), today=MONDAY)
     with pytest.raises(RuleViolation) as caught:
-        assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+        assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     assert caught.value.rule_id == "PATH-4"
     with pytest.raises(NotFound):
-        assign_case(ctx, case_id=999, to_email="karin@ppr.example", today=MEETING)
+        assign_case(as_admin(ctx), case_id=999, to_email="karin@ppr.example", today=MEETING)
 
 
 def test_no_startup_meeting_within_the_lead_time_reminds_the_employee_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 9)).queued == 0
     report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10))
     assert report.handled == {"startup_meeting_reminder": 1} and report.queued == 1
@@ -167,7 +167,7 @@ def test_no_startup_meeting_within_the_lead_time_reminds_the_employee_PATH_4(ctx
 
 def test_a_scheduled_startup_meeting_stops_the_reminder_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     with Session(ctx.engine) as session:  # arranged outside pprflow's meeting command
         session.add(Meeting(kind="startup", case_id=case.case_id, date=D(2026, 12, 7)))
         session.commit()

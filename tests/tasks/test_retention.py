@@ -11,7 +11,6 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from tests.factories import as_admin
 from pprflow.models.rules_meetings import ActionInput, MeetingInput, MinutesInput, Participant
 from pprflow.models.rules_privacy import years_before
 from pprflow.models.tables import (
@@ -37,6 +36,7 @@ from pprflow.tasks.meetings import record_minutes, schedule_meeting
 from pprflow.tasks.ppr import schedule_district_meetings
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 INTAKE_DAY = dt.date(2026, 11, 16)
 HANDLED = (Case, Child, CaseParty, Consent, ActionPlan, Meeting, Action, Deadline, Notification, OutboxMessage,

@@ -7,7 +7,6 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from tests.factories import as_admin
 from pprflow.models.rules_kv import KVTopicIn
 from pprflow.models.tables import OutboxMessage
 from pprflow.tasks.intake import submit_referral
@@ -15,6 +14,7 @@ from pprflow.tasks.kv import schedule_kv_sessions, submit_kv_topic
 from pprflow.tasks.ppr import assign_case, schedule_district_meetings
 from pprflow.tasks.sweep import sweep
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 D = dt.date
 
