@@ -66,12 +66,12 @@ class CliState:
         return f"os:{getpass.getuser()}"
 
     def job_ctx(self, job: str):  # type: ignore[no-untyped-def]
-        """The context for a job command (sweep, outbox send, retention purge): a named person must be an
-        administrator (PRIV-4); without --as/PPRFLOW_USER the operator runs it as the system job `system:JOB`,
-        exactly what the schedule would run."""
+        """The context for a job command (sweep, outbox send, retention purge): `--as` a named person must be an
+        administrator (PRIV-4); without --as the operator runs it as the system job `system:JOB`, exactly what
+        the schedule would run (PPRFLOW_USER, the default person, does not turn a job into theirs)."""
         from pprflow.tasks.context import Ctx
 
-        actor = self.actor or self.settings.user or f"system:{job}"
+        actor = self.actor or f"system:{job}"
         return Ctx(engine=self.engine(), profile=self.profile(), actor=actor, profile_ref=self.profile_ref())
 
 

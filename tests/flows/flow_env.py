@@ -15,6 +15,9 @@ def flow_env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: 
     from tests.flows._env import flow_env as set_flow_env
     from tests.flows._env import no_heartbeat
 
+    from tests.factories import directory
+
     set_flow_env(monkeypatch, sqlite_url, tmp_path, profile="vejle")
+    directory(engine)  # PRIV-4: the people the flows act as are known staff
     with no_heartbeat():
         yield engine
