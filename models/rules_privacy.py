@@ -27,8 +27,20 @@ from pprflow.models.errors import RuleViolation
 
 # --- PRIV-2: no CPR numbers ------------------------------------------------------------------------
 
-_CPR_CANDIDATE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
-"""Ten digits, optionally split 6-4 by a dash or a space, not part of a longer number."""
+_DASHES = "\u002d\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad\u2043"
+_SPACES = "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000\t"
+_NORMALISE = str.maketrans({**dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_SPACES, " "),
+                            "\uff0e": ".", "\uff0f": "/"})
+"""Every dash a keyboard or a word processor makes (en dash, em dash, minus, non-breaking hyphen ...) is a
+dash, every space a space: `240317–1234` is `240317-1234`."""
+
+_CPR_CANDIDATE = re.compile(r"(?<![\d.\-/])(\d{2})([.\-/]?)(\d{2})\2(\d{2}) ?[-/ ]? ?\d{4}(?![\d])")
+"""ddmmyy then four digits: `2403171234`, `240317-1234`, `240317 1234`, `240317/1234`, `24.03.17-1234`,
+`24-03-17-1234`, `24/03/17 1234` — the date part written whole or with one separator used twice, not part
+of a longer number. The date must be real (so phone numbers, times and other numbers pass)."""
+
+_CPR_PREFIXED = re.compile(r"(?i)(?<![a-zæøå])cpr(?:[ .\-]*nr)?[ .:\-]*(?:\d[ .\-/]?){9}\d(?!\d)")
+"""`cpr 240317-1234`, `CPR: 2403171234`, `cpr-nr. 24 03 17 12 34`: after a CPR prefix any ten digits are one."""
 
 CPR_MESSAGE = ("looks like a CPR number (ddmmyy-xxxx); pprflow stores no CPR numbers, "
                "write the child's pseudonym and birth year instead")
@@ -45,8 +57,13 @@ def _is_date(day: int, month: int, yy: int) -> bool:
 
 
 def contains_cpr_number(text: str) -> bool:
-    """PRIV-2: True if the text holds ten digits (ddmmyy-xxxx / ddmmyyxxxx) that start with a real date."""
-    return any(_is_date(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_CANDIDATE.finditer(text))
+    """PRIV-2: True if the text holds a CPR number in any shape a Danish office worker types: ten digits
+    (ddmmyy + 4) starting with a real date, split by any dash, slash, dots or a space, or any ten digits
+    after a "cpr"/"cpr-nr."/"CPR:" prefix. Dates, phone numbers (8 digits, +45) and class names pass."""
+    normal = text.translate(_NORMALISE)
+    if _CPR_PREFIXED.search(normal):
+        return True
+    return any(_is_date(int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in _CPR_CANDIDATE.finditer(normal))
 
 
 def check_no_cpr_number(field: str, text: str | None) -> None:

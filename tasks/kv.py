@@ -86,7 +86,8 @@ def schedule_kv_sessions(
     """
     if not 1 <= count <= MAX_SESSIONS_PER_CALL:
         raise InvalidInput(f"--count must be 1 to {MAX_SESSIONS_PER_CALL}, got {count}", rule_id="CAL-4")
-    check_no_cpr_number("--leader-name", leader_name)  # PRIV-2
+    for option, value in (("--leader-name", leader_name), ("--institution", institution), ("--district", district)):
+        check_no_cpr_number(option, value)  # PRIV-2: CLI free text too
     profile = ctx.profile
     calendar = calendar_of(profile)
     tz = ZoneInfo(profile.timezone)
@@ -277,6 +278,7 @@ def submit_kv_topic(ctx: Ctx, topic: KVTopicIn, *, today: dt.date | None = None)
 
 def list_kv_sessions(ctx: Ctx, *, institution: str, from_date: dt.date | None = None) -> dict[str, Any]:
     """`pprflow kv list`: sessions, their deadlines, topic counts and participants (KV-2). No topic text."""
+    check_no_cpr_number("--institution", institution)  # PRIV-2
     with Session(ctx.engine) as session:
         authorize(session, ctx.actor, Perm.KV_LIST, what="kv list")  # PRIV-4; shows no case and no topic text
         inst = _institution(session, institution)

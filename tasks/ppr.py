@@ -174,6 +174,7 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
     Scheduling the same meetings again changes nothing (a flow run twice is harmless).
     """
     district = district.strip()
+    check_no_cpr_number("--district", district)  # PRIV-2: CLI free text too
     if not district:
         raise InvalidInput("--district must name the PPR district, e.g. Nord", rule_id="CAL-5")
     today = today or local_today()
@@ -235,6 +236,7 @@ def _latest_placement(session: Session, case: Case) -> int | None:
 def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                            from_date: dt.date | None = None) -> list[dict[str, Any]]:
     """`pprflow district list`: the meetings, their case-list day and the cases on each (ids only)."""
+    check_no_cpr_number("--district", district)  # PRIV-2: a search term is logged (PRIV-1)
     with Session(ctx.engine) as session:
         authorize(session, ctx.actor, Perm.DISTRICT_LIST, what="district list")  # PRIV-4
         query = select(Meeting).where(Meeting.kind == "district")

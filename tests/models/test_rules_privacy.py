@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -99,3 +100,42 @@ def test_a_closed_case_is_deleted_five_years_after_its_last_activity_PRIV_2(
         status: str, last: dt.date, closed: dt.date | None, expired: bool) -> None:
     assert case_expired(status=status, last_activity=last, closed_on=closed, today=dt.date(2031, 6, 1),
                         years=5) is expired
+
+
+# --- PRIV-2: the shapes from issue 14 ---------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", ["24.03.17-1234", "24-03-17-1234", "240317\u20131234", "240317\u20141234",
+                                   "240317\u22121234", "240317/1234", "240317 1234", "2403171234",
+                                   "CPR: 2403171234", "cpr-nr. 240317-1234", "cpr 99 99 99 99 99"])
+@pytest.mark.parametrize("field", ["concern", "parents.0.name", "institution.name"])
+def test_every_cpr_shape_is_refused_in_any_field_PRIV_2(shape: str, field: str) -> None:
+    from pprflow.models.errors import InvalidInput
+    from pprflow.models.referral import parse_referral
+    from tests import referral_data as rd
+
+    data = rd.data()
+    node: Any = data
+    *path, last = field.split(".")
+    for key in path:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[last] = f"Hanne {shape}"
+    with pytest.raises(InvalidInput) as caught:
+        parse_referral(data)
+    assert caught.value.rule_id == "PRIV-2" and shape not in caught.value.one_line()
+
+
+@pytest.mark.parametrize("text", ["Mødet 24.03.2017 kl. 10.30", "tlf. 25 10 33 44 2019", "+45 12345678",
+                                  "12 34 56 78", "klasse 3.B og 10.A", "2026-05-12", "12/5-2026", "sag 1234567890"])
+def test_dates_phone_numbers_and_class_names_pass_PRIV_2(text: str) -> None:
+    assert not contains_cpr_number(text)
+
+
+def test_cli_free_text_is_checked_too_PRIV_2(ctx: Any) -> None:
+    from pprflow.models.errors import RuleViolation
+    from pprflow.tasks.ppr import schedule_district_meetings
+    from tests.factories import as_admin
+
+    with pytest.raises(RuleViolation) as caught:
+        schedule_district_meetings(as_admin(ctx), district="Nord 240317\u20131234", start=dt.date(2026, 12, 3),
+                                   count=1)
+    assert caught.value.rule_id == "PRIV-2" and "--district" in caught.value.one_line()
