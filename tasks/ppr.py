@@ -283,9 +283,13 @@ def send_district_case_list(session: Session, deadline: Deadline, sweep: SweepCo
     for case, waiting in _cases_on_meeting(session, meeting.id):
         if waiting.done_at is not None or case.assigned_ppr_email:
             continue
+        # PRIV-3/ESC-1: the list goes to the district's team mailbox; a case under suspected abuse shows
+        # that it exists, not the observation (those assigned read it in the case).
+        concern = ("Fortrolig sag (mistanke om vold eller overgreb): læs den i pprflow." if
+                   case.confidential_from_parents else case.concern)
         cases.append({**case_context(session, case, sweep.profile),
                       "received_on": case.created_at.astimezone(ZoneInfo(sweep.profile.timezone)).date(),
-                      "concern": case.concern})
+                      "concern": concern})
     team = sweep.profile.district_team(meeting.district)
     district_label = meeting.district or ""
     context = {

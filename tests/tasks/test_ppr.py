@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pprflow.models.errors import NotFound, RuleViolation
+from pprflow.models.referral import parse_referral
 from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
@@ -51,6 +52,19 @@ def test_schedule_district_meetings_moves_a_closed_day_and_flags_it_CAL_5(ctx) -
                              .order_by(Deadline.due_on)).all()
         assert [d.remind_on for d in lists] == [D(2026, 12, 9), D(2026, 12, 23), D(2027, 1, 6)]
         assert session.exec(select(AuditEvent).where(AuditEvent.entity == "meeting")).all()
+
+
+def test_the_case_list_shows_no_abuse_observation_to_the_team_mailbox_ESC_1_PRIV_3(team_ctx) -> None:
+    ctx = team_ctx
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
+    data = rd.data()
+    data.update(suspected_abuse=True, concern="Blå mærker på armene, fortæller om slag derhjemme.")
+    case = submit_referral(ctx, parse_referral(data), today=MONDAY)
+    run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25))
+    (case_list,) = messages(ctx.engine, "district_case_list")
+    assert f"Sag {case.case_id}" in case_list.body_text, "the team knows the case is there"
+    assert "Blå mærker" not in case_list.body_text and "Blå mærker" not in case_list.body_html
+    assert "Fortrolig sag" in case_list.body_text
 
 
 def test_scheduling_twice_changes_nothing_CAL_5(ctx) -> None:
