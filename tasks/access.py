@@ -154,11 +154,9 @@ def authorize(session: Session, actor: str, perm: Perm, *, what: str, case: Case
         elif perm is not Perm.MESSAGE_READ:
             target = CaseFacts(case_id=None, coordinator="")  # a caseless message: administrators only
     elif case is not None:
-        row = case if isinstance(case, Case) else session.get(Case, case)
-        if row is None:
-            from pprflow.tasks.casefile import get_case
+        from pprflow.tasks.casefile import get_case
 
-            row = get_case(session, int(case))  # type: ignore[arg-type]  # raises NotFound
+        row = case if isinstance(case, Case) else get_case(session, case)  # raises NotFound
         target = case_facts_for(session, row)
         touched = [row.id]
     decision = decide(who, perm, target, also=also, institution_id=institution_id)

@@ -67,8 +67,12 @@ def level_label(profile: Profile, level: int | None) -> str | None:
     return f"Niveau {level}: {profile.levels.names[level - 1]}"
 
 
+MAX_ID = 2**63 - 1
+"""The largest id either database stores; a larger number is no case (and no OverflowError)."""
+
+
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
     if case is None:
         raise NotFound(f"case {case_id} does not exist; see the case id in the receipt or `pprflow outbox list`")
     return case

@@ -39,6 +39,7 @@ from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
+    MAX_ID,
     Recipient,
     active_consents,
     base_context,
@@ -82,7 +83,7 @@ def public_kind(stored: str) -> str:
 
 
 def _get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
     if meeting is None or meeting.case_id is None:
         raise NotFound(f"meeting {meeting_id} does not exist or belongs to no case")
     return meeting

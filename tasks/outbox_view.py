@@ -18,6 +18,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import OutboxMessage
 from pprflow.tasks import audit
 from pprflow.tasks.access import audit_list, authorize, readable_messages, shown_case_ids
+from pprflow.tasks.casefile import MAX_ID
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import cancel_message, message_public, retry_message
 
@@ -25,7 +26,7 @@ STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 def get_message(session: Session, message_id: int) -> OutboxMessage:
-    message = session.get(OutboxMessage, message_id)
+    message = session.get(OutboxMessage, message_id) if 0 < message_id <= MAX_ID else None
     if message is None:
         raise NotFound(f"outbox message {message_id} does not exist (see: pprflow outbox list)")
     return message

@@ -97,8 +97,18 @@ def test_the_same_topic_twice_is_stored_once(ctx) -> None:
 def test_a_topic_stores_no_child_identity_KV_1(ctx) -> None:
     daycare(ctx)
     assert set(KVTopic.model_fields) == {"id", "meeting_id", "text", "submitted_by_email", "submitted_at"}
+    from pprflow.models.errors import InvalidInput
+    from pprflow.models.rules_kv import parse_kv_topic
+
+    # the input model refuses a CPR number at the boundary (PRIV-2, one check for every input model) ...
+    with pytest.raises(InvalidInput) as refused:
+        parse_kv_topic({"institution": DAYCARE, "session_date": D(2026, 12, 1), "text": "Pigen 120520-1234 er urolig"})
+    assert refused.value.rule_id == "PRIV-2"
+    # ... and the service still refuses a child identity in a topic that bypassed the model (KV-1)
+    bypass = KVTopicIn.model_construct(institution=DAYCARE, session_date=D(2026, 12, 1),
+                                       text="Pigen 120520-1234 er urolig")
     with pytest.raises(RuleViolation) as caught:
-        submit_kv_topic(ctx, topic("Pigen 120520-1234 er urolig"), today=D(2026, 11, 20))
+        submit_kv_topic(ctx, bypass, today=D(2026, 11, 20))
     assert caught.value.rule_id == "KV-1"
 
 
