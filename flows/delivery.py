@@ -17,7 +17,7 @@ deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO
 @flow(name="udbakke-afsendelse", description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
 def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> dict[str, Any]:
     """Deliver the outbox; a mail server that is down leaves everything pending, visible on the dashboard."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.from_environment(actor=acting_user or "system:outbox")  # a job (PRIV-4)
     report = deliver_due_messages(ctx=ctx, limit=limit)
     if report.get("stopped_because"):
         create_markdown_artifact(

@@ -13,11 +13,13 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from pprflow.models.address import EmailAddress
 from pprflow.models.errors import InvalidInput
-from pprflow.models.rules_privacy import NoCprNumbers, is_cpr_error
+from pprflow.models.input import StrictInput
+from pprflow.models.rules_privacy import is_cpr_error
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 """A required text: surrounding whitespace is stripped, and an empty text is refused."""
@@ -46,8 +48,8 @@ INDIVIDUAL_PATHWAYS: frozenset[str] = frozenset({"ppr_individual", "ppv"})
 """PATH-2/PATH-3: the PPR request types about one child (individforløb, PPV)."""
 
 
-class _Strict(NoCprNumbers):  # PRIV-2: no CPR number in any text field
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Strict(StrictInput):  # one configuration for every input model; PRIV-2: no CPR number in any text
+    pass
 
 
 class InstitutionIn(_Strict):
@@ -143,6 +145,20 @@ class Referral(_Strict):
         default=False, description="Barnet vurderes til minigruppe eller Solen: specialkonsulenten for "
                                    "funktionsnedsættelser og sygdom inddrages (PATH-7).")
     concern: Text = Field(description="Bekymringen med egne ord.")
+
+    @field_validator("parents")
+    @classmethod
+    def _each_parent_once(cls, parents: list[ParentIn]) -> list[ParentIn]:
+        """The same parent (address) twice is a mistake to fix, not something to drop without a word."""
+        seen: dict[str, int] = {}
+        for index, parent in enumerate(parents):
+            key = str(parent.email).strip().casefold()
+            if key in seen:
+                raise PydanticCustomError(
+                    "duplicate_person", "parents {first} and {again} have the same address {email}: list each "
+                    "holder of parental authority once", {"first": seen[key], "again": index, "email": key})
+            seen[key] = index
+        return parents
 
 
 # --- one-line validation errors -----------------------------------------------------------------

@@ -156,6 +156,10 @@ def check_consent(referral: Referral, *, today: dt.date) -> None:
         raise RuleViolation(
             "LAW-3", f"consent.date {consent.date.isoformat()} is in the future: use the date the written consent "
                      "was signed")
+    if referral.child is not None and consent.date.year < referral.child.birth_year:
+        raise RuleViolation(
+            "LAW-3", f"consent.date {consent.date.isoformat()} is before the child's birth year "
+                     f"{referral.child.birth_year}: use the date the written consent was signed")
 
 
 # --- routing ----------------------------------------------------------------------------------

@@ -17,10 +17,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.input import StrictInput
 from pprflow.models.referral import validation_error_line
 from pprflow.models.rules_intake import contains_cpr_number
 
@@ -29,7 +30,7 @@ MAX_SESSIONS_PER_CALL = 52
 KV_KIND_LABEL = "Konsultativ vejledning (KV)"
 
 
-class KVTopicIn(BaseModel):
+class KVTopicIn(StrictInput):
     """A topic for a KV session (KV-emne). KV-1: anonymous — there is no child field at all, and an
     unknown field (such as ``child``) is refused."""
 

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field
 from pprflow.models.address import EmailAddress
 from pprflow.models.calendar import WorkingCalendar, investigation_deadline, review_due
 from pprflow.models.errors import InvalidInput, RuleViolation
-from pprflow.models.rules_privacy import NoCprNumbers
+from pprflow.models.input import StrictInput
 
 Sphere = Literal["institution", "family"]
 Direction = Literal["up", "down"]
@@ -64,7 +64,7 @@ SPECIALISED_TEACHING_MIN_LESSONS = 9
 stk. 2); seed 003, level 4 at school: "Visitation til specialpædagogisk bistand (over 9 t/uge)"."""
 
 
-class SpecialisedTeaching(NoCprNumbers):
+class SpecialisedTeaching(StrictInput):
     """A level-4 effort at school that is specialised teaching (specialpædagogisk bistand), LAW-4."""
 
     model_config = ConfigDict(extra="forbid")
@@ -91,7 +91,7 @@ def check_specialised_teaching(teaching: SpecialisedTeaching, *, to_level: int, 
                      "(Folkeskoleloven §12 stk. 2): record the date of the PPV with --ppr-advice DATE")
 
 
-class LevelChangeInput(NoCprNumbers):  # PRIV-2: no CPR number in the reason
+class LevelChangeInput(StrictInput):  # one configuration for every input model (PRIV-2 in the reason)
     """`pprflow case escalate|deescalate CASE --sphere institution|family --to N [--reason TEXT]`."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

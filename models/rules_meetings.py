@@ -12,12 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from pprflow.models.address import EmailAddress, normalise_address
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput, RuleViolation
-from pprflow.models.rules_privacy import NoCprNumbers
+from pprflow.models.input import StrictInput
 
 MeetingKind = Literal["network", "development", "startup"]
 FollowUp = Literal["continue", "adjust", "change"]
@@ -54,8 +54,8 @@ CASE_MEETING_KINDS: tuple[str, ...] = ("network_first", "network_followup", "dev
 """The meetings that count as the case's development/network meetings (MEET-3 first vs follow-up, LVL-4)."""
 
 
-class _Input(NoCprNumbers):  # PRIV-2: no CPR number in any text field
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Input(StrictInput):  # one configuration for every input model (PRIV-2: no CPR number in any text)
+    pass
 
 
 class Participant(_Input):

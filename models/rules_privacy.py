@@ -7,8 +7,8 @@ No database, no Prefect, no mail: values in, values (or one domain error) out.
   with dates (12-05-2026, 2026-05-12) and phone numbers (12 34 56 78, +45 12345678) passes. Every
   input model inherits `NoCprNumbers`, so the refusal happens while the input is validated: before
   anything is stored and before a flow run (whose parameters Prefect keeps) is even created.
-- PRIV-3 "only the staff assigned to a case, and their leaders, can read it" (as PPR journals are
-  visible only to the assigned PPR staff): `can_read_case(actor, access)`.
+- PRIV-3 "only the staff assigned to a case, and their leaders, can read it": not here — the one
+  access policy is `pprflow.models.access`.
 - PRIV-1/PRIV-2 retention: a closed case is deleted `closed_case_years` after its last activity,
   audit rows `audit_years` after they were written (profile `[retention]`).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, field_validator
@@ -28,8 +27,20 @@ from pprflow.models.errors import RuleViolation
 
 # --- PRIV-2: no CPR numbers ------------------------------------------------------------------------
 
-_CPR_CANDIDATE = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{2})[- ]?\d{4}(?!\d)")
-"""Ten digits, optionally split 6-4 by a dash or a space, not part of a longer number."""
+_DASHES = "\u002d\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad\u2043"
+_SPACES = "\u00a0\u2007\u202f\u2009\u200a\u2002\u2003\u3000\t"
+_NORMALISE = str.maketrans({**dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_SPACES, " "),
+                            "\uff0e": ".", "\uff0f": "/"})
+"""Every dash a keyboard or a word processor makes (en dash, em dash, minus, non-breaking hyphen ...) is a
+dash, every space a space: `240317–1234` is `240317-1234`."""
+
+_CPR_CANDIDATE = re.compile(r"(?<![\d.\-/])(\d{2})([.\-/]?)(\d{2})\2(\d{2}) ?[-/ ]? ?\d{4}(?![\d])")
+"""ddmmyy then four digits: `2403171234`, `240317-1234`, `240317 1234`, `240317/1234`, `24.03.17-1234`,
+`24-03-17-1234`, `24/03/17 1234` — the date part written whole or with one separator used twice, not part
+of a longer number. The date must be real (so phone numbers, times and other numbers pass)."""
+
+_CPR_PREFIXED = re.compile(r"(?i)(?<![a-zæøå])cpr(?:[ .\-]*nr)?[ .:\-]*(?:\d[ .\-/]?){9}\d(?!\d)")
+"""`cpr 240317-1234`, `CPR: 2403171234`, `cpr-nr. 24 03 17 12 34`: after a CPR prefix any ten digits are one."""
 
 CPR_MESSAGE = ("looks like a CPR number (ddmmyy-xxxx); pprflow stores no CPR numbers, "
                "write the child's pseudonym and birth year instead")
@@ -46,8 +57,13 @@ def _is_date(day: int, month: int, yy: int) -> bool:
 
 
 def contains_cpr_number(text: str) -> bool:
-    """PRIV-2: True if the text holds ten digits (ddmmyy-xxxx / ddmmyyxxxx) that start with a real date."""
-    return any(_is_date(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in _CPR_CANDIDATE.finditer(text))
+    """PRIV-2: True if the text holds a CPR number in any shape a Danish office worker types: ten digits
+    (ddmmyy + 4) starting with a real date, split by any dash, slash, dots or a space, or any ten digits
+    after a "cpr"/"cpr-nr."/"CPR:" prefix. Dates, phone numbers (8 digits, +45) and class names pass."""
+    normal = text.translate(_NORMALISE)
+    if _CPR_PREFIXED.search(normal):
+        return True
+    return any(_is_date(int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in _CPR_CANDIDATE.finditer(normal))
 
 
 def check_no_cpr_number(field: str, text: str | None) -> None:
@@ -85,70 +101,8 @@ def is_cpr_error(error: Mapping[str, Any]) -> bool:
     return error.get("type") == CPR_ERROR_TYPE
 
 
-# --- PRIV-3: who may read a case ------------------------------------------------------------------
-
-SYSTEM_PREFIX = "system:"
-
-
-def is_system_actor(actor: str) -> bool:
-    """`system:sweep`, `system:pprflow` ...: a scheduled job doing its own work, not a person."""
-    return actor.strip().lower().startswith(SYSTEM_PREFIX)
-
-
-def is_named_user(actor: str | None) -> bool:
-    """A person identified by their work email (PRIV-1: who), not an OS account or a system job."""
-    return bool(actor) and not is_system_actor(actor or "") and "@" in (actor or "")
-
-
-def _norm(email: str | None) -> str:
-    return (email or "").strip().lower()
-
-
-@dataclass(frozen=True)
-class CaseAccess:
-    """The people who may read one case (PRIV-3), each with why.
-
-    `assigned`: the coordinator (tovholder), the assigned PPR employee, the submitter and the staff
-    on the case (not parents; not partners whose consent was withdrawn, CONS-1).
-    `leaders`: the leaders of those people (StaffMember.leader_email) and the institution's leaders.
-    """
-
-    assigned: Mapping[str, str]
-    leaders: Mapping[str, str]
-
-    def basis(self, actor: str) -> str | None:
-        """Why `actor` may read the case ("coordinator", "leader of ..."), or None."""
-        who = _norm(actor)
-        return self.assigned.get(who) or self.leaders.get(who)
-
-
-def case_access(*, coordinator: str, assigned_ppr: str | None, submitted_by: str,
-                staff_parties: Iterable[tuple[str, str]], leader_of: Mapping[str, str | None],
-                institution_leaders: Iterable[str]) -> CaseAccess:
-    """Build the PRIV-3 access list from the case's facts (emails compared case-insensitively).
-
-    `staff_parties`: (email, role) of the non-parent parties still on the case.
-    `leader_of`: a staff member's email -> their leader's email (StaffMember.leader_email).
-    """
-    assigned: dict[str, str] = {}
-    for email, why in [(coordinator, "coordinator"), (assigned_ppr, "assigned PPR employee"),
-                       (submitted_by, "submitter"), *((e, f"on the case ({r})") for e, r in staff_parties)]:
-        if _norm(email) and _norm(email) not in assigned:
-            assigned[_norm(email)] = why
-    leaders: dict[str, str] = {}
-    for email in list(assigned):
-        leader = _norm(leader_of.get(email))
-        if leader and leader not in assigned and leader not in leaders:
-            leaders[leader] = f"leader of {email}"
-    for leader in institution_leaders:
-        if _norm(leader) and _norm(leader) not in assigned and _norm(leader) not in leaders:
-            leaders[_norm(leader)] = "leader of the institution"
-    return CaseAccess(assigned=assigned, leaders=leaders)
-
-
-def can_read_case(actor: str, access: CaseAccess) -> bool:
-    """PRIV-3: the staff assigned to the case and their leaders; system jobs for their own work."""
-    return is_system_actor(actor) or access.basis(actor) is not None
+# --- PRIV-3 / PRIV-4 --------------------------------------------------------------------------------
+# Who may read or change a case is decided in ONE place: pprflow.models.access (`decide`, `has_perm`).
 
 
 # --- retention (PRIV-1, PRIV-2) -----------------------------------------------------------------

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
 from pprflow.models.types import UTCDateTime, utcnow
@@ -33,16 +34,20 @@ class Institution(SQLModel, table=True):
 
 
 class StaffMember(SQLModel, table=True):
-    """A staff member (medarbejder) with a role: teacher (lærer), PPR psychologist, leader (leder) ..."""
+    """The staff directory (medarbejderkartotek, PRIV-4): who each person is, their role, institution and
+    district, and whether they are active. An actor must be an active member (models/access.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     email: str = Field(index=True, unique=True, max_length=254)
-    role: str = Field(max_length=40)
+    role: str = Field(max_length=40, description="A staff role, or `administrator` (PPR's administration).")
     institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
     leader_email: str | None = Field(default=None, max_length=254, description="Their leader (PRIV-3).")
+    district: str | None = Field(default=None, max_length=100, description="PPR district (distrikt).")
     phone: str | None = Field(default=None, max_length=40,
                               description="Direct phone (telefon): mails give it so a reader can call (issue 16).")
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()},
+                         description="A deactivated member acts on nothing (PRIV-4).")
 
 
 class Child(SQLModel, table=True):

@@ -23,9 +23,6 @@ class Settings(BaseSettings):
     )
     profile: str = Field(DEFAULT_PROFILE, description="Municipality profile: a shipped name or a path to a TOML file.")
     user: str | None = Field(None, description="Who acts (email); the audit log records it (PRIV-1).")
-    require_named_user: bool = Field(
-        True, description="Commands that read case data must act as a named person (--as EMAIL or PPRFLOW_USER), "
-        "not the OS account (PRIV-1, PRIV-3). Switch off only on a single-user test machine.")
     transport: str = Field("file", description="Mail transport: file, smtp, exchange or graph.")
     mail_dir: Path | None = Field(None, description="Folder for the file transport; default $PPRFLOW_HOME/mail.")
 

@@ -33,6 +33,7 @@ from pprflow.models.abuse import (
     Reporter,
     parse_report,
 )
+from pprflow.models.access import Perm
 from pprflow.models.address import address_key, parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime
 from pprflow.models.errors import InvalidInput, NotFound
@@ -41,6 +42,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
     LEADER_ROLES,
     base_context,
@@ -237,6 +239,8 @@ def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | N
     reporter = parse_address(reporter, "--as")
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        # ESC-1/LAW-1: nothing blocks a report — not the staff directory, not the access policy: the duty
+        # is personal and the reporter is named (audited); the answer shows nothing of the case.
         data = report_from_case(session, case, reporter_email=reporter, today=today, observation=observation)
         notification = record_report(session, profile=ctx.profile, data=data, today=today, actor=ctx.actor,
                                      case=case)
@@ -288,8 +292,17 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
     with Session(ctx.engine, expire_on_commit=False) as session:
         query = select(Notification)
         if case_id is not None:
-            get_case(session, case_id)
+            case = get_case(session, case_id)
+            notifiers = session.exec(
+                select(Notification.reported_by_email).where(Notification.case_id == case_id)).all()
+            authorize(session, ctx.actor, Perm.CASE_ACKNOWLEDGE, case=case, what="case acknowledge",
+                      also=dict.fromkeys(notifiers, "notifier (LAW-2)"))  # PRIV-4
             query = query.where(Notification.case_id == case_id)
+        else:
+            single = session.get(Notification, notification_id)
+            if single is not None:  # PRIV-4: a case-less notification: its notifier or an administrator
+                authorize(session, ctx.actor, Perm.CASE_ACKNOWLEDGE, case=single.case_id,
+                          what="case acknowledge", also={single.reported_by_email: "notifier (LAW-2)"})
         if notification_id is not None:
             query = query.where(Notification.id == notification_id)
         rows = list(session.exec(query.order_by(col(Notification.id))).all())

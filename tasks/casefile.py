@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import LEADER_ROLES
 from pprflow.models.address import address_key
 from pprflow.models.errors import NotFound
 from pprflow.models.profile import Profile
@@ -50,8 +51,8 @@ ROLE_LABELS: dict[str, str] = {
     "ssp": "SSP",
 }
 
-LEADER_ROLES: tuple[str, ...] = ("pedagogical_leader", "school_leader", "daycare_leader")
-"""MEET-4: the meeting leader is usually the pedagogical leader; else the institution's leader."""
+# MEET-4: the meeting leader is usually the pedagogical leader; else the institution's leader (one
+# definition, in the access policy: they read the institution's cases, PRIV-3).
 
 
 def role_label(role: str) -> str:
@@ -91,8 +92,12 @@ def level_label(profile: Profile, level: int | None) -> str | None:
     return f"Niveau {level}: {profile.levels.names[level - 1]}"
 
 
+MAX_ID = 2**63 - 1
+"""The largest id either database stores; a larger number is no case (and no OverflowError)."""
+
+
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
     if case is None:
         raise NotFound(f"case {case_id} does not exist; see the case id in the receipt or `pprflow outbox list`")
     return case

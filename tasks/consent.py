@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from pprflow.models.access import Perm
 from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
 from pprflow.models.referral import ConsentIn
 from pprflow.models.tables import Case, CaseParty, Consent, OutboxMessage
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
     active_consents,
     base_context,
@@ -50,6 +52,7 @@ def give_consent(*, ctx: Ctx, case_id: int, data: ConsentIn, today: dt.date) -> 
         raise InvalidInput(f"the consent date {data.date.isoformat()} is in the future", rule_id="LAW-3")
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CONSENT_GIVE, case=case, what="consent give")  # PRIV-4
         check_given_by_parents([p for p in parties(session, case_id) if p.is_parent], list(data.given_by))
         for consent in active_consents(session, case_id):
             if (consent.given_on, consent.given_by, consent.purpose, consent.recipients, consent.information) == (
@@ -81,6 +84,7 @@ def withdraw_consent(*, ctx: Ctx, case_id: int, consent_id: int | None = None) -
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CONSENT_WITHDRAW, case=case, what="consent withdraw")  # PRIV-4
         if consent_id is not None:
             consent = session.get(Consent, consent_id)
             if consent is None or consent.case_id != case_id:

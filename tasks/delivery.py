@@ -21,7 +21,11 @@ def make_throttle(per_minute: int) -> Any:
 def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None) -> dict[str, Any]:
     """Send every due message; a transient failure stops the run and leaves the rest pending."""
     from pprflow.config import Settings
+    from pprflow.models.access import Perm
+    from pprflow.tasks.access import authorize_in
     from pprflow.tasks.outbox import deliver_due
+
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_DELIVER, what="outbox send")  # PRIV-4: a job
     from pprflow.tasks.transports import make_transport
 
     settings = Settings()

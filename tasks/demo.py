@@ -125,6 +125,39 @@ def make_world(seed: int) -> World:
     return World(tuple(institutions), ppr, tuple(families), seed)
 
 
+def seed_directory(ctx: Ctx, world: World) -> int:
+    """PRIV-4: the demo's people are members of the staff directory before they act — the administrator,
+    every institution's leader (linked to the institution: they lead its cases) and staff, PPR per district.
+    Running it twice adds nobody twice. Returns the number of members added."""
+    from sqlmodel import Session, select
+
+    from pprflow.models.tables import Institution, StaffMember
+
+    added = 0
+    with Session(ctx.engine) as session:
+        def member(person: Person, *, institution_id: int | None = None, district: str | None = None) -> None:
+            nonlocal added
+            if session.exec(select(StaffMember).where(StaffMember.email == person.email)).first() is None:
+                session.add(StaffMember(name=person.name, email=person.email, role=person.role,
+                                        institution_id=institution_id, district=district))
+                added += 1
+
+        member(Person("PPR Administration", ADMIN, "administrator"))
+        for school in world.institutions:
+            inst = session.exec(select(Institution).where(Institution.name == school.name)).first()
+            if inst is None:
+                inst = Institution(name=school.name, kind=school.kind, district=school.district)
+                session.add(inst)
+                session.flush()
+            for person in (school.leader, *school.staff):
+                member(person, institution_id=inst.id, district=school.district)
+        for district, people in world.ppr_staff.items():
+            for person in people:
+                member(person, district=district)
+        session.commit()
+    return added
+
+
 def demo_profile_toml(world: World) -> str:
     """The demo municipality's profile: Vejle's rules, `.example` mailboxes only."""
     teams = "\n".join(f'"{d}" = "ppr-{email_part(d)}@{DOMAIN}"' for d in DISTRICTS)

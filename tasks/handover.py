@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.address import parse_address
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.tables import Deadline, Meeting, Notification
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
     Recipient,
     case_context,
@@ -53,6 +55,7 @@ def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[s
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_HANDOVER, case=case, what="case handover")  # PRIV-4
         if case.status != "open":
             raise InvalidInput(f"case {case_id} is {case.status}; only an open case has a coordinator")
         existing = party_by_email(session, case_id, to_email)
@@ -99,9 +102,8 @@ def show_case(*, ctx: Ctx, case_id: int) -> dict[str, Any]:
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
         from pprflow.tasks.casefile import active_consents, parties
-        from pprflow.tasks.privacy import authorize_case_read
 
-        authorize_case_read(session, actor=ctx.actor, case=case, what="case show")  # PRIV-3
+        authorize(session, ctx.actor, Perm.CASE_READ, case=case, what="case show")  # PRIV-3
 
         people = parties(session, case_id)
         deadlines = session.exec(

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from pprflow.models.access import LEADER_ROLES, Perm
 from pprflow.models.calendar import local_datetime, local_today
 from pprflow.models.errors import InvalidInput, PprflowError
 from pprflow.models.profile import Profile
@@ -41,6 +42,7 @@ from pprflow.models.tables import (
 )
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize, resolve_actor
 from pprflow.tasks.casefile import base_context, case_context, signer_context
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import queue_message
@@ -160,6 +162,7 @@ def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = Non
         raise refusal_after_notification(exc, notification_id=notification.id, sent_to=notification.sent_to) from None
     key = intake_key(referral, today)
     with Session(ctx.engine, expire_on_commit=False) as session:
+        authorize_intake(session, ctx.actor, referral)  # PRIV-4
         existing = session.exec(select(Case).where(Case.intake_key == key)).first()
         if existing is not None:
             return _result_for_existing(session, existing)
@@ -177,6 +180,16 @@ def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = Non
             session.rollback()
             raise
         return result
+
+
+def authorize_intake(session: Session, actor: str, referral: Referral) -> None:
+    """PRIV-4: an active member of the staff directory submits; so may a staff member not yet in it who
+    submits their own first referral (they are added to the directory by that intake, `_get_or_create_staff`).
+    Anyone else is refused and the refusal audited."""
+    who = resolve_actor(session, actor)
+    if who.kind == "unknown" and who.id and who.id == str(referral.submitted_by.email).strip().lower():
+        return
+    authorize(session, actor, Perm.REFERRAL_SUBMIT, what="referral submit")
 
 
 def _get_or_create_institution(session: Session, ctx: Ctx, referral: Referral) -> Institution:
@@ -205,8 +218,11 @@ def _get_or_create_staff(session: Session, ctx: Ctx, referral: Referral, institu
             existing.phone = person.phone
             session.add(existing)
         return
-    member = StaffMember(name=person.name, email=email, role=person.role, institution_id=institution.id,
-                         phone=person.phone)
+    # PRIV-4: a referral is not a directory entry. Its submitter is known from now on, but a leader role
+    # taken from the form does not make them the institution's leader (who reads all its cases, PRIV-3):
+    # that link is made by an administrator (`pprflow staff add|import`).
+    member = StaffMember(name=person.name, email=email, role=person.role, phone=person.phone,
+                         institution_id=None if person.role in LEADER_ROLES else institution.id)
     session.add(member)
     session.flush()
     audit.record(session, actor=ctx.actor, action="create", entity="staffmember", entity_id=member.id,

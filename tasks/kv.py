@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.calendar import ScheduledDate, local_datetime, local_today
 from pprflow.models.errors import InvalidInput, NotFound
 from pprflow.models.profile import Profile
@@ -35,6 +36,7 @@ from pprflow.models.rules_kv import (
 from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize, authorize_in
 from pprflow.tasks.casefile import base_context, person_name, signer_context
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, pin_deadline, reminder
@@ -57,7 +59,8 @@ def _pedagogical_leader(session: Session, institution: Institution) -> StaffMemb
     """KV-2/CAL-3: the pedagogical leader of the institution, else its leader."""
     for role in ("pedagogical_leader", "daycare_leader", "school_leader"):
         member = session.exec(
-            select(StaffMember).where(StaffMember.institution_id == institution.id, StaffMember.role == role)
+            select(StaffMember).where(StaffMember.institution_id == institution.id, StaffMember.role == role,
+                                      StaffMember.active == True)  # noqa: E712  PRIV-4: an active member
             .order_by(col(StaffMember.id))
         ).first()
         if member is not None:
@@ -83,12 +86,16 @@ def schedule_kv_sessions(
     """
     if not 1 <= count <= MAX_SESSIONS_PER_CALL:
         raise InvalidInput(f"--count must be 1 to {MAX_SESSIONS_PER_CALL}, got {count}", rule_id="CAL-4")
-    check_no_cpr_number("--leader-name", leader_name)  # PRIV-2
+    for option, value in (("--leader-name", leader_name), ("--institution", institution), ("--district", district)):
+        check_no_cpr_number(option, value)  # PRIV-2: CLI free text too
     profile = ctx.profile
     calendar = calendar_of(profile)
     tz = ZoneInfo(profile.timezone)
     with Session(ctx.engine, expire_on_commit=False) as session:
         inst = session.exec(select(Institution).where(Institution.name == institution.strip())).first()
+        # PRIV-4: the institution's leader or an administrator; a new institution: an administrator
+        authorize(session, ctx.actor, Perm.KV_SCHEDULE, institution_id=inst.id if inst else None,
+                  what="kv schedule")
         if inst is None:
             if kind is None or not district:
                 _institution(session, institution)  # raises the NotFound with the hint
@@ -154,6 +161,7 @@ def kv_cycle(ctx: Ctx, *, today: dt.date, horizon_weeks: int = KV_HORIZON_WEEKS)
     tz = ZoneInfo(profile.timezone)
     until = today + dt.timedelta(weeks=horizon_weeks)
     added: dict[str, list[str]] = {}
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_KV_CYCLE, what="kv cycle")  # PRIV-4: a job
     with Session(ctx.engine, expire_on_commit=False) as session:
         institution_ids = sorted({i for i in session.exec(
             select(Meeting.institution_id).where(Meeting.kind == "kv", Meeting.status == "scheduled")
@@ -234,6 +242,7 @@ def submit_kv_topic(ctx: Ctx, topic: KVTopicIn, *, today: dt.date | None = None)
     today = today or local_today()
     check_topic_text(topic.text)
     with Session(ctx.engine, expire_on_commit=False) as session:
+        authorize(session, ctx.actor, Perm.KV_SUBMIT_TOPIC, what="kv submit-topic")  # PRIV-4
         inst = _institution(session, topic.institution)
         meeting = session.exec(
             select(Meeting).where(Meeting.kind == "kv", Meeting.institution_id == inst.id,
@@ -269,7 +278,9 @@ def submit_kv_topic(ctx: Ctx, topic: KVTopicIn, *, today: dt.date | None = None)
 
 def list_kv_sessions(ctx: Ctx, *, institution: str, from_date: dt.date | None = None) -> dict[str, Any]:
     """`pprflow kv list`: sessions, their deadlines, topic counts and participants (KV-2). No topic text."""
+    check_no_cpr_number("--institution", institution)  # PRIV-2
     with Session(ctx.engine) as session:
+        authorize(session, ctx.actor, Perm.KV_LIST, what="kv list")  # PRIV-4; shows no case and no topic text
         inst = _institution(session, institution)
         query = select(Meeting).where(Meeting.kind == "kv", Meeting.institution_id == inst.id)
         if from_date is not None:

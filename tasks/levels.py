@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput
 from pprflow.models.profile import Profile
@@ -30,6 +31,7 @@ from pprflow.models.rules_levels import (
 from pprflow.models.tables import Case, Deadline, Institution
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
     base_context,
     case_context,
@@ -81,6 +83,7 @@ def change_level(*, ctx: Ctx, data: LevelChangeInput, direction: Direction, toda
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, data.case_id)
+        authorize(session, ctx.actor, Perm.CASE_LEVEL, case=case, what=f"case {direction}")  # PRIV-4
         if case.status != "open":
             raise InvalidInput(f"case {case.id} is {case.status}; only an open case changes level")
         current = case.level_institution if data.sphere == "institution" else case.level_family
@@ -236,6 +239,7 @@ def record_review(*, ctx: Ctx, case_id: int, review_date: dt.date, today: dt.dat
     the open reminders close and the next review is pinned six months on. Twice is once."""
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_REVIEW, case=case, what="case review")  # PRIV-4
         check_review(specialised=is_specialised(_levels(case)), review_date=review_date,
                      started_on=case.specialised_effort_started_on, today=today)
         closed = close_deadlines(session, subject_key=review_subject(case.id), kinds=(REVIEW_REMINDER, REVIEW_OVERDUE))
@@ -325,6 +329,7 @@ def start_investigation(*, ctx: Ctx, case_id: int, aware_on: dt.date, today: dt.
     """
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_INVESTIGATION, case=case, what="case start-investigation")  # PRIV-4
         due = investigation_dates(aware_on=aware_on, months=ctx.profile.review.investigation_months, today=today)
         deadline = pin_deadline(session, kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
                                 due_on=due, remind_on=due, case_id=case.id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.calendar import COPENHAGEN, WorkingCalendar, local_datetime
 from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
 from pprflow.models.profile import Profile
@@ -39,7 +40,9 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Institution, Meeting
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
+    MAX_ID,
     Recipient,
     active_consents,
     base_context,
@@ -86,7 +89,7 @@ def public_kind(stored: str) -> str:
 
 
 def _get_meeting(session: Session, meeting_id: int) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
     if meeting is None or meeting.case_id is None:
         raise NotFound(f"meeting {meeting_id} does not exist or belongs to no case")
     return meeting
@@ -98,6 +101,18 @@ def _case_meetings(session: Session, case_id: int) -> list[Meeting]:
                               Meeting.status != "cancelled")
         .order_by(col(Meeting.date), col(Meeting.id))
     ).all())
+
+
+def authorize_meeting(session: Session, actor: str, perm: Perm, meeting: Meeting, *, what: str) -> None:
+    """PRIV-4: a case's meeting is changed like its case (and by its leader, MEET-4); a KV session by the
+    institution's leader or an administrator; a district meeting by an administrator."""
+    if meeting.case_id is not None:
+        authorize(session, actor, perm, case=meeting.case_id, what=what,
+                  also={meeting.leader_email: "meeting leader"} if meeting.leader_email else None)
+    elif meeting.kind == "kv":
+        authorize(session, actor, Perm.KV_SCHEDULE, institution_id=meeting.institution_id, what=what)
+    else:
+        authorize(session, actor, Perm.DISTRICT_SCHEDULE, what=what)
 
 
 def is_first_meeting(session: Session, meeting: Meeting) -> bool:
@@ -183,6 +198,7 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
     calendar = WorkingCalendar.for_profile(profile)
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, data.case_id)
+        authorize(session, ctx.actor, Perm.MEETING_SCHEDULE, case=case, what="meeting schedule")  # PRIV-4
         if case.status != "open":
             raise InvalidInput(f"case {case.id} is {case.status}; meetings are held on open cases")
         check_meeting_level(data.kind, data.level, profile.max_level)
@@ -336,6 +352,7 @@ def send_agenda(*, ctx: Ctx, meeting_id: int, today: dt.date) -> dict[str, Any]:
     """`pprflow meeting send-agenda MEETING`: the leader sends the agenda before the deadline (CAL-2)."""
     with Session(ctx.engine, expire_on_commit=False) as session:
         meeting = _get_meeting(session, meeting_id)
+        authorize_meeting(session, ctx.actor, Perm.MEETING_AGENDA, meeting, what="meeting send-agenda")  # PRIV-4
         if meeting.status == "cancelled":
             raise InvalidInput(f"meeting {meeting_id} is cancelled")
         if meeting.minutes_recorded_at is not None or today > meeting.date:
@@ -390,6 +407,7 @@ def record_minutes(*, ctx: Ctx, meeting_id: int, data: MinutesInput, today: dt.d
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         meeting = _get_meeting(session, meeting_id)
+        authorize_meeting(session, ctx.actor, Perm.MEETING_MINUTES, meeting, what="meeting minutes")  # PRIV-4
         case = get_case(session, meeting.case_id or 0)
         if meeting.minutes_recorded_at is not None:
             ids = [a.id for a in session.exec(select(Action).where(Action.meeting_id == meeting.id)).all()]
@@ -463,6 +481,8 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
     they receive agendas only while that consent stands."""
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, data.case_id)
+        # PRIV-4: adding a partner is a change; nobody adds themselves to gain access
+        authorize(session, ctx.actor, Perm.CASE_ADD_PARTNER, case=case, what="case add-partner")
         consent = session.get(Consent, data.consent_id) if data.consent_id is not None else None
         active = consent is not None and consent.case_id == case.id and consent.withdrawn_at is None
         check_partner_consent(data.role, consent_id=data.consent_id, consent_active=active)
@@ -481,6 +501,7 @@ def cancel_meeting(*, ctx: Ctx, meeting_id: int, reason: str | None = None) -> d
     check_no_cpr_number("reason", reason)  # PRIV-2
     with Session(ctx.engine, expire_on_commit=False) as session:
         meeting = _get_meeting(session, meeting_id)
+        authorize_meeting(session, ctx.actor, Perm.MEETING_CANCEL, meeting, what="meeting cancel")  # PRIV-4
         if meeting.minutes_recorded_at is not None:
             raise RuleViolation("MEET-2", f"meeting {meeting_id} has minutes; it cannot be cancelled")
         meeting.status = "cancelled"

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.address import parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime, local_today
 from pprflow.models.errors import InvalidInput
@@ -38,6 +39,7 @@ from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import audit_list, authorize, authorize_in, readable_case_ids
 from pprflow.tasks.casefile import base_context, case_context, get_case, person_name, staff_phone
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
@@ -172,6 +174,7 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
     Scheduling the same meetings again changes nothing (a flow run twice is harmless).
     """
     district = district.strip()
+    check_no_cpr_number("--district", district)  # PRIV-2: CLI free text too
     if not district:
         raise InvalidInput("--district must name the PPR district, e.g. Nord", rule_id="CAL-5")
     today = today or local_today()
@@ -181,6 +184,7 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
                                   cadence_weeks=settings.cadence_weeks)
     rows = []
     with Session(ctx.engine, expire_on_commit=False) as session:
+        authorize(session, ctx.actor, Perm.DISTRICT_SCHEDULE, what="district schedule")  # PRIV-4: administrators
         for planned in plan:
             meeting = session.exec(
                 select(Meeting).where(Meeting.kind == "district", Meeting.district == district,
@@ -232,8 +236,12 @@ def _latest_placement(session: Session, case: Case) -> int | None:
 def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                            from_date: dt.date | None = None) -> list[dict[str, Any]]:
     """`pprflow district list`: the meetings, their case-list day and the cases on each (ids only)."""
+    check_no_cpr_number("--district", district)  # PRIV-2: a search term is logged (PRIV-1)
     with Session(ctx.engine) as session:
+        authorize(session, ctx.actor, Perm.DISTRICT_LIST, what="district list")  # PRIV-4
         query = select(Meeting).where(Meeting.kind == "district")
+        hidden = 0
+        shown: list[int | None] = []
         if district:
             query = query.where(Meeting.district == district)
         if from_date:
@@ -244,6 +252,10 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                 select(Deadline).where(Deadline.kind == DISTRICT_CASE_LIST, Deadline.meeting_id == meeting.id)
             ).first()
             cases = [(c, d) for c, d in _cases_on_meeting(session, meeting.id) if _latest_placement(session, c) == d.id]
+            readable = readable_case_ids(session, ctx.actor, [c.id for c, _ in cases if c.id is not None])
+            hidden += len(cases) - len(readable)
+            cases = [(c, d) for c, d in cases if c.id in readable]  # PRIV-3: filtered, never all or nothing
+            shown += [c.id for c, _ in cases]
             result.append({
                 "id": meeting.id, "district": meeting.district, "date": meeting.date.isoformat(),
                 "starts_at": meeting.starts_at.isoformat() if meeting.starts_at else None,
@@ -253,6 +265,11 @@ def list_district_meetings(ctx: Ctx, *, district: str | None = None,
                 "cases": [c.id for c, _ in cases],
                 "assigned": {str(c.id): c.assigned_ppr_email for c, _ in cases if c.assigned_ppr_email},
             })
+        # PRIV-1: the list is a search, audited with its terms on every case it showed
+        audit_list(session, actor=ctx.actor, entity="meeting", reason="district list",
+                   terms={"district": district, "from": from_date.isoformat() if from_date else None},
+                   shown=shown, hidden=hidden)
+        session.commit()
         return result
 
 
@@ -266,9 +283,13 @@ def send_district_case_list(session: Session, deadline: Deadline, sweep: SweepCo
     for case, waiting in _cases_on_meeting(session, meeting.id):
         if waiting.done_at is not None or case.assigned_ppr_email:
             continue
+        # PRIV-3/ESC-1: the list goes to the district's team mailbox; a case under suspected abuse shows
+        # that it exists, not the observation (those assigned read it in the case).
+        concern = ("Fortrolig sag (mistanke om vold eller overgreb): læs den i pprflow." if
+                   case.confidential_from_parents else case.concern)
         cases.append({**case_context(session, case, sweep.profile),
                       "received_on": case.created_at.astimezone(ZoneInfo(sweep.profile.timezone)).date(),
-                      "concern": case.concern})
+                      "concern": concern})
     team = sweep.profile.district_team(meeting.district)
     district_label = meeting.district or ""
     context = {
@@ -296,6 +317,7 @@ def prepare_district_meetings(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
     the meetings so the list holds the morning's referrals too. Idempotent like the sweep."""
     from pprflow.tasks.deadlines import due_deadlines
 
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_DISTRICT_PREPARE, what="district prepare")  # PRIV-4: a job
     handlers = {DISTRICT_CASE_LIST: send_district_case_list, DISTRICT_ASSIGNMENT: move_unassigned_case}
     sweep = SweepContext(profile=ctx.profile, today=today, actor=ctx.actor)
     with Session(ctx.engine) as session:
@@ -358,6 +380,7 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
     profile = ctx.profile
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_ASSIGN, case=case, what="district assign")  # PRIV-4
         check_assignable(pathway=case.pathway, status=case.status, case_id=case_id)
         subject = f"case:{case.id}"
         previous = case.assigned_ppr_email

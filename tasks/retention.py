@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, or_, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, SQLModel, col, select
 
+from pprflow.models.access import Perm
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import case_expired, check_no_cpr_number, years_before
 from pprflow.models.tables import (
@@ -38,6 +39,7 @@ from pprflow.models.tables import (
 )
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
+from pprflow.tasks.access import authorize, authorize_in
 from pprflow.tasks.casefile import get_case
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import cancel_pending
@@ -52,6 +54,7 @@ def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
     check_no_cpr_number("--reason", reason)
     with Session(ctx.engine, expire_on_commit=False) as session:
         case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_CLOSE, case=case, what="case close")  # PRIV-4
         if case.status == "closed":
             return {"case_id": case_id, "status": "closed", "changed": False}
         check_no_open_notification(session, case_id)  # ESC-2/LAW-2
@@ -161,6 +164,7 @@ def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[st
     retention = ctx.profile.retention
     if retention.closed_case_years < 1 or retention.audit_years < 1:
         raise InvalidInput("retention periods must be at least one year (profile [retention])", rule_id="PRIV-2")
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_PURGE, what="retention purge")  # PRIV-4: a job
     totals = dict.fromkeys(COUNTED, 0)
     with Session(ctx.engine) as session:
         case_ids = expired_case_ids(session, today=today, years=retention.closed_case_years,

@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pprflow.models.access import Perm
+from pprflow.tasks.access import authorize_in
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 
 
 def sweep(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
     """Run the sweep for `today` and return its JSON report (handled per kind, closed, queued)."""
+    authorize_in(ctx.engine, ctx.actor, Perm.JOB_SWEEP, what="sweep")  # PRIV-4: a job
     return run_sweep(ctx.engine, ctx.profile, today=today, actor=ctx.actor).as_dict()

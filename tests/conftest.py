@@ -96,7 +96,9 @@ def randers():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
     from pprflow.tasks.context import Ctx
+    from tests.factories import directory
 
+    directory(engine)  # PRIV-4: the tests' people are known staff
     return Ctx(engine=engine, profile=vejle, actor="leder@skole.example")
 
 
@@ -104,7 +106,9 @@ def ctx(engine: Engine, vejle):  # type: ignore[no-untyped-def]
 def rctx(engine: Engine, randers):  # type: ignore[no-untyped-def]
     """The service context on the Randers profile (five levels, underretning@randers.dk)."""
     from pprflow.tasks.context import Ctx
+    from tests.factories import directory
 
+    directory(engine)  # PRIV-4: the tests' people are known staff
     return Ctx(engine=engine, profile=randers, actor="leder@skole.example")
 
 

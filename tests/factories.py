@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pprflow.models.tables import Case, CaseParty, Child, Institution
+from pprflow.models.tables import Case, CaseParty, Child, Institution, StaffMember
 
 
 def institution(session: Session, name: str = "Skovbakkeskolen", kind: str = "school",
@@ -16,6 +20,61 @@ def institution(session: Session, name: str = "Skovbakkeskolen", kind: str = "sc
     session.add(row)
     session.flush()
     return row
+
+
+def staff(session: Session, email: str, role: str = "teacher", *, name: str | None = None,
+          institution: Institution | None = None, active: bool = True, district: str | None = None) -> StaffMember:
+    """A member of the staff directory (PRIV-4): get or create, so tests can call it freely."""
+    found = session.exec(select(StaffMember).where(StaffMember.email == email.strip().lower())).first()
+    if found is not None:
+        return found
+    row = StaffMember(name=name or email.split("@")[0].replace(".", " ").title(), email=email, role=role,
+                      institution_id=institution.id if institution else None, active=active, district=district)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def put_staff(session: Session, member: StaffMember) -> StaffMember:
+    """Add `member` to the directory, or update the one with the same e-mail (tests set roles and leaders)."""
+    found = session.exec(select(StaffMember).where(StaffMember.email == member.email.strip().lower())).first()
+    if found is None:
+        session.add(member)
+        return member
+    for key in ("name", "role", "institution_id", "leader_email", "district", "phone", "active"):
+        setattr(found, key, getattr(member, key))
+    session.add(found)
+    return found
+
+
+TEST_STAFF: tuple[tuple[str, str, str], ...] = (
+    ("leder@skole.example", "school_leader", "Lene Leder"),
+    ("laerer@skole.example", "teacher", "Sofie Lærer"),
+    ("sofie@skovbakke.example", "teacher", "Sofie Mikkelsen"),
+    ("admin@ppr.example", "administrator", "Anne Administration"),
+    ("admin@ppr-vejle.example", "administrator", "Anders Administration"),
+)
+"""The people the tests act as, known to the directory (PRIV-4) with their roles."""
+
+
+ADMIN = "admin@ppr.example"
+
+
+def directory(engine: Engine, people: tuple[tuple[str, str, str], ...] = TEST_STAFF) -> None:
+    """Put the tests' people in the staff directory (PRIV-4); leder@skole.example leads Skovbakkeskolen."""
+    with Session(engine) as session:
+        school = institution(session)
+        for email, role, name in people:
+            staff(session, email, role, name=name, institution=school if email == "leder@skole.example" else None)
+        session.commit()
+
+
+def as_admin(ctx: Any) -> Any:
+    """The same context acting as the PPR administrator (schedules district meetings, runs jobs by hand)."""
+    with Session(ctx.engine) as session:
+        staff(session, ADMIN, "administrator")
+        session.commit()
+    return dataclasses.replace(ctx, actor=ADMIN)
 
 
 def case_with_parents(session: Session, *, pathway: str = "ppr_individual", level: int = 1,

@@ -22,6 +22,7 @@ from pprflow.cli import (
     referral,
     retention,
     serve,
+    staff,
     sweep,
 )
 from pprflow.cli.context import STATE
@@ -72,6 +73,7 @@ app.add_typer(district.app, name="district")
 app.add_typer(kv.app, name="kv")
 app.add_typer(audit.app, name="audit")
 app.add_typer(retention.app, name="retention")
+app.add_typer(staff.app, name="staff")
 app.command("sweep")(sweep.sweep_command)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)

@@ -22,7 +22,7 @@ def show_command(
     """Vis sagens log, ældste først. Kun for dem, der må læse sagen (PRIV-3); opslaget logges selv."""
     from pprflow.tasks.privacy import audit_trail
 
-    rows = audit_trail(ctx=STATE.reading_ctx(), case_id=case, limit=limit)
+    rows = audit_trail(ctx=STATE.ctx(), case_id=case, limit=limit)
     if as_json:
         emit_json(rows)
         return

@@ -216,7 +216,7 @@ def show_command(case: CaseArg) -> None:
     """Vis sagen som JSON: niveauer, tovholder, parter, frister, fortrolighed over for forældrene."""
     from pprflow.tasks.handover import show_case
 
-    emit_json(show_case(ctx=STATE.reading_ctx(), case_id=case))  # a named user who may read it (PRIV-1, PRIV-3)
+    emit_json(show_case(ctx=STATE.ctx(), case_id=case))  # a known person who may read it (PRIV-3, PRIV-4)
 
 
 @app.command("close")

@@ -55,31 +55,24 @@ class CliState:
                    profile_ref=self.profile_ref())
 
     def acting_user(self) -> str:
-        """Who acts (PRIV-1): --as, PPRFLOW_USER, else the operating-system account."""
+        """Who acts (PRIV-1, PRIV-4): --as, PPRFLOW_USER, else the operating-system account (`os:NAME`), which
+        is nobody the staff directory knows: it reads and changes nothing (pprflow.models.access)."""
         if self.actor:
             return self.actor
         if self.settings.user:
             return self.settings.user
         import getpass
 
-        return f"system:{getpass.getuser()}"
+        return f"os:{getpass.getuser()}"
 
-    def reading_user(self) -> str:
-        """Who reads case data: a named person (PRIV-1, PRIV-3) unless PPRFLOW_REQUIRE_NAMED_USER=false."""
-        from pprflow.models.errors import AccessDenied
-        from pprflow.models.rules_privacy import is_named_user
-
-        actor = self.acting_user()
-        if self.settings.require_named_user and not is_named_user(actor):
-            raise AccessDenied("this command reads case data and must act as a named person: pass --as EMAIL or "
-                               f"set PPRFLOW_USER (acting user is {actor!r})", rule_id="PRIV-1")
-        return actor
-
-    def reading_ctx(self):  # type: ignore[no-untyped-def]
-        """The service context for a command that reads case data (a named user, PRIV-1)."""
+    def job_ctx(self, job: str):  # type: ignore[no-untyped-def]
+        """The context for a job command (sweep, outbox send, retention purge): `--as` a named person must be an
+        administrator (PRIV-4); without --as the operator runs it as the system job `system:JOB`, exactly what
+        the schedule would run (PPRFLOW_USER, the default person, does not turn a job into theirs)."""
         from pprflow.tasks.context import Ctx
 
-        return Ctx(engine=self.engine(), profile=self.profile(), actor=self.reading_user())
+        actor = self.actor or f"system:{job}"
+        return Ctx(engine=self.engine(), profile=self.profile(), actor=actor, profile_ref=self.profile_ref())
 
 
 STATE = CliState()

@@ -90,6 +90,7 @@ def demo(
            # The file transport has no server limits; a simulated month is delivered in a real minute.
            "PPRFLOW_THROTTLE_PER_MINUTE": "1000000"}
     ctx = Ctx(engine=STATE.engine(), profile=profile, actor="system:demo")
+    script.seed_directory(ctx, world)  # PRIV-4: every demo person is a known member before acting
     calendar = WorkingCalendar.for_profile(profile)
     days = script.simulation_days(last_day, weeks)
     events = script.build_script(world, calendar, days=days, seed=seed)

@@ -52,18 +52,9 @@ def list_command(
     district: Annotated[str | None, typer.Option("--district", help="Kun dette distrikt.")] = None,
     start: Annotated[str | None, typer.Option("--from", metavar="DATO", help="Kun møder fra denne dato.")] = None,
 ) -> None:
-    """Vis distriktsmøderne, dagen for sagslisten og sagerne på hvert møde (kun sags-id'er)."""
-    from sqlmodel import Session
-
-    from pprflow.tasks import audit
+    """Vis distriktsmøderne, dagen for sagslisten og sagerne på hvert møde, du må læse (kun sags-id'er)."""
     from pprflow.tasks.ppr import list_district_meetings
 
-    ctx = STATE.reading_ctx()  # PRIV-1: which cases are on which meeting, and who has them
-    listed = list_district_meetings(ctx, district=district,
-                                    from_date=parse_date(start, "--from date") if start else None)
-    with Session(ctx.engine) as session:
-        audit.record(session, actor=ctx.actor, action="search", entity="meeting", reason="district list",
-                     detail={"terms": {"district": district, "from": start},
-                             "cases": sorted({c for m in listed for c in m["cases"]})})
-        session.commit()
-    emit_json(listed)
+    # PRIV-3: only the cases the actor may read; the search is audited on each case shown (PRIV-1)
+    emit_json(list_district_meetings(STATE.ctx(), district=district,
+                                     from_date=parse_date(start, "--from date") if start else None))

@@ -22,5 +22,5 @@ def purge_command(
     from pprflow.cli.runner import run_step
     from pprflow.tasks.retention import purge_expired
 
-    emit_json(run_step("pprflow.flows.retention:retention_purge", purge_expired, ctx=STATE.ctx(), today=today(today_),
-                       dry_run=dry_run))
+    emit_json(run_step("pprflow.flows.retention:retention_purge", purge_expired, ctx=STATE.job_ctx("retention"),
+                       today=today(today_), dry_run=dry_run))

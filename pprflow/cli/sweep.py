@@ -12,4 +12,4 @@ def sweep_command(today_: TodayOption = None) -> None:
     from pprflow.cli.runner import run_step
     from pprflow.tasks.sweep import sweep
 
-    emit_json(run_step("pprflow.flows.sweep:daily_sweep", sweep, ctx=STATE.ctx(), today=today(today_)))
+    emit_json(run_step("pprflow.flows.sweep:daily_sweep", sweep, ctx=STATE.job_ctx("sweep"), today=today(today_)))

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, directory
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 
@@ -44,6 +44,7 @@ class Cli:
 
 @pytest.fixture
 def cli(engine: Engine, sqlite_url: str) -> Cli:
+    directory(engine)  # PRIV-4: the people acting are known staff
     return Cli(sqlite_url)
 
 

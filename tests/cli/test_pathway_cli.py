@@ -23,6 +23,9 @@ PPRFLOW = Path(sys.executable).parent / "pprflow"
 @pytest.fixture
 def cli(engine, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run `pprflow --db <this test's database> ...`; no Prefect server (the direct path)."""
+    from tests.factories import directory
+
+    directory(engine)  # PRIV-4: the people acting are known staff
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update(PPRFLOW_PROFILE="vejle", PPRFLOW_HOME=str(tmp_path), PYTHONWARNINGS="ignore")
 

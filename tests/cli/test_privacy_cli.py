@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.tables import AuditEvent, OutboxMessage
 from tests import referral_data as rd
+from tests.factories import TEST_STAFF, directory
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 SUBMITTER = "sofie@skovbakke.example"
@@ -51,16 +52,19 @@ class Cli:
 
 @pytest.fixture
 def cli(engine: Engine, sqlite_url: str, tmp_path: Path) -> Cli:
+    directory(engine, (*TEST_STAFF, (OUTSIDER, "teacher", "Kim Kollega")))  # PRIV-4: known staff
     return Cli(sqlite_url, tmp_path)
 
 
 def test_reading_a_case_needs_a_named_user_who_is_on_it_and_every_look_is_audited_PRIV_1_PRIV_3(
         cli: Cli, engine: Engine) -> None:
     case_id = cli.ok("referral", "submit", "-", "--today", "2026-11-16", stdin=json.dumps(rd.data()))["case_id"]
-    cli.refused("case", "show", str(case_id), actor=None, rule_id="PRIV-1")
-    cli.refused("case", "show", str(case_id), actor="system:jens", rule_id="PRIV-1")
-    denied = cli.refused("case", "show", str(case_id), actor=OUTSIDER, rule_id="PRIV-3")
-    assert f"{OUTSIDER} may not read case {case_id}" in denied
+    # the bare OS account and a system job are nobody the staff directory knows (PRIV-4)
+    cli.refused("case", "show", str(case_id), actor=None, rule_id="PRIV-4")
+    cli.refused("case", "show", str(case_id), actor="system:jens", rule_id="PRIV-4")
+    denied = cli.refused("case", "show", str(case_id), actor=OUTSIDER, rule_id="PRIV-3")  # a known colleague
+    assert f"{OUTSIDER} må ikke læse sag {case_id}" in denied
+    cli.refused("case", "show", str(case_id), actor="fremmed@andenkommune.example", rule_id="PRIV-4")
     assert cli.ok("case", "show", str(case_id))["case_id"] == case_id
     cli.refused("outbox", "list", "--case", str(case_id), actor=OUTSIDER, rule_id="PRIV-3")
     listed = cli.ok("outbox", "list", "--json", "--case", str(case_id))
@@ -106,9 +110,11 @@ def test_a_cpr_number_in_any_input_is_one_line_naming_PRIV_2(cli: Cli, tmp_path:
 def test_close_then_purge_from_the_command_line_PRIV_2(cli: Cli) -> None:
     case_id = cli.ok("referral", "submit", "-", "--today", "2026-11-16", stdin=json.dumps(rd.data()))["case_id"]
     assert cli.ok("case", "close", str(case_id), "--reason", "Forløbet er afsluttet")["status"] == "closed"
-    dry = cli.ok("retention", "purge", "--today", "2099-01-01", "--dry-run")
+    # a job: a named person must be an administrator; the operator without --as runs it as system:retention
+    cli.refused("retention", "purge", "--today", "2099-01-01", "--dry-run", rule_id="PRIV-4")
+    dry = cli.ok("retention", "purge", "--today", "2099-01-01", "--dry-run", actor=None)
     assert dry["dry_run"] is True and dry["cases"] == 1
-    done = cli.ok("retention", "purge", "--today", "2099-01-01")
+    done = cli.ok("retention", "purge", "--today", "2099-01-01", actor=None)
     assert done["cases"] == 1 and done["outbox_messages"] >= 2 and done["audit_rows"] > 0
     gone = cli.run("case", "show", str(case_id))
     assert gone.returncode == 2 and "does not exist" in gone.stderr

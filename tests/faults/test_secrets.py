@@ -9,6 +9,7 @@ on the Prefect server, in none of its state message, logs or artifacts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Iterator
@@ -90,7 +91,7 @@ def last_errors(engine: Engine) -> str:
 def run_delivery(ctx: Ctx) -> list[str]:
     """Deliver through the transport the settings name; return every error text it produced."""
     try:
-        report = deliver(ctx=ctx)
+        report = deliver(ctx=dataclasses.replace(ctx, actor="system:outbox"))  # a job (PRIV-4)
     except Exception as exc:  # a configuration error is an error text too
         return [str(exc), repr(exc)]
     return [str(report), *map(str, report.values())]

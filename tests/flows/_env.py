@@ -14,6 +14,9 @@ def flow_env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path, p
     monkeypatch.setenv("PPRFLOW_PROFILE", profile)
     monkeypatch.setenv("PPRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("PPRFLOW_TRANSPORT", "file")
+    # PRIV-4: a human step's flow run without acting_user acts as PPRFLOW_USER (a known leader here);
+    # without either it would be `system:pprflow`, which runs jobs only.
+    monkeypatch.setenv("PPRFLOW_USER", "leder@skole.example")
 
 
 @contextmanager

@@ -15,6 +15,9 @@ from tests.flows._env import flow_env, no_heartbeat
 def env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine: Engine,
         tmp_path: Path) -> Iterator[Engine]:
     """PPRFLOW_* for the Randers profile, and no ~1 s heartbeat wait at the end of every run."""
+    from tests.factories import directory
+
     flow_env(monkeypatch, sqlite_url, tmp_path)
+    directory(engine)  # PRIV-4: the people the flows act as are known staff
     with no_heartbeat():
         yield engine

@@ -12,9 +12,11 @@ import pytest
 def flow_env(prefect_server: None, monkeypatch: pytest.MonkeyPatch, sqlite_url: str, engine,  # type: ignore[no-untyped-def]
              tmp_path) -> Iterator[object]:
     """What a flow run reads (PPRFLOW_*, Vejle), and no ~1 s heartbeat wait at the end of every run."""
+    from tests.factories import directory
     from tests.flows._env import flow_env as set_flow_env
     from tests.flows._env import no_heartbeat
 
     set_flow_env(monkeypatch, sqlite_url, tmp_path, profile="vejle")
+    directory(engine)  # PRIV-4: the people the flows act as are known staff
     with no_heartbeat():
         yield engine

@@ -57,7 +57,7 @@ def test_district_flows_schedule_assign_and_prepare_twice_safely_CAL_5_PATH_4(fl
     for _ in range(2):
         schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
     assert count(flow_env, Meeting) == 2
-    case = referral_intake(rd.referral("ppr_learning_environment"), acting_user="peter@skole.example", today=MONDAY)
+    case = referral_intake(rd.referral("ppr_learning_environment"), acting_user="sofie@skovbakke.example", today=MONDAY)
     for _ in range(2):
         prepare_district_meetings(today=D(2026, 11, 25))
     for _ in range(2):
@@ -74,7 +74,7 @@ def test_kv_flows_schedule_submit_and_cycle_twice_safely_CAL_3_CAL_4_KV_1(flow_e
 
     for _ in range(2):
         schedule_kv(institution="Skovbakkeskolen", start=D(2026, 12, 1), count=2, leader_email="lp@skovbakke.example",
-                    kind="school", district="Nord", acting_user="lp@skovbakke.example")
+                    kind="school", district="Nord", acting_user="admin@ppr.example")  # a new school: administrators
     topic = KVTopicIn(institution="Skovbakkeskolen", session_date=D(2026, 12, 1), text="Uro i overgangene")
     for _ in range(2):
         kv_submit_topic(topic=topic, acting_user="lp@skovbakke.example", today=D(2026, 11, 24))

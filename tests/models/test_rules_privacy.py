@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -10,12 +11,9 @@ from pydantic import ValidationError
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_privacy import (
     NoCprNumbers,
-    can_read_case,
-    case_access,
     case_expired,
     check_no_cpr_number,
     contains_cpr_number,
-    is_named_user,
     years_before,
 )
 
@@ -81,43 +79,7 @@ def test_the_referral_error_is_one_line_naming_the_field_and_PRIV_2() -> None:
     assert caught.value.one_line().startswith("referral: action_plan.goal: looks like a CPR number")
 
 
-# --- PRIV-3 -----------------------------------------------------------------------------------------
-
-ACCESS = case_access(
-    coordinator="Laerer@Skole.example", assigned_ppr="psykolog@ppr.example", submitted_by="laerer@skole.example",
-    staff_parties=[("hs@sund.example", "health_visitor")],
-    leader_of={"laerer@skole.example": "leder@skole.example", "psykolog@ppr.example": "pprleder@ppr.example"},
-    institution_leaders=["paedleder@skole.example"],
-)
-
-
-@pytest.mark.parametrize(("actor", "allowed"), [
-    ("laerer@skole.example", True),        # coordinator and submitter, any case
-    ("PSYKOLOG@ppr.example", True),        # the assigned PPR employee
-    ("hs@sund.example", True),             # staff on the case
-    ("leder@skole.example", True),         # the coordinator's leader
-    ("pprleder@ppr.example", True),        # the PPR employee's leader
-    ("paedleder@skole.example", True),     # the institution's leader
-    ("system:sweep", True),                # a scheduled job doing its own work
-    ("kollega@skole.example", False),      # a colleague not on the case
-    ("mor@hjem.example", False),           # a parent is not staff
-    ("", False),
-])
-def test_only_assigned_staff_and_their_leaders_read_a_case_PRIV_3(actor: str, allowed: bool) -> None:
-    assert can_read_case(actor, ACCESS) is allowed
-
-
-def test_the_basis_says_why() -> None:
-    assert ACCESS.basis("laerer@skole.example") == "coordinator"
-    assert ACCESS.basis("pprleder@ppr.example") == "leader of psykolog@ppr.example"
-    assert ACCESS.basis("paedleder@skole.example") == "leader of the institution"
-
-
-@pytest.mark.parametrize(("actor", "named"), [
-    ("leder@skole.example", True), ("system:jens", False), ("jens", False), (None, False), ("", False),
-])
-def test_a_named_user_is_a_work_email_PRIV_1(actor: str | None, named: bool) -> None:
-    assert is_named_user(actor) is named
+# PRIV-3 / PRIV-4 (the one access policy): tests/models/test_access.py
 
 
 # --- retention ------------------------------------------------------------------------------------
@@ -138,3 +100,42 @@ def test_a_closed_case_is_deleted_five_years_after_its_last_activity_PRIV_2(
         status: str, last: dt.date, closed: dt.date | None, expired: bool) -> None:
     assert case_expired(status=status, last_activity=last, closed_on=closed, today=dt.date(2031, 6, 1),
                         years=5) is expired
+
+
+# --- PRIV-2: the shapes from issue 14 ---------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", ["24.03.17-1234", "24-03-17-1234", "240317\u20131234", "240317\u20141234",
+                                   "240317\u22121234", "240317/1234", "240317 1234", "2403171234",
+                                   "CPR: 2403171234", "cpr-nr. 240317-1234", "cpr 99 99 99 99 99"])
+@pytest.mark.parametrize("field", ["concern", "parents.0.name", "institution.name"])
+def test_every_cpr_shape_is_refused_in_any_field_PRIV_2(shape: str, field: str) -> None:
+    from pprflow.models.errors import InvalidInput
+    from pprflow.models.referral import parse_referral
+    from tests import referral_data as rd
+
+    data = rd.data()
+    node: Any = data
+    *path, last = field.split(".")
+    for key in path:
+        node = node[int(key)] if key.isdigit() else node[key]
+    node[last] = f"Hanne {shape}"
+    with pytest.raises(InvalidInput) as caught:
+        parse_referral(data)
+    assert caught.value.rule_id == "PRIV-2" and shape not in caught.value.one_line()
+
+
+@pytest.mark.parametrize("text", ["Mødet 24.03.2017 kl. 10.30", "tlf. 25 10 33 44 2019", "+45 12345678",
+                                  "12 34 56 78", "klasse 3.B og 10.A", "2026-05-12", "12/5-2026", "sag 1234567890"])
+def test_dates_phone_numbers_and_class_names_pass_PRIV_2(text: str) -> None:
+    assert not contains_cpr_number(text)
+
+
+def test_cli_free_text_is_checked_too_PRIV_2(ctx: Any) -> None:
+    from pprflow.models.errors import RuleViolation
+    from pprflow.tasks.ppr import schedule_district_meetings
+    from tests.factories import as_admin
+
+    with pytest.raises(RuleViolation) as caught:
+        schedule_district_meetings(as_admin(ctx), district="Nord 240317\u20131234", start=dt.date(2026, 12, 3),
+                                   count=1)
+    assert caught.value.rule_id == "PRIV-2" and "--district" in caught.value.one_line()

@@ -21,13 +21,33 @@ from tests import referral_data as rd
 birth_dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31))
 
 
+DASHES = ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2015", "\u2212", "\ufe63", "\uff0d"]
+"""Every dash a keyboard or a word processor makes: hyphen, non-breaking hyphen, en dash, em dash, minus ..."""
+
+
 @st.composite
 def cpr_numbers(draw: st.DrawFn) -> str:
-    """ddmmyy-xxxx or ddmmyyxxxx (or ddmmyy xxxx) with a real date."""
+    """A CPR number as a Danish office worker types it (PRIV-2): ddmmyy then four digits, the two parts
+    joined by nothing, any dash, a slash or a space; the date whole or split by dots, dashes or slashes
+    (24.03.17-1234, 24-03-17-1234, 240317–1234, 240317/1234, 240317 1234); sometimes after a CPR prefix."""
     day = draw(birth_dates)
     serial = draw(st.integers(min_value=0, max_value=9999))
-    separator = draw(st.sampled_from(["-", "", " "]))
-    return f"{day:%d%m%y}{separator}{serial:04d}"
+    inner = draw(st.sampled_from(["", ".", "-", "/"]))
+    join = draw(st.sampled_from(["", " ", "/", " - ", *DASHES]))
+    number = f"{day:%d}{inner}{day:%m}{inner}{day:%y}{join}{serial:04d}"
+    if inner == "-":
+        number = number.replace("-", draw(st.sampled_from(DASHES)))
+    prefix = draw(st.sampled_from(["", "", "cpr ", "CPR: ", "cpr-nr. ", "CPR-nr.: ", "Cpr.nr. "]))
+    return prefix + number
+
+
+@st.composite
+def prefixed_ten_digits(draw: st.DrawFn) -> str:
+    """After a CPR prefix any ten digits are a CPR number, a real date or not (cpr-nr. 99 99 99 9999)."""
+    digits = f"{draw(st.integers(min_value=0, max_value=9_999_999_999)):010d}"
+    grouped = draw(st.sampled_from([digits, f"{digits[:6]}-{digits[6:]}", " ".join(digits[i:i + 2]
+                                                                                  for i in range(0, 10, 2))]))
+    return draw(st.sampled_from(["cpr ", "CPR: ", "cpr-nr. ", "Cpr.nr.: "])) + grouped
 
 
 words = st.sampled_from(["Barnet", "trives", "ikke", "i", "klassen", "mødet", "den", "forældrene", "tlf.",
@@ -72,6 +92,12 @@ def test_a_cpr_number_anywhere_in_free_text_is_found_PRIV_2(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(before=ordinary_text, number=prefixed_ten_digits(), after=ordinary_text)
+def test_ten_digits_after_a_cpr_prefix_are_found_PRIV_2(before: str, number: str, after: str) -> None:
+    assert contains_cpr_number(f"{before} {number} {after}")
+
+
+@settings(max_examples=300, deadline=None)
 @given(ordinary_text)
 def test_ordinary_danish_text_with_dates_and_phone_numbers_passes_PRIV_2(text: str) -> None:
     assert not contains_cpr_number(text), text
@@ -95,7 +121,7 @@ def test_a_referral_with_a_cpr_number_in_any_text_field_is_refused_naming_it_PRI
         field: str, cpr: str, before: str, after: str) -> None:
     data = rd.data()
     data["group"] = "3.B"
-    _put(data, field, f"{before} {cpr} {after}"[:100])
+    _put(data, field, f"{before} {cpr} {after}"[:100])  # long enough for every shape (at most 35 chars)
     with pytest.raises(InvalidInput) as caught:
         parse_referral(data)
     line = caught.value.one_line()

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from pprflow.models.tables import CaseParty, StaffMember
 from pprflow.tasks.mime import KEY_HEADER
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 PARENTS = frozenset({"mor@hjem.example", "far@hjem.example"})
 COORDINATOR = "laerer@skole.example"
@@ -29,9 +29,9 @@ def open_case(engine: Engine, *, level: int = 1) -> int:
         party.name, party.role = "Sofie Lærer", "teacher"
         session.add(party)
         session.add(CaseParty(case_id=case.id or 0, name="Lene Leder", email=LEADER, role="school_leader"))
-        session.add(StaffMember(name="Sofie Lærer", email=COORDINATOR, role="teacher",
+        put_staff(session, StaffMember(name="Sofie Lærer", email=COORDINATOR, role="teacher",
                                 institution_id=case.institution_id, leader_email=LEADER))
-        session.add(StaffMember(name="Lene Leder", email=LEADER, role="school_leader",
+        put_staff(session, StaffMember(name="Lene Leder", email=LEADER, role="school_leader",
                                 institution_id=case.institution_id))
         session.commit()
         return case.id or 0

@@ -80,7 +80,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     assert any("grønt skema" in p for p in two["paperwork"])
     with pytest.raises(RuleViolation, match="skips a level"):
         change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=4), direction="up",
-                          today=D(2026, 9, 1))
+                          today=D(2026, 9, 1), acting_user=leader)
     three = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=3), direction="up",
                               today=D(2026, 9, 15), acting_user=leader)
     assert any("gult skema" in p for p in three["paperwork"]) and any("lyseblåt" in p for p in three["paperwork"])

@@ -15,7 +15,7 @@ from pprflow.tasks.abuse import acknowledge, report_abuse, report_abuse_in_sessi
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.outbox import queue_message
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
 TODAY = dt.date(2026, 11, 24)  # Tuesday
@@ -24,7 +24,7 @@ TODAY = dt.date(2026, 11, 24)  # Tuesday
 def _setup(engine: Engine) -> int:
     with Session(engine) as session:
         case = case_with_parents(session, level=2)
-        session.add(StaffMember(name="Sofie Lærer", email="laerer@skole.example", role="teacher",
+        put_staff(session, StaffMember(name="Sofie Lærer", email="laerer@skole.example", role="teacher",
                                 leader_email="leder@skole.example"))
         session.commit()
         return case.id or 0

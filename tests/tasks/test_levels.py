@@ -15,7 +15,7 @@ from pprflow.models.tables import AuditEvent, Case, CaseParty, Deadline, OutboxM
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.levels import deescalate, escalate, record_review, start_investigation
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 
 def _case(engine: Engine, level: int = 1) -> int:
@@ -173,7 +173,7 @@ def test_investigation_deadline_four_months_CAL_7(rctx: Ctx, engine: Engine, ran
 def test_level_changes_on_postgres_too_LVL_1(any_engine: Engine, randers: Any) -> None:
     ctx = Ctx(engine=any_engine, profile=randers, actor="leder@skole.example")
     with Session(any_engine) as session:
-        session.add(StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader"))
+        put_staff(session, StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader"))
         session.commit()
     case_id = _case(any_engine, level=3)
     assert _up(ctx, case_id, 4)["review_due"] == "2027-02-28"

@@ -18,7 +18,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import pin_deadline, run_sweep
 from pprflow.tasks.meetings import add_partner, record_minutes, schedule_meeting, send_agenda
 from pprflow.tasks.transports.base import ICS_CONTENT_TYPE
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
 NOV_23 = dt.date(2026, 11, 23)
@@ -113,7 +113,7 @@ def test_send_agenda_early_then_the_deadline_never_sends_twice_CAL_2(rctx: Ctx, 
 def test_leader_defaults_to_the_pedagogical_leader_MEET_4(rctx: Ctx, engine: Engine) -> None:
     case_id = _case(engine)
     with Session(engine) as session:
-        session.add(StaffMember(name="Pia Pædagogisk", email="pl@skole.example", role="pedagogical_leader",
+        put_staff(session, StaffMember(name="Pia Pædagogisk", email="pl@skole.example", role="pedagogical_leader",
                                 institution_id=1))
         session.commit()
     assert _meeting(rctx, case_id)["leader_email"] == "pl@skole.example"

@@ -8,12 +8,14 @@ import pytest
 from sqlmodel import Session, select
 
 from pprflow.models.errors import NotFound, RuleViolation
+from pprflow.models.referral import parse_referral
 from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.intake import submit_referral
 from pprflow.tasks.ppr import assign_case, list_district_meetings, prepare_district_meetings, schedule_district_meetings
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 D = dt.date
 MONDAY = D(2026, 11, 23)
@@ -37,7 +39,7 @@ def team_ctx(engine, vejle) -> Ctx:  # type: ignore[no-untyped-def]
 
 
 def test_schedule_district_meetings_moves_a_closed_day_and_flags_it_CAL_5(ctx) -> None:
-    result = schedule_district_meetings(ctx, district="Nord", start=D(2026, 12, 10), count=3, today=MONDAY)
+    result = schedule_district_meetings(as_admin(ctx), district="Nord", start=D(2026, 12, 10), count=3, today=MONDAY)
     assert [m["date"] for m in result["meetings"]] == ["2026-12-10", "2026-12-28", "2027-01-07"]
     moved = result["meetings"][1]
     assert moved["planned_date"] == "2026-12-24" and moved["moved_from_closed_day"]
@@ -52,9 +54,22 @@ def test_schedule_district_meetings_moves_a_closed_day_and_flags_it_CAL_5(ctx) -
         assert session.exec(select(AuditEvent).where(AuditEvent.entity == "meeting")).all()
 
 
+def test_the_case_list_shows_no_abuse_observation_to_the_team_mailbox_ESC_1_PRIV_3(team_ctx) -> None:
+    ctx = team_ctx
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
+    data = rd.data()
+    data.update(suspected_abuse=True, concern="Blå mærker på armene, fortæller om slag derhjemme.")
+    case = submit_referral(ctx, parse_referral(data), today=MONDAY)
+    run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25))
+    (case_list,) = messages(ctx.engine, "district_case_list")
+    assert f"Sag {case.case_id}" in case_list.body_text, "the team knows the case is there"
+    assert "Blå mærker" not in case_list.body_text and "Blå mærker" not in case_list.body_html
+    assert "Fortrolig sag" in case_list.body_text
+
+
 def test_scheduling_twice_changes_nothing_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=4, today=MONDAY)
-    again = schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=4, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=4, today=MONDAY)
+    again = schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=4, today=MONDAY)
     assert not any(m["created"] for m in again["meetings"])
     with Session(ctx.engine) as session:
         assert len(session.exec(select(Meeting)).all()) == 4
@@ -63,7 +78,7 @@ def test_scheduling_twice_changes_nothing_CAL_5(ctx) -> None:
 
 def test_the_district_team_gets_the_list_of_new_cases_the_day_before_CAL_5(team_ctx) -> None:
     ctx = team_ctx
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     one = submit_referral(ctx, rd.referral(), today=MONDAY)
     two = submit_referral(ctx, rd.referral("ppr_learning_environment"), today=MONDAY)
     submit_referral(ctx, rd.referral("intervention_team"), today=MONDAY)  # not a PPR case: not on the list
@@ -80,7 +95,7 @@ def test_the_district_team_gets_the_list_of_new_cases_the_day_before_CAL_5(team_
 
 
 def test_an_unassigned_case_moves_to_the_next_district_meeting_PATH_4(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25))
     report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 27))  # the meeting passed, nobody assigned
@@ -93,7 +108,7 @@ def test_an_unassigned_case_moves_to_the_next_district_meeting_PATH_4(ctx) -> No
 
 
 def test_a_missed_sweep_sends_no_list_for_a_meeting_already_held_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=2, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 1))
     assert messages(ctx.engine, "district_case_list") == []
@@ -102,18 +117,18 @@ def test_a_missed_sweep_sends_no_list_for_a_meeting_already_held_CAL_5(ctx) -> N
 
 
 def test_prepare_district_meetings_sends_the_due_list_once_CAL_5(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=1, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
     submit_referral(ctx, rd.referral(), today=MONDAY)
-    assert prepare_district_meetings(ctx, today=D(2026, 11, 25))["handled"] == {"district_case_list": 1}
-    assert prepare_district_meetings(ctx, today=D(2026, 11, 25))["handled"] == {}
+    assert prepare_district_meetings(as_admin(ctx), today=D(2026, 11, 25))["handled"] == {"district_case_list": 1}
+    assert prepare_district_meetings(as_admin(ctx), today=D(2026, 11, 25))["handled"] == {}
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 11, 25)).queued == 0
     assert len(messages(ctx.engine, "district_case_list")) == 1
 
 
 def test_assignment_tells_the_employee_and_pins_the_startup_reminder_PATH_4(ctx) -> None:
-    schedule_district_meetings(ctx, district="Nord", start=MONDAY, count=1, today=MONDAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=1, today=MONDAY)
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    result = assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", name="Karin Ørum",
+    result = assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", name="Karin Ørum",
                          role="ppr_psychologist", today=MEETING)
     assert result["changed"] and result["district_meeting"] == "2026-11-26"
     assert result["startup_meeting_due"] == "2026-12-10"  # 10 working days after Thursday 26 Nov
@@ -128,14 +143,14 @@ def test_assignment_tells_the_employee_and_pins_the_startup_reminder_PATH_4(ctx)
         assert reminder.subject_key == f"case:{case.case_id}" and reminder.due_on == D(2026, 12, 10)
         waiting = session.exec(select(Deadline).where(Deadline.kind == "district_assignment")).one()
         assert waiting.done_at is not None
-    again = assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=D(2026, 11, 27))
+    again = assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=D(2026, 11, 27))
     assert not again["changed"] and len(messages(ctx.engine, "assignment")) == 1
 
 
 def test_reassignment_moves_the_reminder_to_the_new_employee_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
-    assign_case(ctx, case_id=case.case_id, to_email="ahmed@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="ahmed@ppr.example", today=MEETING)
     assert [m.to for m in messages(ctx.engine, "assignment")] == ["karin@ppr.example", "ahmed@ppr.example"]
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10))
     reminders = [m for m in messages(ctx.engine, "assignment") if m.idempotency_key.count("startup-reminder")]
@@ -145,15 +160,15 @@ def test_reassignment_moves_the_reminder_to_the_new_employee_PATH_4(ctx) -> None
 def test_only_ppr_cases_are_assigned_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral("intervention_team"), today=MONDAY)
     with pytest.raises(RuleViolation) as caught:
-        assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+        assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     assert caught.value.rule_id == "PATH-4"
     with pytest.raises(NotFound):
-        assign_case(ctx, case_id=999, to_email="karin@ppr.example", today=MEETING)
+        assign_case(as_admin(ctx), case_id=999, to_email="karin@ppr.example", today=MEETING)
 
 
 def test_no_startup_meeting_within_the_lead_time_reminds_the_employee_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 9)).queued == 0
     report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10))
     assert report.handled == {"startup_meeting_reminder": 1} and report.queued == 1
@@ -166,7 +181,7 @@ def test_no_startup_meeting_within_the_lead_time_reminds_the_employee_PATH_4(ctx
 
 def test_a_scheduled_startup_meeting_stops_the_reminder_PATH_4(ctx) -> None:
     case = submit_referral(ctx, rd.referral(), today=MONDAY)
-    assign_case(ctx, case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
+    assign_case(as_admin(ctx), case_id=case.case_id, to_email="karin@ppr.example", today=MEETING)
     with Session(ctx.engine) as session:  # arranged outside pprflow's meeting command
         session.add(Meeting(kind="startup", case_id=case.case_id, date=D(2026, 12, 7)))
         session.commit()

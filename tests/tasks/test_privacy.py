@@ -17,7 +17,7 @@ from pprflow.models.tables import AuditEvent, CaseParty, Consent, StaffMember
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.handover import show_case
 from pprflow.tasks.privacy import audit_trail
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff, staff
 
 
 def _ctx(engine: Engine, profile: Any, actor: str) -> Ctx:
@@ -28,8 +28,13 @@ def _case(engine: Engine) -> int:
     """Coordinator leder@skole.example; the teacher laerer@ submitted it; two parents."""
     with Session(engine) as session:
         case = case_with_parents(session)
-        session.add(StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader",
+        put_staff(session, StaffMember(name="Lene Leder", email="leder@skole.example", role="school_leader",
                                 institution_id=case.institution_id, leader_email="chef@kommune.example"))
+        # PRIV-4: everyone who acts below is a known, active member of the staff directory
+        for email, role in (("laerer@skole.example", "teacher"), ("chef@kommune.example", "school_leader"),
+                            ("kollega@skole.example", "teacher"), ("hs@sund.example", "health_visitor"),
+                            ("admin@ppr.example", "administrator")):
+            staff(session, email, role)
         session.commit()
         return case.id or 0
 
@@ -43,7 +48,7 @@ def _events(engine: Engine, **where: Any) -> list[AuditEvent]:
 
 
 @pytest.mark.parametrize("reader", ["leder@skole.example", "laerer@skole.example", "chef@kommune.example",
-                                    "system:sweep"])
+                                    "admin@ppr.example"])
 def test_assigned_staff_and_their_leaders_read_the_case_and_the_read_is_audited_PRIV_1_PRIV_3(
         any_engine: Engine, vejle: Any, reader: str) -> None:
     case_id = _case(any_engine)
@@ -55,14 +60,18 @@ def test_assigned_staff_and_their_leaders_read_the_case_and_the_read_is_audited_
 
 def test_anyone_else_is_refused_and_the_refusal_is_audited_PRIV_3(any_engine: Engine, vejle: Any) -> None:
     case_id = _case(any_engine)
-    for outsider in ("kollega@skole.example", "mor@hjem.example"):
+    # a known colleague not on the case (PRIV-3); a parent, a system job: not staff who may act (PRIV-4)
+    for outsider, rule in (("kollega@skole.example", "PRIV-3"), ("mor@hjem.example", "PRIV-4"),
+                           ("system:sweep", "PRIV-4")):
         with pytest.raises(AccessDenied) as caught:
             show_case(ctx=_ctx(any_engine, vejle, outsider), case_id=case_id)
-        assert caught.value.rule_id == "PRIV-3" and f"case {case_id}" in caught.value.one_line()
+        assert caught.value.rule_id == rule, outsider
+    assert f"sag {case_id}" in caught.value.one_line() or "systemjob" in caught.value.one_line()
     refused = _events(any_engine, action="refused")
     assert [(e.actor, e.case_id, e.reason, e.detail) for e in refused] == [
-        ("kollega@skole.example", case_id, "PRIV-3", {"what": "case show"}),
-        ("mor@hjem.example", case_id, "PRIV-3", {"what": "case show"}),
+        ("kollega@skole.example", case_id, "PRIV-3", {"what": "case show", "perm": "case.read"}),
+        ("mor@hjem.example", case_id, "PRIV-4", {"what": "case show", "perm": "case.read"}),
+        ("system:sweep", case_id, "PRIV-4", {"what": "case show", "perm": "case.read"}),
     ]
     assert not _events(any_engine, action="read"), "a refused read reads nothing"
 
@@ -102,7 +111,7 @@ def test_audit_show_lists_who_did_what_when_and_why_and_is_itself_audited_PRIV_1
     assert _events(any_engine, entity="audit")[-1].actor == "leder@skole.example"
     with pytest.raises(AccessDenied):
         audit_trail(ctx=_ctx(any_engine, vejle, "kollega@skole.example"), case_id=case_id)
-    assert _events(any_engine, action="refused")[-1].detail == {"what": "audit show"}
+    assert _events(any_engine, action="refused")[-1].detail == {"what": "audit show", "perm": "audit.read"}
 
 
 @pytest.mark.postgres

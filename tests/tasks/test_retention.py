@@ -36,6 +36,7 @@ from pprflow.tasks.meetings import record_minutes, schedule_meeting
 from pprflow.tasks.ppr import schedule_district_meetings
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -77,7 +78,7 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
 def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(any_engine: Engine, vejle: Any
                                                                                 ) -> None:
     ctx = Ctx(engine=any_engine, profile=vejle, actor="sofie@skovbakke.example")
-    schedule_district_meetings(ctx, district="Nord", start=INTAKE_DAY, count=3, today=INTAKE_DAY)
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=INTAKE_DAY, count=3, today=INTAKE_DAY)
     old = _rich_case(ctx)
     kept = _rich_case(ctx, concern="En anden elev.")
     assert _count(any_engine, OutboxAttachment) > 0 and _count(any_engine, Action) > 0
@@ -88,12 +89,12 @@ def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(
     district_meetings = _count(any_engine, Meeting, Meeting.kind == "district")
 
     anniversary = years_before(utcnow().astimezone(ZoneInfo("Europe/Copenhagen")).date(), -5)
-    too_early = purge_expired(ctx, today=anniversary - dt.timedelta(days=1))
+    too_early = purge_expired(as_admin(ctx), today=anniversary - dt.timedelta(days=1))
     assert too_early["cases"] == 0 and _count(any_engine, Case) == 2
-    dry = purge_expired(ctx, today=anniversary, dry_run=True)
+    dry = purge_expired(as_admin(ctx), today=anniversary, dry_run=True)
     assert dry["cases"] == 1 and _count(any_engine, Case) == 2, "a dry run deletes nothing"
 
-    report = purge_expired(ctx, today=anniversary)  # five years to the day after closing
+    report = purge_expired(as_admin(ctx), today=anniversary)  # five years to the day after closing
     assert report["cases"] == 1 and report["outbox_messages"] > 0 and report["outbox_attachments"] > 0
     assert report["meetings"] == 1 and report["actions"] == 1 and report["notifications"] == 1
     assert report["parties"] >= 3 and report["consents"] == 1 and report["action_plans"] == 1
@@ -107,7 +108,7 @@ def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(
         attachments = session.exec(select(OutboxAttachment.message_id)).all()
         messages = set(session.exec(select(OutboxMessage.id)).all())
     assert set(attachments) <= messages, "no orphan attachment"
-    again = purge_expired(ctx, today=anniversary)
+    again = purge_expired(as_admin(ctx), today=anniversary)
     assert again["cases"] == 0, "running it twice deletes nothing more"
 
     # The case's audit rows stay for their own period; the purge is audited with counts only.
@@ -128,7 +129,7 @@ def test_audit_rows_are_deleted_after_their_own_period_and_only_by_the_purge_PRI
         for at in (dt.datetime(2026, 2, 27, 12, tzinfo=dt.UTC), dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)):
             session.add(AuditEvent(at=at, actor="leder@skole.example", action="read", entity="case", case_id=9))
         session.commit()
-    report = purge_expired(ctx, today=today)
+    report = purge_expired(as_admin(ctx), today=today)
     assert report["audit_rows"] == 1 and report["audit_rows_before"] == "2026-03-01"
     with Session(any_engine) as session:
         left = session.exec(select(AuditEvent).where(AuditEvent.entity == "case")).all()
@@ -138,7 +139,7 @@ def test_audit_rows_are_deleted_after_their_own_period_and_only_by_the_purge_PRI
 def test_an_open_case_is_never_deleted_however_old_PRIV_2(engine: Engine, vejle: Any) -> None:
     ctx = Ctx(engine=engine, profile=vejle, actor="sofie@skovbakke.example")
     case_id = submit_referral(ctx, rd.referral(), today=INTAKE_DAY).case_id
-    assert purge_expired(ctx, today=dt.date(2060, 1, 1))["cases"] == 0
+    assert purge_expired(as_admin(ctx), today=dt.date(2060, 1, 1))["cases"] == 0
     assert _count(engine, Case, Case.id == case_id) == 1
 
 

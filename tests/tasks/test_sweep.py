@@ -14,6 +14,7 @@ from pprflow.tasks.kv import schedule_kv_sessions, submit_kv_topic
 from pprflow.tasks.ppr import assign_case, schedule_district_meetings
 from pprflow.tasks.sweep import sweep
 from tests import referral_data as rd
+from tests.factories import as_admin
 
 D = dt.date
 
@@ -25,8 +26,8 @@ def total(engine) -> int:  # type: ignore[no-untyped-def]
 
 def test_every_day_for_two_months_a_second_sweep_queues_nothing_new(ctx) -> None:
     start = D(2026, 11, 23)
-    schedule_district_meetings(ctx, district="Nord", start=start, count=5, today=start)
-    schedule_kv_sessions(ctx, institution="Børnehuset Solsikken", start=D(2026, 12, 1), count=2,
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=start, count=5, today=start)
+    schedule_kv_sessions(as_admin(ctx), institution="Børnehuset Solsikken", start=D(2026, 12, 1), count=2,
                          leader_email="mette@solsikken.example", kind="daycare", district="Nord")
     individual = submit_referral(ctx, rd.referral(), today=start)
     submit_referral(ctx, rd.referral("ppr_learning_environment"), today=start)
@@ -38,9 +39,9 @@ def test_every_day_for_two_months_a_second_sweep_queues_nothing_new(ctx) -> None
     while day <= D(2027, 1, 22):
         if day == D(2026, 11, 26):
             assign_case(ctx, case_id=individual.case_id, to_email="karin@ppr.example", today=day)
-        first = sweep(ctx, today=day)
+        first = sweep(as_admin(ctx), today=day)
         before = total(ctx.engine)
-        second = sweep(ctx, today=day)
+        second = sweep(as_admin(ctx), today=day)
         assert second["queued"] == 0 and total(ctx.engine) == before, day
         for kind, n in first["handled"].items():
             kinds[kind] = kinds.get(kind, 0) + n

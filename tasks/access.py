@@ -1,0 +1,215 @@
+"""The one service-layer entrance to the access policy (PRIV-3, PRIV-4): `authorize(...)`.
+
+Every CLI command and every flow reaches its service function, and every service function that reads
+or changes a case, a message, a list or an audit trail asks `authorize` first (so a new entrance
+cannot skip it: tests/test_access_entrances.py walks them all). It
+
+1. resolves the actor against the staff directory (`resolve_actor`: active member, system job, or
+   nobody; the role comes from the directory, never from the command line),
+2. loads the facts the pure policy needs (`case_facts_for`, `message_facts_for`),
+3. asks `pprflow.models.access.decide`,
+4. on a refusal writes one "refused" audit row per case it touches, in its own transaction (it must
+   survive the caller's rollback, PRIV-1), and raises `AccessDenied` naming PRIV-3 or PRIV-4.
+
+Lists are filtered, never all-or-nothing: `readable_case_ids` / `readable_messages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from pprflow.models.access import (
+    CHANGE_PERMS,
+    LEADER_ROLES,
+    Actor,
+    CaseFacts,
+    Decision,
+    MessageFacts,
+    Perm,
+    case_facts,
+    decide,
+    is_system_actor,
+)
+from pprflow.models.errors import AccessDenied
+from pprflow.models.tables import Case, CaseParty, Consent, Deadline, Institution, Meeting, OutboxMessage, StaffMember
+from pprflow.tasks import audit
+
+
+def resolve_actor(session: Session, actor: str) -> Actor:
+    """Who `actor` is in the staff directory (PRIV-4): an active member, a system job, or unknown/inactive."""
+    raw = (actor or "").strip()
+    if is_system_actor(raw):
+        return Actor.system(raw)
+    email = raw.lower()
+    member = session.exec(select(StaffMember).where(StaffMember.email == email)).first() if "@" in email else None
+    if member is None:
+        return Actor.unknown(raw)
+    if not member.active:
+        return Actor(id=email, kind="inactive", role=member.role)
+    district = member.district
+    if district is None and member.institution_id is not None:
+        inst = session.get(Institution, member.institution_id)
+        district = inst.district if inst else None
+    return Actor(id=email, kind="person", role=member.role, institution_id=member.institution_id, district=district)
+
+
+def case_facts_for(session: Session, case: Case) -> CaseFacts:
+    """The people of `case` (PRIV-3): from the case, its parties (CONS-1) and the staff directory."""
+    withdrawn = {c for c in session.exec(select(Consent.id).where(
+        Consent.case_id == case.id, col(Consent.withdrawn_at).is_not(None))).all()}
+    staff_parties = [
+        (p.email, p.role) for p in session.exec(select(CaseParty).where(CaseParty.case_id == case.id)).all()
+        if not p.is_parent and (p.consent_id is None or p.consent_id not in withdrawn)  # CONS-1
+    ]
+    people = {e.strip().lower() for e in (case.coordinator_email, case.assigned_ppr_email, case.submitted_by_email,
+                                          *(e for e, _ in staff_parties)) if e}
+    members = session.exec(select(StaffMember).where(col(StaffMember.email).in_(people))).all() if people else []
+    leaders = session.exec(select(StaffMember.email).where(
+        StaffMember.institution_id == case.institution_id, col(StaffMember.role).in_(LEADER_ROLES),
+        StaffMember.active == True)).all()  # noqa: E712
+    # MEET-4 / ROLE-1: a leader on the case (a party with a leader role) is the institution's leader for it
+    leaders = [*leaders, *(e for e, r in staff_parties if r in LEADER_ROLES)]
+    institution = session.get(Institution, case.institution_id)
+    return case_facts(
+        case_id=case.id, coordinator=case.coordinator_email, assigned_ppr=case.assigned_ppr_email,
+        submitted_by=case.submitted_by_email, staff_parties=staff_parties,
+        leader_of={m.email.strip().lower(): m.leader_email for m in members}, institution_leaders=leaders,
+        institution_id=case.institution_id, district=institution.district if institution else None,
+    )
+
+
+def _meeting_id(message: OutboxMessage) -> int | None:
+    """The meeting a caseless message serves (`...|meeting:<id>|...` in its idempotency key)."""
+    for part in message.idempotency_key.split("|"):
+        if part.startswith("meeting:") and part[8:].isdigit():
+            return int(part[8:])
+    return None
+
+
+def shown_case_ids(session: Session, message: OutboxMessage) -> list[int]:
+    """The cases a message shows: its own case; for a message that belongs to no case, a district
+    meeting's case list shows the cases placed on that meeting; a KV topic list shows none (KV-1)."""
+    if message.case_id is not None:
+        return [message.case_id]
+    meeting_id = _meeting_id(message)
+    if meeting_id is None:
+        return []
+    rows = session.exec(select(Deadline.case_id).where(Deadline.meeting_id == meeting_id,
+                                                       col(Deadline.case_id).is_not(None))).all()
+    return sorted({r for r in rows if r is not None})
+
+
+def _message_place(session: Session, message: OutboxMessage) -> tuple[int | None, str | None]:
+    meeting_id = _meeting_id(message)
+    meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
+    if meeting is None:
+        return None, None
+    district = meeting.district
+    if district is None and meeting.institution_id is not None:
+        inst = session.get(Institution, meeting.institution_id)
+        district = inst.district if inst else None
+    return meeting.institution_id, district
+
+
+def message_facts_for(session: Session, message: OutboxMessage) -> MessageFacts:
+    """A case's message is read like its case; a caseless one by those who may read every case it shows."""
+    if message.case_id is not None:
+        case = session.get(Case, message.case_id)
+        return MessageFacts(case=case_facts_for(session, case) if case is not None else None)
+    shows = tuple(case_facts_for(session, c) for c in (session.get(Case, i) for i in shown_case_ids(session, message))
+                  if c is not None)
+    institution_id, district = _message_place(session, message)
+    return MessageFacts(shows=shows, institution_id=institution_id, district=district)
+
+
+def record_refusal(engine: Engine, *, actor: str, case_ids: Iterable[int | None], what: str, perm: Perm,
+                   rule_id: str, entity: str = "case", entity_id: object | None = None) -> None:
+    """A refusal is itself audited on every case it touches (PRIV-1), committed on its own."""
+    with Session(engine) as session:
+        for case_id in list(case_ids) or [None]:
+            audit.record(session, actor=actor, action="refused", entity=entity,
+                         entity_id=entity_id if entity_id is not None else case_id, case_id=case_id,
+                         reason=rule_id, detail={"what": what, "perm": perm.value})
+        session.commit()
+
+
+def authorize(session: Session, actor: str, perm: Perm, *, what: str, case: Case | int | None = None,
+              message: OutboxMessage | None = None, also: Mapping[str, str] | None = None,
+              institution_id: int | None = None) -> Decision:
+    """THE entrance (PRIV-3, PRIV-4): may `actor` do `perm`? Returns the decision; a refusal is audited and
+    raised as `AccessDenied` (one line, Danish, naming the rule)."""
+    who = resolve_actor(session, actor)
+    target: CaseFacts | MessageFacts | None = None
+    touched: list[int | None] = []
+    entity, entity_id = "case", None
+    if message is not None:
+        target = message_facts_for(session, message)
+        touched = [message.case_id] if message.case_id is not None else list(shown_case_ids(session, message))
+        entity, entity_id = "outboxmessage", message.id
+        if perm is not Perm.MESSAGE_READ and message.case_id is not None:
+            target = target.case  # changing a case's message is changing the case
+        elif perm is not Perm.MESSAGE_READ:
+            target = CaseFacts(case_id=None, coordinator="")  # a caseless message: administrators only
+    elif case is not None:
+        from pprflow.tasks.casefile import get_case
+
+        row = case if isinstance(case, Case) else get_case(session, case)  # raises NotFound
+        target = case_facts_for(session, row)
+        touched = [row.id]
+    elif perm in CHANGE_PERMS:
+        target = CaseFacts(case_id=None, coordinator="")  # a change to no case: administrators and `also`
+    decision = decide(who, perm, target, also=also, institution_id=institution_id)
+    if decision.allowed:
+        return decision
+    record_refusal(session.get_bind(), actor=actor or "(ingen)", case_ids=touched, what=what,  # type: ignore[arg-type]
+                   perm=perm, rule_id=decision.rule_id, entity=entity, entity_id=entity_id)
+    raise AccessDenied(decision.refusal, rule_id=decision.rule_id)
+
+
+def readable_case_ids(session: Session, actor: str, case_ids: Iterable[int]) -> set[int]:
+    """The cases among `case_ids` that `actor` may read (PRIV-3): lists are filtered, never all or nothing."""
+    who = resolve_actor(session, actor)
+    result: set[int] = set()
+    for case_id in set(case_ids):
+        case = session.get(Case, case_id)
+        if case is not None and decide(who, Perm.CASE_READ, case_facts_for(session, case)).allowed:
+            result.add(case_id)
+    return result
+
+
+def readable_messages(session: Session, actor: str, messages: Sequence[OutboxMessage]) -> list[OutboxMessage]:
+    """The messages `actor` may read (PRIV-3): a case's message like its case, a caseless one per `decide`."""
+    who = resolve_actor(session, actor)
+    cache: dict[int, bool] = {}
+    result = []
+    for message in messages:
+        if message.case_id is not None and message.case_id in cache:
+            allowed = cache[message.case_id]
+        else:
+            allowed = decide(who, Perm.MESSAGE_READ, message_facts_for(session, message)).allowed
+            if message.case_id is not None:
+                cache[message.case_id] = allowed
+        if allowed:
+            result.append(message)
+    return result
+
+
+def audit_list(session: Session, *, actor: str, entity: str, reason: str, terms: dict[str, Any],
+               shown: Iterable[int | None], hidden: int) -> None:
+    """A filtered list is audited on every case it showed (PRIV-1: a search, with its terms), in the caller's
+    transaction; a list that showed no case is one row without a case."""
+    cases: list[int | None] = [*sorted({c for c in shown if c is not None})]
+    detail = {"terms": terms, "found": len(cases), "hidden": hidden}
+    for case_id in cases or [None]:
+        audit.record(session, actor=actor, action="search", entity=entity, case_id=case_id, reason=reason,
+                     detail=detail)
+
+
+def authorize_in(engine: Engine, actor: str, perm: Perm, **kw: Any) -> Decision:
+    """`authorize` in a session of its own: for a job or list entrance before its own transaction."""
+    with Session(engine) as session:
+        return authorize(session, actor, perm, **kw)
