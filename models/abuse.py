@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from pprflow.models.address import EmailAddress
 from pprflow.models.errors import InvalidInput, PprflowError
-from pprflow.models.rules_privacy import _CPR_CANDIDATE, _is_date
+from pprflow.models.rules_privacy import redact_cpr_numbers
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Observation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10000)]
@@ -40,10 +40,7 @@ NOT_SENT = "underretningen er IKKE sendt"
 
 def blank_cpr_numbers(text: str) -> str:
     """PRIV-2 without refusing (ESC-2): every CPR-shaped number in the text becomes a marker."""
-    def repl(match: Any) -> str:
-        day, month, yy = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        return CPR_BLANKED if _is_date(day, month, yy) else str(match.group(0))
-    return _CPR_CANDIDATE.sub(repl, text)
+    return redact_cpr_numbers(text, CPR_BLANKED)
 
 
 class _Report(BaseModel):

@@ -66,6 +66,20 @@ def contains_cpr_number(text: str) -> bool:
     return any(_is_date(int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in _CPR_CANDIDATE.finditer(normal))
 
 
+def redact_cpr_numbers(text: str, marker: str) -> str:
+    """PRIV-2 without refusing: every CPR number `contains_cpr_number` would see becomes `marker`.
+
+    The same detection (one place): the text is normalised character for character, so spans match."""
+    normal = text.translate(_NORMALISE)
+    spans = [m.span() for m in _CPR_PREFIXED.finditer(normal)]
+    spans += [m.span() for m in _CPR_CANDIDATE.finditer(normal)
+              if _is_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+              and not any(a <= m.start() < b for a, b in spans)]
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + marker + text[end:]
+    return text
+
+
 def check_no_cpr_number(field: str, text: str | None) -> None:
     """Refuse a free-text value with a CPR number in it (PRIV-2), naming the field, never echoing the number."""
     if text and contains_cpr_number(text):

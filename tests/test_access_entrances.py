@@ -43,7 +43,9 @@ SECRET_BITS = ("Trives ikke i klassen", "mor@hjem.example", "far@hjem.example", 
 # LIST: any known member runs it, filtered: the case does not appear for those who may not read it.
 # JOB: a system job or an administrator; a person who is neither is refused (PRIV-4).
 # ADMIN: administrators only (the directory, district meetings, KV for a new institution).
-# OPEN: any known, active staff member (referral, KV topic, abuse report) — touches no case it may not.
+# OPEN: any known, active staff member (referral, KV topic) — touches no case it may not.
+# REPORT: reporting suspected abuse (ESC-1, LAW-1): nothing blocks it, not even the directory — the duty is
+#   personal and the reporter is named and audited; the answer shows nothing of the case.
 # NO_CASE_DATA: reads no personal data at all (calendar, profile, schema, the main job, the demo).
 
 CLI: dict[str, tuple[str, str, list[str]]] = {
@@ -95,7 +97,7 @@ CLI: dict[str, tuple[str, str, list[str]]] = {
     "kv submit-topic": ("OPEN", COORDINATOR, ["kv", "submit-topic", "--institution", "Skovbakkeskolen",
                                               "--session", "{kv_date}", "--text", "Uro i overgangene",
                                               "--today", TODAY]),
-    "case report-abuse": ("OPEN", COORDINATOR, ["case", "report-abuse", "{case}", "--today", TODAY]),
+    "case report-abuse": ("REPORT", COORDINATOR, ["case", "report-abuse", "{case}", "--today", TODAY]),
 }
 NO_CASE_DATA = {"serve", "demo", "db upgrade", "profile show", "calendar agenda-deadline", "calendar kv-deadline",
                 "calendar review-due", "calendar add-working-days", "calendar is-working-day",
@@ -103,7 +105,8 @@ NO_CASE_DATA = {"serve", "demo", "db upgrade", "profile show", "calendar agenda-
 
 FLOWS: dict[str, tuple[str, str, dict[str, Any]]] = {
     # flow: (kind, right person, parameters)
-    "pprflow.flows.abuse:report_suspected_abuse": ("OPEN", COORDINATOR, {"case_id": "{case}"}),
+    "pprflow.flows.abuse:report_suspected_abuse": ("REPORT", COORDINATOR, {"case_id": "{case}"}),
+    "pprflow.flows.abuse:report_notification": ("REPORT", COORDINATOR, {"data": "{report}"}),
     "pprflow.flows.abuse:acknowledge_notification": ("CASE", COORDINATOR, {"case_id": "{case}"}),
     "pprflow.flows.consent:record_consent": ("CASE", COORDINATOR, {"case_id": "{case}", "data": "{consent}"}),
     "pprflow.flows.consent:withdraw_case_consent": ("CASE", COORDINATOR, {"case_id": "{case}"}),
@@ -201,7 +204,7 @@ def _build_world(engine: Engine, tmp: Path) -> dict[str, Any]:
     leader = Ctx(engine=engine, profile=profile, actor=COORDINATOR)
     admin = dataclasses.replace(leader, actor=ADMIN)
     meeting_id = schedule_meeting(ctx=leader, data=MeetingInput(case_id=case_id, kind="development",
-                                                                date=dt.date(2026, 12, 17)),
+                                                                date=dt.date(2026, 12, 17), **PLACE),
                                   today=dt.date(2026, 12, 1))["meeting_id"]
     district = schedule_district_meetings(admin, district="Nord", start=dt.date(2026, 12, 3), count=1,
                                           today=dt.date(2026, 12, 1))["meetings"][0]["id"]
@@ -301,6 +304,7 @@ def fill(args: list[str], ids: dict[str, Any], actor: str) -> list[str]:
 
 
 OUTSIDERS = (STRANGER, WITHDRAWN, UNKNOWN)
+PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}  # MEET-1/MEET-4 (issue 16)
 
 
 @pytest.mark.parametrize("command", sorted(CLI))
@@ -378,6 +382,7 @@ def test_no_command_gives_oneself_access_PRIV_4(
 # --- the flows ------------------------------------------------------------------------------------
 
 def _flow_params(name: str, flow: Any, params: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
+    from pprflow.models.abuse import parse_report
     from pprflow.models.referral import ConsentIn, parse_referral
     from pprflow.models.rules_kv import KVTopicIn
     from pprflow.models.rules_levels import LevelChangeInput
@@ -393,7 +398,13 @@ def _flow_params(name: str, flow: Any, params: dict[str, Any], ids: dict[str, An
         "{partner}": PartnerInput(case_id=ids["case"], name="Ulla", email="ulla@ppr.example", role="ppr_psychologist"),
         "{minutes}": MinutesInput.model_validate({"summary": "Godt møde", "actions": [
             {"text": "Ro i overgange", "responsible": COORDINATOR}]}),
-        "{meeting_input}": MeetingInput(case_id=ids["case"], kind="development", date=dt.date(2026, 12, 22)),
+        "{meeting_input}": MeetingInput(case_id=ids["case"], kind="development", date=dt.date(2026, 12, 22),
+                                        **PLACE),
+        "{report}": parse_report({"reporter": {"name": "Lars Lærer", "email": "lars@skole.example",
+                                               "role": "teacher"},
+                                  "institution": "Skovbakkeskolen",
+                                  "child": {"name": "Barn X", "group": "3.B", "birth_year": 2016},
+                                  "observation": "Blå mærker.", "observed_on": "2026-12-01"}),
     }
     result = {k: objects.get(v, v) if isinstance(v, str) else v for k, v in params.items()}
     if "today" in flow.parameters.properties:

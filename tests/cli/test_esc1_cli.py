@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from pprflow.models.tables import OutboxMessage
 from tests import referral_data as rd
+from tests.factories import directory
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 
@@ -40,13 +41,14 @@ def ok(result: subprocess.CompletedProcess[str]) -> Any:
 
 
 def test_report_abuse_without_a_case_then_nothing_cancels_it_ESC_2(engine: Engine, sqlite_url: str) -> None:
+    directory(engine)  # PRIV-4: the people who act are in the staff directory
     sent = ok(run(sqlite_url, "case", "report-abuse", "--reporter-name", "Sofie Lærer", "--reporter-role", "teacher",
                   "--institution", "Skovbakkeskolen", "--child-name", "Emil Jensen", "--child-group", "3.B",
                   "--child-birth-year", "2016", "--observation", "Blå mærker på armen.", "--today", "2026-11-24"))
     assert sent["notification_sent"] is True and sent["sent_to"] == "underretning@randers.dk"
     with Session(engine) as session:
         [message] = session.exec(select(OutboxMessage)).all()
-    line = refused(run(sqlite_url, "outbox", "cancel", str(message.id), actor="leder@skole.example"))
+    line = refused(run(sqlite_url, "outbox", "cancel", str(message.id), actor="admin@ppr.example"))
     assert "kan ikke annulleres" in line and "underretningen er IKKE sendt endnu" in line and "(ESC-2)" in line
     with Session(engine) as session:
         row = session.get(OutboxMessage, message.id)
@@ -72,8 +74,9 @@ def test_case_close_is_refused_while_the_notification_waits_ESC_2(engine: Engine
                                                                   tmp_path: Path) -> None:
     path = tmp_path / "referral.json"
     path.write_text(json.dumps(rd.data(suspected_abuse=True)), encoding="utf-8")
+    directory(engine)
     case_id = ok(run(sqlite_url, "referral", "submit", str(path), "--today", "2026-11-24"))["case_id"]
-    line = refused(run(sqlite_url, "case", "close", str(case_id), "--reason", "Afsluttet"))
+    line = refused(run(sqlite_url, "case", "close", str(case_id), "--reason", "Afsluttet", actor="admin@ppr.example"))
     assert "kan ikke lukkes" in line and "underretningen" in line and line.rstrip().endswith("(ESC-2)")
 
 

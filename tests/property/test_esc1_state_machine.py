@@ -46,6 +46,7 @@ from pprflow.tasks.retention import close_case, purge_expired
 from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
 from pprflow.tasks.transports.file import FileTransport
 from tests import referral_data as rd
+from tests.factories import directory
 from tests.support import eml
 
 TODAY = dt.date(2026, 11, 23)
@@ -133,6 +134,9 @@ class Esc1Machine(RuleBasedStateMachine):
         self.url = f"sqlite:///{self.folder / 'pprflow.db'}"
         self.engine = get_engine(self.url)
         self.profile = load_profile("randers")
+        # The acting colleague is an administrator in the staff directory (PRIV-4), so every careless step
+        # reaches the ESC-1 rules instead of stopping at the access policy.
+        directory(self.engine, ((STAFF, "administrator", "Sofie Mikkelsen"),))
         self.ctx = Ctx(engine=self.engine, profile=self.profile, actor=STAFF)
         self.mail_dir = self.folder / "mail"
         self.children = 0

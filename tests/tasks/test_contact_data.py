@@ -19,7 +19,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.tasks.meetings import schedule_meeting, send_agenda
 from pprflow.tasks.mime import mime_bytes
 from pprflow.tasks.outbox import to_outgoing
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, put_staff
 
 NOV_23 = dt.date(2026, 11, 23)
 DAY = dt.date(2026, 12, 10)
@@ -64,7 +64,7 @@ def test_a_leader_nobody_can_call_is_refused_at_scheduling_MEET_4(rctx: Ctx, eng
 def test_the_staff_directory_phone_and_the_profile_places_are_enough(ctx: Ctx, engine: Engine) -> None:
     case_id = _case(engine)
     with Session(engine) as session:
-        session.add(StaffMember(name="Lene Leder", email=LEADER, role="school_leader", phone="+45 75 11 22 33"))
+        put_staff(session, StaffMember(name="Lene Leder", email=LEADER, role="school_leader", phone="+45 75 11 22 33"))
         session.commit()
     # "PPR, Kirketorvet 22" is in the Vejle profile's [places]; the leader's phone is in the directory.
     _schedule(ctx, case_id, location="PPR, Kirketorvet 22", starts_at=dt.time(14, 0), ends_at=dt.time(15, 30))

@@ -23,7 +23,7 @@ from pprflow.tasks.meetings import add_partner
 from pprflow.tasks.outbox import cancel_message, cancel_pending, queue_message, suppression
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
-from tests.factories import case_with_parents
+from tests.factories import as_admin, case_with_parents, directory
 
 TODAY = dt.date(2026, 11, 24)  # Tuesday
 NOTIFICATIONS = "underretning@randers.dk"
@@ -156,18 +156,19 @@ def test_no_path_cancels_the_notification_or_closes_its_deadline_ESC_2(engine: E
         refused = session.exec(select(AuditEvent).where(AuditEvent.action == "refused",
                                                         AuditEvent.reason == "ESC-2")).all()
         assert refused, "the refused cancel is audited"
+    admin = as_admin(ctx)  # PRIV-4: closing, consent and retention are the administrator's; ESC-2 still refuses
     with pytest.raises(RuleViolation) as closing:  # case close
-        close_case(ctx=ctx, case_id=case_id, reason="Afsluttet")
+        close_case(ctx=admin, case_id=case_id, reason="Afsluttet")
     assert closing.value.rule_id == "ESC-2" and "kan ikke lukkes" in closing.value.message
     assert "underretningen står i kø og sendes straks" in closing.value.message
     # consent withdrawal when the notification address is also a partner's
-    consent = give_consent(ctx=ctx, case_id=case_id, today=TODAY, data=rd.referral().consent.model_copy(
+    consent = give_consent(ctx=admin, case_id=case_id, today=TODAY, data=rd.referral().consent.model_copy(
         update={"given_by": ["Mor Hansen"], "date": TODAY}))  # type: ignore[union-attr]
-    add_partner(ctx=ctx, data=__import__("pprflow.models.rules_meetings", fromlist=["PartnerInput"]).PartnerInput(
+    add_partner(ctx=admin, data=__import__("pprflow.models.rules_meetings", fromlist=["PartnerInput"]).PartnerInput(
         case_id=case_id, name="Familiecentret", email=NOTIFICATIONS, role="family_department",
         consent_id=consent["consent_id"]))
-    withdraw_consent(ctx=ctx, case_id=case_id)
-    purge_expired(ctx, today=TODAY + dt.timedelta(days=365 * 8))  # a retention run
+    withdraw_consent(ctx=admin, case_id=case_id)
+    purge_expired(admin, today=TODAY + dt.timedelta(days=365 * 8))  # a retention run
     [after] = _notification_messages(engine)
     assert after.status == "pending"
     with Session(engine) as session:
@@ -181,6 +182,7 @@ def test_no_path_cancels_the_notification_or_closes_its_deadline_ESC_2(engine: E
 
 
 def test_acknowledgement_reduces_the_childs_name_to_the_pseudonym_PRIV_2(engine: Engine, randers: Any) -> None:
+    directory(engine)  # PRIV-4: the notifier acknowledges a case-less notification
     ctx = Ctx(engine=engine, profile=randers, actor="laerer@skole.example")
     first = report(ctx, REPORT, today=TODAY)
     with Session(engine) as session:
