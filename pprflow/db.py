@@ -37,7 +37,11 @@ def get_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN")
+            # BEGIN IMMEDIATE for writers that read first (the outbox claim): the write lock is taken
+            # at once, under the busy timeout, instead of failing with "database is locked" when a
+            # read snapshot has to become a write after another writer committed.
+            immediate = connection.get_execution_options().get("pprflow_begin_immediate")
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     # hide_parameters: a database error's text (which Prefect stores as the run's state message and

@@ -508,3 +508,12 @@ _KINDS = (
 )
 
 MESSAGE_KINDS: dict[str, MessageKind] = {k.kind: k for k in _KINDS}
+
+URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification"})
+"""Kinds that travel in the outbox's urgent lane: delivered within a minute, day and night, ahead of
+routine mail and outside its throttle (ESC-1, LAW-1: "straks"). Everything else is routine."""
+
+
+def lane_of(kind: str) -> str:
+    """The outbox lane of a message kind: 'urgent' or 'routine' (ESC-1/LAW-1)."""
+    return "urgent" if kind in URGENT_KINDS else "routine"
