@@ -316,6 +316,7 @@ def deliver_due(
     max_throttle_wait: float = 0.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    close_transport: bool = True,
 ) -> DeliveryReport:
     """Deliver every due message, urgent first, then oldest first, one transaction per state change.
 
@@ -334,7 +335,7 @@ def deliver_due(
     finally:
         _ACTIVE_RUNS.discard(claimant)
         close = getattr(transport, "close", None)
-        if callable(close):  # e.g. end the SMTP session that served the whole run
+        if close_transport and callable(close):  # e.g. end the SMTP session that served the whole run
             close()
 
 
