@@ -53,7 +53,8 @@ def run(tree: Path, db: str, url: str, runs: int, messages: int) -> dict[str, An
 
     env = {**os.environ, "PPRFLOW_TRANSPORT": "smtp", "PPRFLOW_SMTP_HOST": "127.0.0.1",
            "PPRFLOW_SMTP_SECURITY": "none", "PPRFLOW_SMTP_TIMEOUT": "10",
-           "PPRFLOW_THROTTLE_PER_MINUTE": "100000",  # doubles, not the throttle, are measured "PPRFLOW_USER": "bench@vejle.example",
+           "PPRFLOW_THROTTLE_PER_MINUTE": "100000",  # doubles are measured, not the throttle
+           "PPRFLOW_USER": "bench@vejle.example",
            "PPRFLOW_HOME": tempfile.mkdtemp(prefix="pprflow-bench-home-"), "PYTHONWARNINGS": "ignore"}
     env.pop("PREFECT_API_URL", None)
     pprflow = [sys.executable, "-m", "pprflow", "--db", url]

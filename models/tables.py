@@ -197,10 +197,12 @@ class Deadline(SQLModel, table=True):
     due_on: dt.date
     remind_on: dt.date
     done_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    stuck_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True),
-                                         description="When its handler last failed (the sweep goes on; retried next run).")
-    stuck_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True),
-                                    description="The one-line error of the last failed attempt; cleared when handled.")
+    stuck_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True),
+        description="When its handler last failed (the sweep goes on; retried next run).")
+    stuck_error: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True),
+        description="The one-line error of the last failed attempt; cleared when handled.")
     stuck_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: dt.datetime = _created()
 

@@ -45,7 +45,8 @@ def routine(engine: Engine, count: int, *, age: dt.timedelta = dt.timedelta(hour
         ids = []
         for i in range(count):
             message = queue_message(session, kind="receipt", to=f"laerer{i}@skole.example", context=context,
-                                    serves=f"routine:{i}", sender=SENDER, send_after=utcnow() - age + dt.timedelta(seconds=i))
+                                    serves=f"routine:{i}", sender=SENDER,
+                                    send_after=utcnow() - age + dt.timedelta(seconds=i))
             assert message is not None
             ids.append(message.id or 0)
         session.commit()
