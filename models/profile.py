@@ -101,6 +101,8 @@ class Profile(_Strict):
     display_name: str
     timezone: str = "Europe/Copenhagen"
     sender: str = Field(description="The shared mailbox pprflow sends as.")
+    sender_name: str = Field("", description="The sending unit's name in From (`PPR Vejle Kommune <ppr@vejle.dk>`), "
+                                             "so Outlook shows who wrote; empty shows the bare address.")
     closed_days: list[str] = Field(default_factory=list, description="MM-DD days closed beyond holidays (CAL-1).")
     mailboxes: Mailboxes
     pathways: dict[Pathway, Literal[

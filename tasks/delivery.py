@@ -43,7 +43,8 @@ def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
     chosen = transport if transport is not None else make_transport(settings)
     report = deliver_due(ctx.engine, chosen, limit=limit, lanes=lanes or LANES,
                          throttle=make_throttle(settings.throttle_per_minute), max_throttle_wait=0.0,
-                         close_transport=close_transport)
+                         close_transport=close_transport,
+                         sender_names={ctx.profile.sender: ctx.profile.sender_name})
     return report.as_dict() | {"transport": chosen.name}
 
 

@@ -113,7 +113,7 @@ def queue_message(
     message = OutboxMessage(
         idempotency_key=key, template=kind, lane=lane_of(kind), rule_id=message_kind.rule_id, case_id=case_id,
         consent_id=consent_id, sender=sender, to=to.strip(), cc=[c.strip() for c in cc],
-        to_is_parent=is_parent, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+        to_is_parent=is_parent, subject=rendered.subject.strip(), body_text=rendered.text, body_html=rendered.html,
         send_after=send_after or utcnow(),
     )
     try:
@@ -233,9 +233,9 @@ def dead_claimants(claimants: Iterable[str]) -> list[str]:
     return dead
 
 
-def _immediate(engine: Engine) -> Engine:
+def writer(engine: Engine) -> Engine:
     """The engine whose transactions begin with BEGIN IMMEDIATE on SQLite (pprflow/db.py): the write
-    lock is taken first, so the busy timeout applies instead of "database is locked" on upgrade."""
+    lock is taken first, so the busy timeout applies instead of "database is locked"."""
     return engine.execution_options(pprflow_begin_immediate=True)
 
 
@@ -246,7 +246,7 @@ def claim_next(session: Session, *, claimant: str, now: dt.datetime, lanes: Sequ
 
     Urgent before routine, then oldest first. PostgreSQL: UPDATE ... WHERE id = (SELECT ... FOR UPDATE
     SKIP LOCKED LIMIT 1) RETURNING id, so concurrent runs split the work (procrastinate's fetch_job);
-    SQLite: the same statement inside a BEGIN IMMEDIATE transaction (see `_immediate`). A message is
+    SQLite: the same statement inside a BEGIN IMMEDIATE transaction (pprflow/db.py). A message is
     free when nobody claimed it, its claim is older than CLAIM_LEASE, or its claimant is dead.
     """
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -295,12 +295,13 @@ def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = N
     return [i for i in session.exec(query).all() if i is not None]
 
 
-def to_outgoing(session: Session, message: OutboxMessage) -> OutgoingMail:
+def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "") -> OutgoingMail:
     files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
     return OutgoingMail(
         idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
         cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
         attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
+        sender_name=sender_name,
     )
 
 
@@ -317,6 +318,7 @@ def deliver_due(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     close_transport: bool = True,
+    sender_names: Mapping[str, str] | None = None,
 ) -> DeliveryReport:
     """Deliver every due message, urgent first, then oldest first, one transaction per state change.
 
@@ -331,7 +333,8 @@ def deliver_due(
     _ACTIVE_RUNS.add(claimant)
     try:
         return _deliver(engine, transport, claimant=claimant, now=now, limit=limit, only=only, lanes=lanes,
-                        throttle=throttle, max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep)
+                        throttle=throttle, max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep,
+                        sender_names=sender_names or {})
     finally:
         _ACTIVE_RUNS.discard(claimant)
         close = getattr(transport, "close", None)
@@ -346,17 +349,16 @@ def _release(message: OutboxMessage) -> None:
 
 def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callable[[], dt.datetime],
              limit: int | None, only: Sequence[int] | None, lanes: Sequence[str], throttle: Throttle | None,
-             max_throttle_wait: float, clock: Callable[[], float],
-             sleep: Callable[[float], None]) -> DeliveryReport:
+             max_throttle_wait: float, clock: Callable[[], float], sleep: Callable[[float], None],
+             sender_names: Mapping[str, str]) -> DeliveryReport:
     report = DeliveryReport()
-    writer = _immediate(engine)
-    with Session(writer) as session:
+    with Session(writer(engine)) as session:
         held = session.exec(select(OutboxMessage.claimed_by).where(
             OutboxMessage.status == "pending", col(OutboxMessage.claimed_by).is_not(None)).distinct()).all()
         takeover = dead_claimants(c for c in held if c is not None)
     throttled_senders: set[str] = set()
     taken = 0
-    with Session(writer, expire_on_commit=False) as session:  # one session, one transaction per change
+    with Session(writer(engine), expire_on_commit=False) as session:  # one session, one transaction per change
         while limit is None or taken < limit:
             session.expunge_all()  # nothing stale from the previous message; memory stays flat
             message_id = claim_next(session, claimant=claimant, now=now(), lanes=lanes, only=only,
@@ -394,7 +396,7 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
             message.sending_started_at = now()
             session.add(message)
             session.commit()  # the attempt is durable before anything leaves the building
-            outgoing = to_outgoing(session, message)
+            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""))
             session.commit()  # no transaction (and on SQLite no lock) is held while the transport talks
             try:
                 sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None

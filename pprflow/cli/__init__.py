@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from pprflow.cli import (
     audit,
@@ -26,6 +27,7 @@ from pprflow.cli import (
 )
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
+from pprflow.db import database_error_line
 from pprflow.models.errors import PprflowError
 
 try:  # typer >= 0.20 vendors click as typer._click; older versions use click itself
@@ -90,5 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(exc.exit_code) from None
     except click_exceptions.ClickException as exc:
         fail(exc.format_message(), code=exc.exit_code or 2)
+    except DBAPIError as exc:  # the database is down, unreachable or refuses us: one line, no SQL, no values
+        fail(database_error_line(exc), code=1)
     except OSError as exc:  # disk full, unreadable file: the environment, not a bug
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), code=1)

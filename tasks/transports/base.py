@@ -31,6 +31,8 @@ class OutgoingMail:
     html: str
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    sender_name: str = ""
+    """The sending unit's display name (`PPR Vejle Kommune`), from the profile; empty for none."""
 
 
 class DeliveryError(PprflowError):
