@@ -121,6 +121,18 @@ class Profile(_Strict):
         description="PPR district team mailbox per district: district case lists (CAL-5) and KV topic lists "
                     "(CAL-3) go there; a district not listed uses the PPR mailbox.")
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """CAL-9: every schedule and deadline is computed in this zone; an unknown one fails at load."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}: use an IANA name such as 'Europe/Copenhagen'") from None
+        return value
+
     @field_validator("closed_days")
     @classmethod
     def _month_day(cls, values: list[str]) -> list[str]:

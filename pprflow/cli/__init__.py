@@ -6,7 +6,6 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import DBAPIError
 
 from pprflow.cli import (
     audit,
@@ -27,7 +26,6 @@ from pprflow.cli import (
 )
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
-from pprflow.db import database_error_line
 from pprflow.models.errors import PprflowError
 
 try:  # typer >= 0.20 vendors click as typer._click; older versions use click itself
@@ -92,7 +90,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(exc.exit_code) from None
     except click_exceptions.ClickException as exc:
         fail(exc.format_message(), code=exc.exit_code or 2)
-    except DBAPIError as exc:  # the database is down, unreachable or refuses us: one line, no SQL, no values
-        fail(database_error_line(exc), code=1)
+    except OverflowError:  # a case id of 2**63, a date past 9999-12-31
+        fail("a number or date is out of range: ids go up to 9223372036854775807 and dates up to 9999-12-31; "
+             "check the arguments")
+    except RecursionError:
+        fail("the input is nested too deeply to read (JSON in depth): check the file")
+    except UnicodeDecodeError:
+        fail("the file is not UTF-8 text: save it as UTF-8 and try again")
     except OSError as exc:  # disk full, unreadable file: the environment, not a bug
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), code=1)
+    except Exception as exc:
+        from sqlalchemy.exc import DBAPIError  # imported late: `pprflow calendar` never loads SQLAlchemy
+
+        if isinstance(exc, DBAPIError):  # the database is down, unreachable or refuses us: no SQL, no values
+            from pprflow.db import database_error_line
+
+            fail(database_error_line(exc), code=1)
+        raise
