@@ -41,6 +41,14 @@ DELIVERY_EVERY_MINUTES = 5
 DELIVERY_HOURS = (7, 17)
 """The outbox is delivered every 5 minutes from 07:00 to 17:55 on weekdays (working hours)."""
 
+URGENT_EVERY = dt.timedelta(minutes=1)
+"""The urgent lane (the abuse notification, ESC-1/LAW-1) is delivered every minute, day and night, every
+day of the year. An interval, not a cron: no wall-clock hour to skip or repeat at the summer-time switch."""
+
+ONE_AT_A_TIME = 1
+"""Delivery deployments run one at a time (a second guard; the atomic claim is the first): a run that
+would overlap a running one is cancelled, not queued, since the running one takes what is due."""
+
 DISTRICT_PREPARATION_AT = dt.time(12, 0)
 """District-meeting preparation: noon on the weekday before the profile's meeting weekday (CAL-5)."""
 
@@ -125,6 +133,12 @@ class Plan:
     description: str
     parameters: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    every: dt.timedelta | None = None
+    concurrency_limit: int | None = None
+
+
+def no_crons(profile: Profile) -> list[str]:
+    return []
 
 
 SCHEDULED: tuple[Plan, ...] = (
@@ -132,7 +146,11 @@ SCHEDULED: tuple[Plan, ...] = (
          "Daglig gennemgang af frister og overblik pr. distrikt (CAL-1: springer lukkedage over).",
          tags=("sweep",)),
     Plan("pprflow.flows.delivery:deliver_outbox", "hvert-5-minut-i-arbejdstiden", delivery_crons,
-         "Sender forfaldne mails fra udbakken hvert 5. minut kl. 7-18 på hverdage.", tags=("outbox",)),
+         "Sender forfaldne mails fra udbakken hvert 5. minut kl. 7-18 på hverdage.", tags=("outbox",),
+         concurrency_limit=ONE_AT_A_TIME),
+    Plan("pprflow.flows.delivery:deliver_urgent_outbox", "underretning-straks", no_crons,
+         "Sender underretninger (ESC-1, LAW-1) straks: hvert minut, hele døgnet, alle dage, før al anden post.",
+         tags=("outbox", "urgent"), every=URGENT_EVERY, concurrency_limit=ONE_AT_A_TIME),
     Plan("pprflow.flows.ppr:prepare_district_meetings", "dagen-foer-distriktsmoedet", district_preparation_crons,
          "Forbereder distriktsmøderne: listen over nye sager til distriktets PPR-team (CAL-5).",
          tags=("district",)),
@@ -207,9 +225,11 @@ def resolve(ref: str, found: dict[str, Flow[Any, Any]]) -> str | None:
 
 
 def schedules_for(plan: Plan, profile: Profile) -> list[Schedule]:
-    """The plan's cron schedules in the profile's timezone (CAL-9)."""
-    from prefect.schedules import Cron
+    """The plan's cron schedules in the profile's timezone (CAL-9), or its interval."""
+    from prefect.schedules import Cron, Interval
 
+    if plan.every is not None:
+        return [Interval(plan.every, timezone=profile.timezone, slug=plan.name)]
     return [Cron(cron, timezone=profile.timezone, slug=f"{plan.name}-{i}" if i else plan.name)
             for i, cron in enumerate(plan.crons(profile))]
 
@@ -252,6 +272,11 @@ def build_catalogue(profile: Profile, *, plans: Iterable[Plan] = SCHEDULED,
         }
         if chosen is not None:
             kwargs["schedules"] = schedules_for(chosen, profile)
+            if chosen.concurrency_limit is not None:
+                from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+
+                kwargs["concurrency_limit"] = ConcurrencyLimitConfig(
+                    limit=chosen.concurrency_limit, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
         if work_pool_name:
             kwargs["work_pool_name"] = work_pool_name
         catalogue.deployments.append(cast("RunnerDeployment", flow.to_deployment(**kwargs)))

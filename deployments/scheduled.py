@@ -17,12 +17,13 @@ subflow and publishes the dashboard artifacts (flows/dashboard.py). Decisions:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow
+from prefect.states import Failed, State
 
 from pprflow.flows.dashboard import publish_dashboard
-from pprflow.flows.sweep import daily_sweep
+from pprflow.flows.sweep import daily_sweep, stuck_message
 from pprflow.models.calendar import WorkingCalendar, local_today
 from pprflow.tasks.context import Ctx
 
@@ -34,15 +35,20 @@ def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:
 
 @flow(name="morgen-gennemgang", description="Daglig gennemgang af frister (arbejdsdage kl. 6.30) og overblik "
                                             "over frister pr. distrikt som artefakter.")
-def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
+def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
     """Sweep the pinned deadlines of today (a working day) and publish the dashboard."""
     ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
     today = today or local_today()
     days = sweep_days(today, WorkingCalendar.for_profile(ctx.profile))
     report: dict[str, Any] | None = None
     for day in days:
-        report = daily_sweep(today=day, acting_user=ctx.actor)  # the sweep flow, as a subflow
+        # the sweep flow, as a subflow; with stuck deadlines it completes with a message and its report
+        report = cast("dict[str, Any]", daily_sweep(today=day, acting_user=ctx.actor))
     keys = publish_dashboard(today, sweep=report, engine=ctx.engine, timezone=ctx.profile.timezone,
                              closed_day=not days)
-    return {"today": today.isoformat(), "swept": [d.isoformat() for d in days], "sweep": report,
-            "artifacts": keys}
+    result = {"today": today.isoformat(), "swept": [d.isoformat() for d in days], "sweep": report,
+              "artifacts": keys}
+    message = stuck_message(report)
+    if message is not None:  # every other deadline was handled; the stuck ones must be seen, not green
+        return Failed(message=message, data=result)
+    return result

@@ -153,6 +153,13 @@ def summary_markdown(*, today: dt.date, sweep: Mapping[str, Any] | None, outbox:
                                                             for k, v in sorted(handled.items())))
         if sweep.get("unknown_kinds"):
             lines.append(f"- Fristtyper uden behandler: {', '.join(sweep['unknown_kinds'])}")
+        stuck = sweep.get("stuck_deadlines") or []
+        if stuck:  # the error type and rule only: the error text may name a person (PRIV-2)
+            lines.append(f"- **Frister der sidder fast: {len(stuck)}** (forsøges igen ved næste gennemgang; "
+                         "fejlen står i `pprflow sweep`):")
+            lines += [f"  - {label_for(s['kind'], s['rule_id'])}, "
+                      f"{'sag ' + str(s['case_id']) if s.get('case_id') else 'uden sag'}, frist-id {s['deadline_id']}"
+                      for s in stuck]
     lines.append(f"- Udbakken: sendt i dag **{outbox.get('sent_today', 0)}**, venter {outbox.get('pending', 0)}, "
                  f"fejlet {outbox.get('failed', 0)}")
     overdue = sum(1 for rows in tables.values() for r in rows if r["Status"].startswith("Overskredet"))

@@ -1,4 +1,4 @@
-"""Outbox delivery: send what is due, every few minutes in working hours."""
+"""Outbox delivery: routine mail every few minutes in working hours; the urgent lane every minute, always."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.tasks.context import Ctx
-from pprflow.tasks.delivery import deliver
+from pprflow.tasks.delivery import URGENT_WATCH_SECONDS, deliver, deliver_urgent
 
 deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO_CACHE)(deliver)
+deliver_urgent_messages = task(name="send urgent messages", retries=0, cache_policy=NO_CACHE)(deliver_urgent)
 
 
 @flow(name="udbakke-afsendelse", description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
@@ -27,4 +28,22 @@ def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> 
             description="Udbakken kunne ikke sende alle mails",
         )
         raise RuntimeError(f"delivery stopped: {report['stopped_because']}")
+    return report
+
+
+@flow(name="udbakke-straks",
+      description="Sender underretninger (ESC-1, LAW-1) straks: hvert minut, hele døgnet, før al anden post.")
+def deliver_urgent_outbox(watch_seconds: float = URGENT_WATCH_SECONDS,
+                          acting_user: str | None = None) -> dict[str, Any]:
+    """Deliver the urgent lane (the abuse notification) within seconds, day and night (ESC-1/LAW-1)."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    report = deliver_urgent_messages(ctx=ctx, watch_seconds=watch_seconds)
+    if report.get("stopped_because"):
+        create_markdown_artifact(
+            key="underretning-fejl",
+            markdown=(f"**En underretning kunne ikke sendes:** {report['stopped_because']}\n\n"
+                      "Den forsøges igen om få minutter. Ring til modtageren, hvis fejlen varer ved."),
+            description="En underretning venter på at blive sendt",
+        )
+        raise RuntimeError(f"urgent delivery stopped: {report['stopped_because']}")
     return report

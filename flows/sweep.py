@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
 
 from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
@@ -23,7 +24,25 @@ queue_due_reminders = task(name="kø påmindelser for forfaldne frister", cache_
 @flow(name="daglig-gennemgang",
       description="Gennemgå de fastlagte frister og kø alle påmindelser, der er forfaldne i dag. Sikker at køre "
                   "to gange.")
-def daily_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
-    """Queue every reminder due as of `today` (default: today in Europe/Copenhagen)."""
+def daily_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
+    """Queue every reminder due as of `today` (default: today in Europe/Copenhagen).
+
+    A deadline whose handler failed is stuck, not fatal: the run completes with a Danish message that
+    names the stuck count (the scheduled `morgen-gennemgang` fails visibly after the dashboard)."""
     ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
-    return queue_due_reminders(ctx=ctx, today=today or local_today())
+    report = queue_due_reminders(ctx=ctx, today=today or local_today())
+    message = stuck_message(report)
+    if message is not None:
+        return Completed(message=message, data=report)
+    return report
+
+
+def stuck_message(report: dict[str, Any] | None) -> str | None:
+    """The Danish line a sweep with stuck deadlines ends with, or None when nothing is stuck."""
+    stuck = (report or {}).get("stuck_deadlines") or []
+    if not stuck:
+        return None
+    kinds = ", ".join(sorted({f"{s['kind']} ({s['rule_id']})" for s in stuck}))
+    noun = "frist sidder" if len(stuck) == 1 else "frister sidder"
+    return (f"{len(stuck)} {noun} fast og forsøges igen ved næste gennemgang: {kinds}. "
+            "Se 'pprflow sweep' eller overblikket for fejlen.")

@@ -135,6 +135,8 @@ class Profile(_Strict):
     display_name: str
     timezone: str = "Europe/Copenhagen"
     sender: EmailAddress = Field(description="The shared mailbox pprflow sends as.")
+    sender_name: str = Field("", description="The sending unit's name in From (`PPR Vejle Kommune <ppr@vejle.dk>`), "
+                                             "so Outlook shows who wrote; empty shows the bare address.")
     contact: Contact = Field(description="The sending unit's name, phone and address (issue 16).")
     closed_days: list[str] = Field(default_factory=list, description="MM-DD days closed beyond holidays (CAL-1).")
     mailboxes: Mailboxes
@@ -157,6 +159,18 @@ class Profile(_Strict):
         default_factory=dict,
         description="PPR district team mailbox per district: district case lists (CAL-5) and KV topic lists "
                     "(CAL-3) go there; a district not listed uses the PPR mailbox.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """CAL-9: every schedule and deadline is computed in this zone; an unknown one fails at load."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}: use an IANA name such as 'Europe/Copenhagen'") from None
+        return value
 
     @field_validator("closed_days")
     @classmethod

@@ -226,13 +226,21 @@ class Deadline(SQLModel, table=True):
     due_on: dt.date
     remind_on: dt.date
     done_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    stuck_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True),
+        description="When its handler last failed (the sweep goes on; retried next run).")
+    stuck_error: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True),
+        description="The one-line error of the last failed attempt; cleared when handled.")
+    stuck_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: dt.datetime = _created()
 
 
 class OutboxMessage(SQLModel, table=True):
     """A message in the outbox (udbakke): a row before it is anything else; one recipient per row."""
 
-    __table_args__ = (Index("ix_outbox_due", "status", "send_after"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "send_after"),
+                      Index("ix_outbox_lane_due", "status", "lane", "send_after"))
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=300, unique=True,
@@ -253,7 +261,15 @@ class OutboxMessage(SQLModel, table=True):
     body_html: str = Field(sa_column=Column(Text, nullable=False))
     send_after: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     status: str = Field(default="pending", max_length=20, description="pending | sent | failed | cancelled")
+    lane: str = Field(default="routine", max_length=20, sa_column_kwargs={"server_default": "routine"},
+                      description="urgent (the abuse notification, ESC-1/LAW-1: at once, day and night) | routine")
     attempts: int = 0
+    claimed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True),
+                                           description="Taken by a delivery run (a lease; see claimed_by).")
+    claimed_by: str | None = Field(default=None, max_length=200,
+                                   description="host:pid:token of the delivery run holding the claim.")
+    escalated_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True),
+                                             description="Urgent lane: when a failing delivery was escalated.")
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sending_started_at: dt.datetime | None = _when()
     sent_at: dt.datetime | None = _when()

@@ -122,6 +122,7 @@ class SweepReport:
     queued_before: int = 0
     queued_after: int = 0
     unknown_kinds: list[str] = field(default_factory=list)
+    stuck: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def queued(self) -> int:
@@ -129,7 +130,51 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(), "handled": self.handled, "closed": self.closed,
-                "queued": self.queued, "unknown_kinds": self.unknown_kinds}
+                "queued": self.queued, "unknown_kinds": self.unknown_kinds, "stuck": len(self.stuck),
+                "stuck_deadlines": self.stuck}
+
+
+def error_line(exc: BaseException) -> str:
+    """One line naming what went wrong: the domain error's own line, else the type and first line."""
+    from pprflow.models.errors import PprflowError
+
+    if isinstance(exc, PprflowError):
+        return exc.one_line()[:1000]
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:1000] if text else type(exc).__name__
+
+
+def _database_gone(exc: BaseException) -> bool:
+    """A lost connection is the database's fault, not the deadline's: the whole run fails and is retried."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+def handle_deadline(session: Session, deadline: Deadline, handler: Handler, context: SweepContext) -> str | None:
+    """Run one deadline's handler inside a savepoint; on failure roll back its work alone and mark it
+    stuck with the error (retried on the next sweep). Returns the error line, or None when handled."""
+    try:
+        with session.begin_nested():
+            done = handler(session, deadline, context)
+    except Exception as exc:
+        if _database_gone(exc):
+            raise
+        error = error_line(exc)
+        session.refresh(deadline)
+        deadline.stuck_at = utcnow()
+        deadline.stuck_error = error
+        deadline.stuck_attempts += 1
+        session.add(deadline)
+        return error
+    if done:
+        deadline.done_at = utcnow()
+    if deadline.stuck_at is not None:  # handled at last
+        deadline.stuck_at = None
+        deadline.stuck_error = None
+    session.add(deadline)
+    return None
 
 
 def due_deadline_ids(session: Session, today: dt.date, after_id: int = 0) -> list[int]:
@@ -157,7 +202,12 @@ def due_deadlines(session: Session, today: dt.date, limit: int | None = None,
 
 def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = "system:sweep",
               batch_size: int = 500) -> SweepReport:
-    """Queue every reminder due as of `today`; one transaction per deadline. Safe to run twice."""
+    """Queue every reminder due as of `today`; one transaction per deadline. Safe to run twice.
+
+    One bad deadline never stops the rest: a handler that fails is rolled back alone (a savepoint),
+    the deadline is recorded as stuck with its error, counted in the report and tried again on the
+    next sweep; every other deadline is handled.
+    """
     from sqlalchemy import func
 
     from pprflow.models.tables import OutboxMessage
@@ -184,12 +234,14 @@ def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = 
                 deadline = session.get(Deadline, item.id)
                 if deadline is None or deadline.done_at is not None:
                     continue
-                done = handler(session, deadline, context)
-                if done:
-                    deadline.done_at = utcnow()
-                    session.add(deadline)
-                    report.closed += 1
+                error = handle_deadline(session, deadline, handler, context)
                 session.commit()
+            if error is not None:
+                report.stuck.append({"deadline_id": item.id, "kind": item.kind, "rule_id": item.rule_id,
+                                     "case_id": item.case_id, "error": error})
+                continue
+            if deadline.done_at is not None:
+                report.closed += 1
             report.handled[item.kind] = report.handled.get(item.kind, 0) + 1
         if len(batch) < batch_size:
             break

@@ -1,12 +1,26 @@
-"""Deliver the outbox through the configured transport (file by default)."""
+"""Deliver the outbox through the configured transport (file by default).
+
+Two lanes (ESC-1/LAW-1): `deliver` takes urgent mail first and then routine mail (the 5-minute
+schedule in working hours, `pprflow outbox send`); `deliver_urgent` takes only the urgent lane and
+watches it for most of a minute, run every minute day and night (`underretning-straks`), so an
+abuse notification leaves within seconds of being queued, whatever the routine queue is doing.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pprflow.tasks.context import Ctx
 
 _THROTTLES: dict[int, Any] = {}
+
+URGENT_WATCH_SECONDS = 50.0
+"""How long one urgent run keeps watching the urgent lane; the next run starts on the next minute."""
+
+URGENT_POLL_SECONDS = 2.0
+"""How often the urgent run looks for a newly queued notification."""
 
 
 def make_throttle(per_minute: int) -> Any:
@@ -18,18 +32,54 @@ def make_throttle(per_minute: int) -> Any:
     return _THROTTLES[per_minute]
 
 
-def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None) -> dict[str, Any]:
-    """Send every due message; a transient failure stops the run and leaves the rest pending."""
+def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
+            lanes: Sequence[str] | None = None, close_transport: bool = True) -> dict[str, Any]:
+    """Send every due message, urgent first; a transient failure stops the run and leaves the rest pending."""
     from pprflow.config import Settings
     from pprflow.models.access import Perm
     from pprflow.tasks.access import authorize_in
-    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.outbox import LANES, deliver_due
 
     authorize_in(ctx.engine, ctx.actor, Perm.JOB_DELIVER, what="outbox send")  # PRIV-4: a job
     from pprflow.tasks.transports import make_transport
 
     settings = Settings()
     chosen = transport if transport is not None else make_transport(settings)
-    report = deliver_due(ctx.engine, chosen, limit=limit, throttle=make_throttle(settings.throttle_per_minute),
-                         max_throttle_wait=0.0)
+    report = deliver_due(ctx.engine, chosen, limit=limit, lanes=lanes or LANES,
+                         throttle=make_throttle(settings.throttle_per_minute), max_throttle_wait=0.0,
+                         close_transport=close_transport,
+                         sender_names={ctx.profile.sender: ctx.profile.sender_name})
     return report.as_dict() | {"transport": chosen.name}
+
+
+def deliver_urgent(*, ctx: Ctx, watch_seconds: float = URGENT_WATCH_SECONDS, poll_seconds: float = URGENT_POLL_SECONDS,
+                   transport: Any = None, clock: Callable[[], float] = time.monotonic,
+                   sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Deliver the urgent lane only (ESC-1/LAW-1), looking again every `poll_seconds` for `watch_seconds`.
+
+    Never behind routine mail or its throttle; a transient failure is tried again a few minutes later
+    (tasks/outbox.py URGENT_RETRY) and the watch goes on for the other urgent messages.
+    """
+    from pprflow.config import Settings
+    from pprflow.tasks.outbox import URGENT
+    from pprflow.tasks.transports import make_transport
+
+    chosen = transport if transport is not None else make_transport(Settings())  # one token cache per run
+    totals: dict[str, Any] = {"sent": 0, "already_sent": 0, "failed": 0, "cancelled": 0, "deferred": 0,
+                              "stopped_because": None, "transport": None}
+    deadline = clock() + watch_seconds
+    try:
+        while True:
+            report = deliver(ctx=ctx, transport=chosen, lanes=(URGENT,), close_transport=False)
+            for key in ("sent", "already_sent", "failed", "cancelled", "deferred"):
+                totals[key] += report[key]
+            totals["transport"] = report["transport"]
+            if report["stopped_because"]:
+                totals["stopped_because"] = report["stopped_because"]
+            if clock() + poll_seconds > deadline:
+                return totals
+            sleep(poll_seconds)
+    finally:
+        close = getattr(chosen, "close", None)
+        if callable(close):
+            close()

@@ -20,6 +20,13 @@ bodies; this is the layout Google Calendar and Microsoft 365 use for invites sen
 
 Headers are refused, not cleaned, when a value contains CR, LF or another line break: a header
 with a newline must never go out (header injection), so the message fails permanently.
+
+Subject and address headers are folded by `WIRE` (below), not by the standard library's modern
+folder: that one loses the space between encoded words and can open a folded header with a
+line break that unfolds into a leading space ("… 2026 – Børnehuset" arrived as "… 2026  –Børnehuset").
+A subject with non-ASCII letters goes out as RFC 2047 encoded words that carry every space inside
+them; a display name as one encoded phrase per address (`formataddr`). Every other header keeps the
+standard folding. Tests decode the wire bytes with an independent parser (tests/support/eml.py).
 """
 
 from __future__ import annotations
@@ -27,9 +34,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from email import policy
+from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
-from email.utils import format_datetime, parseaddr
-from typing import cast
+from email.policy import EmailPolicy
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any, cast
 
 from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail
 
@@ -40,6 +50,62 @@ INVITE_FILENAME = "invite.ics"
 # Everything str.splitlines() breaks on, plus NUL: any of these in a header would start a new line
 # on some parser.
 _LINE_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
+
+
+def _fold_ascii(name: str, text: str, width: int, linesep: str) -> str:
+    """Fold at spaces only, never right after the field name: unfolding gives back `text` exactly."""
+    lines: list[str] = []
+    line = ""
+    used = len(name) + 2
+    for i, word in enumerate(text.split(" ")):
+        if i == 0:
+            line = word
+        elif used + len(line) + 1 + len(word) > width and line.strip():
+            lines.append(line)
+            used = 0
+            line = " " + word
+        else:
+            line += " " + word
+    lines.append(line)
+    return linesep.join(lines)
+
+
+class WirePolicy(EmailPolicy):
+    """policy.SMTP, with Subject, the key header and address headers folded so they decode to exactly
+    what was written."""
+
+    def _fold(self, name: str, value: Any, refold_binary: bool = False) -> str:  # type: ignore[override]
+        key = name.lower()
+        width = self.max_line_length or 78
+        if key in ("subject", KEY_HEADER.lower()):
+            text = str(value)
+            if text.isascii():
+                folded = _fold_ascii(name, text, width, self.linesep)
+            else:
+                folded = Header(text, "utf-8", header_name=name).encode(linesep=self.linesep, maxlinelen=width)
+            return f"{name}: {folded}{self.linesep}"
+        if key in _ADDRESS_HEADERS and hasattr(value, "addresses"):
+            parts = [formataddr((" ".join(a.display_name.split()), a.addr_spec), charset="utf-8")
+                     for a in value.addresses]
+            return f"{name}: {(',' + self.linesep + ' ').join(parts)}{self.linesep}"
+        return str(super()._fold(name, value, refold_binary))  # type: ignore[misc]
+
+
+WIRE = WirePolicy(linesep="\r\n", max_line_length=78)
+"""The policy mail is serialised with for the wire and for .eml files (CRLF, 78-column folding)."""
+
+
+def _mailbox(name: str, address: str) -> Address | str:
+    """`Name <address>` as a header value; the bare address when no name is known."""
+    name = " ".join(name.split())
+    if not name:
+        return address
+    _, bare = parseaddr(address)
+    username, _, domain = bare.rpartition("@")
+    return Address(display_name=name, username=username, domain=domain)
 
 
 class UnsafeHeaderError(DeliveryError):
@@ -81,6 +147,7 @@ def _address(field: str, value: str) -> str:
 def check_headers(mail: OutgoingMail) -> None:
     """Every value that ends up in a header line, checked before anything is built or sent."""
     _address("sender", mail.sender)
+    check_header_value("sender name", mail.sender_name)
     _address("recipient", mail.to)
     for cc in mail.cc:
         _address("cc recipient", cc)
@@ -104,12 +171,12 @@ def _split_type(content_type: str) -> tuple[str, str]:
 def build_mime(mail: OutgoingMail, *, date: dt.datetime | None = None) -> EmailMessage:
     """The complete message: headers, text and HTML alternatives, calendar invite, attachments.
 
-    Serialise with ``msg.as_bytes(policy=email.policy.SMTP)`` for the wire (CRLF line ends).
+    Serialise with ``msg.as_bytes(policy=WIRE)`` for the wire (CRLF line ends).
     Raises UnsafeHeaderError (a permanent DeliveryError) for a header value with a line break.
     """
     check_headers(mail)
     msg = EmailMessage(policy=policy.default)
-    msg["From"] = mail.sender
+    msg["From"] = _mailbox(mail.sender_name, mail.sender)
     msg["To"] = mail.to
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
@@ -151,4 +218,4 @@ def build_mime(mail: OutgoingMail, *, date: dt.datetime | None = None) -> EmailM
 
 def mime_bytes(mail: OutgoingMail, *, date: dt.datetime | None = None) -> bytes:
     """The message as it goes on the wire (CRLF line ends)."""
-    return build_mime(mail, date=date).as_bytes(policy=policy.SMTP)
+    return build_mime(mail, date=date).as_bytes(policy=WIRE)

@@ -9,11 +9,17 @@ the transport whether a previous attempt already went out, sends, and records th
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import case as sa_case
+from sqlalchemy import or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -182,7 +188,7 @@ def queue_message(
     learns whether it speaks to a parent (`for_parent`, decided here, where ESC-1 is); Reply-To is the
     person who signs (`signer.email` in the context) unless given (issue 16).
     """
-    from pprflow.templates.catalogue import MESSAGE_KINDS
+    from pprflow.templates.catalogue import MESSAGE_KINDS, lane_of
     from pprflow.templates.render import render_message
 
     message_kind = MESSAGE_KINDS[kind]
@@ -207,10 +213,10 @@ def queue_message(
     if reply_to is None and isinstance(signer, Mapping) and signer.get("email"):
         reply_to = str(signer["email"])
     message = OutboxMessage(
-        idempotency_key=key, template=kind, rule_id=message_kind.rule_id, case_id=case_id,
+        idempotency_key=key, template=kind, lane=lane_of(kind), rule_id=message_kind.rule_id, case_id=case_id,
         consent_id=consent_id, sender=sender, reply_to=reply_to.strip() if reply_to else None,
         to=address_key(to), cc=[address_key(c) for c in cc],
-        to_is_parent=is_parent, subject=rendered.subject, body_text=rendered.text, body_html=rendered.html,
+        to_is_parent=is_parent, subject=rendered.subject.strip(), body_text=rendered.text, body_html=rendered.html,
         send_after=send_after or utcnow(),
     )
     try:
@@ -292,13 +298,110 @@ class Throttle:
         return None
 
 
+URGENT = "urgent"
+ROUTINE = "routine"
+LANES: tuple[str, ...] = (URGENT, ROUTINE)
+
+CLAIM_LEASE = dt.timedelta(minutes=15)
+"""A claim older than this is taken over by the next run (a run on another machine that died). Far
+longer than any transport's timeout, so a live run never loses a message it is still sending."""
+
+URGENT_RETRY = dt.timedelta(minutes=2)
+"""An urgent message whose transport failed transiently is tried again this much later (ESC-1/LAW-1)."""
+
+_ACTIVE_RUNS: set[str] = set()
+"""The claimant ids of the delivery runs alive in this process (see `dead_claimants`)."""
+
+
+def new_claimant() -> str:
+    """host:pid:token of one delivery run: who holds a claim, and whether that run can still be alive."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def dead_claimants(claimants: Iterable[str]) -> list[str]:
+    """The claimants that cannot be running any more: on this host, and either their process is gone
+    (SIGKILL, power cut of a worker) or it is this process and the run has ended (an exception, a lost
+    database connection). Their claims are taken over at once; others only after CLAIM_LEASE."""
+    host, me = socket.gethostname(), os.getpid()
+    dead = []
+    for claimant in claimants:
+        claim_host, _, rest = claimant.partition(":")
+        pid_text, _, _token = rest.partition(":")
+        if claim_host != host or not pid_text.isdigit():
+            continue
+        pid = int(pid_text)
+        if (pid == me and claimant not in _ACTIVE_RUNS) or (pid != me and not _process_alive(pid)):
+            dead.append(claimant)
+    return dead
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine whose transactions begin with BEGIN IMMEDIATE on SQLite (pprflow/db.py): the write
+    lock is taken first, so the busy timeout applies instead of "database is locked"."""
+    return engine.execution_options(pprflow_begin_immediate=True)
+
+
+def claim_next(session: Session, *, claimant: str, now: dt.datetime, lanes: Sequence[str] = LANES,
+               only: Sequence[int] | None = None, skip_senders: Iterable[str] = (),
+               takeover: Sequence[str] = ()) -> int | None:
+    """Take the next due message for this run with one conditional statement, or None.
+
+    Urgent before routine, then oldest first. PostgreSQL: UPDATE ... WHERE id = (SELECT ... FOR UPDATE
+    SKIP LOCKED LIMIT 1) RETURNING id, so concurrent runs split the work (procrastinate's fetch_job);
+    SQLite: the same statement inside a BEGIN IMMEDIATE transaction (pprflow/db.py). A message is
+    free when nobody claimed it, its claim is older than CLAIM_LEASE, or its claimant is dead.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    c = table.c
+    free = or_(c.claimed_at.is_(None), c.claimed_at < now - CLAIM_LEASE)
+    if takeover:
+        free = or_(free, c.claimed_by.in_(list(takeover)))
+    candidate = (
+        sa_select(c.id)
+        .where(c.status == "pending", c.send_after <= now, c.lane.in_(list(lanes)), free)
+        .order_by(sa_case((c.lane == URGENT, 0), else_=1), c.send_after, c.id)
+        .limit(1)
+    )
+    senders = list(skip_senders)
+    if senders:
+        candidate = candidate.where(c.sender.not_in(senders))
+    if only is not None:
+        candidate = candidate.where(c.id.in_(list(only)))
+    if session.get_bind().dialect.name == "postgresql":
+        candidate = candidate.with_for_update(skip_locked=True)
+    statement = (
+        update(table)
+        .where(c.id == candidate.scalar_subquery())
+        .values(claimed_at=now, claimed_by=claimant)
+        .returning(c.id)
+    )
+    claimed = session.execute(statement).scalar_one_or_none()
+    session.commit()
+    return int(claimed) if claimed is not None else None
+
+
 def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = None,
-                    only: Sequence[int] | None = None) -> list[int]:
+                    only: Sequence[int] | None = None, lanes: Sequence[str] = LANES,
+                    senders: Sequence[str] | None = None) -> list[int]:
+    """The due pending messages, urgent first, then oldest first (what `outbox list` and reports show)."""
     query = select(OutboxMessage.id).where(
-        OutboxMessage.status == "pending", OutboxMessage.send_after <= now
-    ).order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
+        OutboxMessage.status == "pending", OutboxMessage.send_after <= now, col(OutboxMessage.lane).in_(list(lanes))
+    ).order_by(sa_case((col(OutboxMessage.lane) == URGENT, 0), else_=1), col(OutboxMessage.send_after),
+               col(OutboxMessage.id))
     if only is not None:
         query = query.where(col(OutboxMessage.id).in_(list(only)))
+    if senders is not None:
+        query = query.where(col(OutboxMessage.sender).in_(list(senders)))
     if limit is not None:
         query = query.limit(limit)
     return [i for i in session.exec(query).all() if i is not None]
@@ -323,14 +426,14 @@ def is_sensitive(template: str, case: Case | None) -> bool:
     return case.child_id is not None
 
 
-def to_outgoing(session: Session, message: OutboxMessage) -> OutgoingMail:
+def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "") -> OutgoingMail:
     files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
     case = session.get(Case, message.case_id) if message.case_id is not None else None
     return OutgoingMail(
         idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
         cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
         attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
-        reply_to=message.reply_to, sensitive=is_sensitive(message.template, case),
+        reply_to=message.reply_to, sensitive=is_sensitive(message.template, case), sender_name=sender_name,
     )
 
 
@@ -341,67 +444,91 @@ def deliver_due(
     now: Callable[[], dt.datetime] = utcnow,
     limit: int | None = None,
     only: Sequence[int] | None = None,
+    lanes: Sequence[str] = LANES,
     throttle: Throttle | None = None,
     max_throttle_wait: float = 0.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    close_transport: bool = True,
+    sender_names: Mapping[str, str] | None = None,
 ) -> DeliveryReport:
-    """Deliver every due message, oldest first, one transaction per state change.
+    """Deliver every due message, urgent first, then oldest first, one transaction per state change.
 
-    A transient error (mail server down) stops the run and leaves the message pending with its
-    error, so nothing is lost and order is kept; a permanent error marks that message failed.
-    Before re-sending a message that was claimed before (a crash mid-send), the transport is asked
-    whether it already went out (Exchange and Graph look in Sent Items): no double send there.
+    Each message is claimed atomically (`claim_next`), so runs that overlap split the work and no
+    message goes out twice. A transient error (mail server down) stops the run and leaves the message
+    pending with its error, so nothing is lost and order is kept; a permanent error marks that message
+    failed. Urgent messages (ESC-1/LAW-1) go before routine mail and never wait for the routine
+    throttle. Before re-sending a message that was claimed before (a crash mid-send), the transport is
+    asked whether it already went out (Exchange and Graph look in Sent Items): no double send there.
     """
+    claimant = new_claimant()
+    _ACTIVE_RUNS.add(claimant)
     try:
-        return _deliver(engine, transport, now=now, limit=limit, only=only, throttle=throttle,
-                        max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep)
+        return _deliver(engine, transport, claimant=claimant, now=now, limit=limit, only=only, lanes=lanes,
+                        throttle=throttle, max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep,
+                        sender_names=sender_names or {})
     finally:
+        _ACTIVE_RUNS.discard(claimant)
         close = getattr(transport, "close", None)
-        if callable(close):  # e.g. end the SMTP session that served the whole run
+        if close_transport and callable(close):  # e.g. end the SMTP session that served the whole run
             close()
 
 
-def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datetime], limit: int | None,
-             only: Sequence[int] | None, throttle: Throttle | None, max_throttle_wait: float,
-             clock: Callable[[], float], sleep: Callable[[float], None]) -> DeliveryReport:
+def _release(message: OutboxMessage) -> None:
+    message.claimed_at = None
+    message.claimed_by = None
+
+
+def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callable[[], dt.datetime],
+             limit: int | None, only: Sequence[int] | None, lanes: Sequence[str], throttle: Throttle | None,
+             max_throttle_wait: float, clock: Callable[[], float], sleep: Callable[[float], None],
+             sender_names: Mapping[str, str]) -> DeliveryReport:
     report = DeliveryReport()
-    with Session(engine) as session:
-        ids = due_message_ids(session, now=now(), limit=limit, only=only)
+    with Session(writer(engine)) as session:
+        held = session.exec(select(OutboxMessage.claimed_by).where(
+            OutboxMessage.status == "pending", col(OutboxMessage.claimed_by).is_not(None)).distinct()).all()
+        takeover = dead_claimants(c for c in held if c is not None)
     throttled_senders: set[str] = set()
-    with Session(engine, expire_on_commit=False) as session:  # one session, one transaction per change
-        for message_id in ids:
-            session.commit()  # end the last transaction: each message is read fresh (SQLite snapshots)
+    taken = 0
+    with Session(writer(engine), expire_on_commit=False) as session:  # one session, one transaction per change
+        while limit is None or taken < limit:
             session.expunge_all()  # nothing stale from the previous message; memory stays flat
+            message_id = claim_next(session, claimant=claimant, now=now(), lanes=lanes, only=only,
+                                    skip_senders=throttled_senders, takeover=takeover)
+            if message_id is None:
+                break
+            taken += 1
             message = session.get(OutboxMessage, message_id)
-            if message is None or message.status != "pending":
+            if message is None or message.status != "pending" or message.claimed_by != claimant:
+                session.commit()
                 continue
-            if message.sender in throttled_senders:
-                report.deferred.append(message_id)
-                continue
+            urgent = message.lane == URGENT
             case = session.get(Case, message.case_id) if message.case_id is not None else None
             blocked = suppression(session, case=case, to=message.to, cc=message.cc, is_parent=message.to_is_parent,
                                   consent_id=message.consent_id, kind=message.template)
             if blocked is not None:  # checked again at delivery (ESC-1, CONS-1)
+                _release(message)
                 cancel_message(session, message, reason=blocked.rule_id, actor=SYSTEM_ACTOR)
                 session.commit()
                 report.cancelled.append(message_id)
                 continue
-            if throttle is not None:
+            if throttle is not None and not urgent:  # the urgent lane never queues behind the throttle
                 recipients = 1 + len(message.cc)
                 wait = throttle.wait_time(message.sender, recipients, clock())
                 if wait > 0 and wait <= max_throttle_wait:
                     sleep(wait)
                 elif wait > 0:
                     throttled_senders.add(message.sender)
-                    report.deferred.append(message_id)
+                    _release(message)
+                    session.add(message)
+                    session.commit()
                     continue
             previously_claimed = message.sending_started_at is not None
             message.attempts += 1
             message.sending_started_at = now()
             session.add(message)
-            session.commit()  # the claim is durable before anything leaves the building
-            outgoing = to_outgoing(session, message)
+            session.commit()  # the attempt is durable before anything leaves the building
+            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""))
             session.commit()  # no transaction (and on SQLite no lock) is held while the transport talks
             try:
                 sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None
@@ -414,7 +541,10 @@ def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datet
                         throttle.record(message.sender, 1 + len(message.cc), clock())
             except DeliveryError as exc:
                 message.last_error = exc.one_line()[:2000]
+                _release(message)
                 if exc.transient:
+                    if urgent:  # tried again in a few minutes by the every-minute urgent run
+                        message.send_after = now() + URGENT_RETRY
                     session.add(message)
                     session.commit()
                     report.errors[message_id] = message.last_error
@@ -433,10 +563,15 @@ def _deliver(engine: Engine, transport: Transport, *, now: Callable[[], dt.datet
             message.sent_at = now()
             message.transport_message_id = sent_id
             message.last_error = None
+            _release(message)
             session.add(message)
             audit.record(session, actor=SYSTEM_ACTOR, action="send", entity="outboxmessage",
                          entity_id=message_id, case_id=message.case_id, detail={"transport": transport.name})
             session.commit()
+    if throttled_senders:
+        with Session(engine) as session:
+            report.deferred = due_message_ids(session, now=now(), only=only, lanes=lanes,
+                                              senders=sorted(throttled_senders))
     return report
 
 

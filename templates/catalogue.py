@@ -610,3 +610,13 @@ def audience_context(kind: str, audience: str) -> Context | None:
             context["agenda_items"] = [i for i in context["agenda_items"] if "derhjemme" not in i]
         return context
     raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
+
+
+URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification"})
+"""Kinds that travel in the outbox's urgent lane: delivered within a minute, day and night, ahead of
+routine mail and outside its throttle (ESC-1, LAW-1: "straks"). Everything else is routine."""
+
+
+def lane_of(kind: str) -> str:
+    """The outbox lane of a message kind: 'urgent' or 'routine' (ESC-1/LAW-1)."""
+    return "urgent" if kind in URGENT_KINDS else "routine"

@@ -96,5 +96,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(exc.exit_code) from None
     except click_exceptions.ClickException as exc:
         fail(exc.format_message(), code=exc.exit_code or 2)
+    except OverflowError:  # a case id of 2**63, a date past 9999-12-31
+        fail("a number or date is out of range: ids go up to 9223372036854775807 and dates up to 9999-12-31; "
+             "check the arguments")
+    except RecursionError:
+        fail("the input is nested too deeply to read (JSON in depth): check the file")
+    except UnicodeDecodeError:
+        fail("the file is not UTF-8 text: save it as UTF-8 and try again")
     except OSError as exc:  # disk full, unreadable file: the environment, not a bug
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), code=1)
+    except Exception as exc:
+        from sqlalchemy.exc import DBAPIError  # imported late: `pprflow calendar` never loads SQLAlchemy
+
+        if isinstance(exc, DBAPIError):  # the database is down, unreachable or refuses us: no SQL, no values
+            from pprflow.db import database_error_line
+
+            fail(database_error_line(exc), code=1)
+        raise

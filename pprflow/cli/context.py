@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from pprflow.models.profile import Profile
 
 
+_SCHEMA_CHECKED: set[str] = set()
+
+
 @dataclass
 class CliState:
     """Global options (--profile, --db, --as) over the PPRFLOW_* environment."""
@@ -40,12 +43,19 @@ class CliState:
         return load_profile(self.profile_ref())
 
     def url(self) -> str:
-        return self.database_url or self.settings.resolved_database_url()
+        from pprflow.db import check_url
+
+        return check_url(self.database_url or self.settings.resolved_database_url())
 
     def engine(self) -> Engine:
-        from pprflow.db import get_engine
+        """The database, its schema checked once per command (SQLite upgrades itself; PostgreSQL says so)."""
+        from pprflow.db import ensure_schema, get_engine
 
-        return get_engine(self.url())
+        url = self.url()
+        if url not in _SCHEMA_CHECKED:
+            ensure_schema(url)
+            _SCHEMA_CHECKED.add(url)
+        return get_engine(url)
 
     def ctx(self):  # type: ignore[no-untyped-def]
         """The service-layer context (tasks.context.Ctx) for this command."""

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pprflow.cli.context import STATE
-from pprflow.cli.output import emit_json
+from pprflow.cli.output import emit_json, fail
 from pprflow.cli.params import TodayOption, today
 
 
 def sweep_command(today_: TodayOption = None) -> None:
     """Kø alle påmindelser, der er forfaldne på dagen (standard: i dag); sikker at køre to gange."""
     from pprflow.cli.runner import run_step
+    from pprflow.flows.sweep import stuck_message
     from pprflow.tasks.sweep import sweep
 
-    emit_json(run_step("pprflow.flows.sweep:daily_sweep", sweep, ctx=STATE.job_ctx("sweep"), today=today(today_)))
+    report = run_step("pprflow.flows.sweep:daily_sweep", sweep, ctx=STATE.job_ctx("sweep"), today=today(today_))
+    emit_json(report)
+    message = stuck_message(report)
+    if message is not None:  # everything else was handled; exit non-zero so a cron job sees it
+        fail(message, code=1)

@@ -35,6 +35,8 @@ class OutgoingMail:
     """The person who signs the mail (issue 16): a reply reaches them, not the shared mailbox."""
     sensitive: bool = False
     """About a named child or a notification: SMTP sends it only over verified TLS (issue 16)."""
+    sender_name: str = ""
+    """The sending unit's display name (`PPR Vejle Kommune`), from the profile; empty for none."""
 
 
 class DeliveryError(PprflowError):

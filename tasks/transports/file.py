@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from pprflow.tasks.mime import key_digest, message_id_for, mime_bytes
@@ -21,8 +22,25 @@ class FileTransport:
 
     name = "file"
 
+    LEFTOVER_AGE = 60.0
+    """Seconds after which a `.tmp-*.eml` is a leftover of a killed run (a live run publishes in milliseconds)."""
+
     def __init__(self, mail_dir: Path | str) -> None:
         self.mail_dir = Path(mail_dir)
+        self._swept = False
+
+    def remove_leftovers(self, now: float | None = None) -> int:
+        """Delete the temporary files a killed run left behind (they hold a whole mail); returns how many."""
+        now = time.time() if now is None else now
+        removed = 0
+        for tmp in self.mail_dir.glob(".tmp-*.eml"):
+            try:
+                if now - tmp.stat().st_mtime > self.LEFTOVER_AGE:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def path_for(self, idempotency_key: str) -> Path:
         return self.mail_dir / f"{key_digest(idempotency_key)}.eml"
@@ -37,7 +55,10 @@ class FileTransport:
         message_id = message_id_for(mail.idempotency_key)
         final = self.path_for(mail.idempotency_key)
         try:
-            self.mail_dir.mkdir(parents=True, exist_ok=True)
+            self.mail_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._swept:
+                self.remove_leftovers()
+                self._swept = True
             if final.exists():
                 return message_id
             fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".eml", dir=self.mail_dir)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import ipaddress
 import smtplib
 import ssl
-from email import policy
 from typing import Literal
 
 from pydantic import SecretStr
 
-from pprflow.tasks.mime import build_mime, message_id_for
+from pprflow.tasks.mime import message_id_for, mime_bytes
 from pprflow.tasks.transports.base import DeliveryError, OutgoingMail
 from pprflow.tasks.transports.common import REDACTOR, guard_logs
 
@@ -68,7 +67,7 @@ class SmtpTransport:
             self.check_encrypted()
         # Flattened once here (header injection fails before a connection is opened); send_message
         # would flatten it a second time.
-        data = build_mime(mail).as_bytes(policy=policy.SMTP)
+        data = mime_bytes(mail)
         recipients = [mail.to, *mail.cc]
         where = f"{self.host}:{self.port}"
         try:

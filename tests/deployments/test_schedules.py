@@ -93,6 +93,9 @@ def test_cal9_every_planned_schedule_keeps_its_wall_clock_times(profile_name, fi
     for plan in SCHEDULED:
         for schedule in schedules_for(plan, profile):
             assert schedule.timezone == profile.timezone == "Europe/Copenhagen"
+            if schedule.cron is None:  # the urgent lane's interval: see the test below
+                assert schedule.interval is not None, plan.name
+                continue
             local = run_times(schedule.cron or "", profile.timezone, first, last)
             wall_clock = run_times(schedule.cron or "", "UTC", first, last)
             assert local == wall_clock, plan.name
@@ -117,3 +120,23 @@ def test_sweep_and_delivery_crons_are_weekdays_in_working_hours(vejle) -> None:
     assert sweep_crons(vejle) == ["30 6 * * 1-5"]
     assert delivery_crons(vejle) == ["*/5 7-17 * * 1-5"]
     assert cron_hours("*/5 7-17 * * 1-5") == set(range(7, 18))
+
+
+def test_esc1_the_urgent_lane_runs_every_minute_all_day_every_day_one_run_at_a_time(vejle) -> None:
+    """ESC-1/LAW-1: the abuse notification is delivered at once, also on a Friday evening and at 02:30 on
+    the summer-time switch: an interval of one minute, not a working-hours cron."""
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    from pprflow.deployments.catalogue import build_catalogue
+
+    plan = next(p for p in SCHEDULED if p.name == "underretning-straks")
+    (schedule,) = schedules_for(plan, vejle)
+    assert schedule.interval == dt.timedelta(minutes=1) and schedule.cron is None
+    assert plan.concurrency_limit == 1
+    catalogue = build_catalogue(vejle, only=["udbakke-straks", "udbakke-afsendelse"])
+    by_name = {d.name: d for d in catalogue.deployments}
+    assert set(by_name) == {"underretning-straks", "hvert-5-minut-i-arbejdstiden"}
+    for deployment in by_name.values():  # the second guard against overlapping delivery runs
+        assert deployment.concurrency_limit == 1
+        assert deployment.concurrency_options is not None
+        assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
