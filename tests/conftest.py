@@ -115,3 +115,8 @@ def prefect_server() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a fault test that takes more than a few seconds (run in its own CI "
+                                       "step with -m slow; never skipped)")
