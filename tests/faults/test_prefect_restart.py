@@ -179,9 +179,11 @@ def test_a_server_restart_loses_no_scheduled_run_and_doubles_none(engine: Engine
     outage = [s for s in slots if down_at < s < up_at]
     late = [s for s in outage if state.get(s) in DONE]
     effects = Counter(_effects(engine))
-    assert [dt.datetime.fromisoformat(s) for s in sorted(effects) if dt.datetime.fromisoformat(s) <= last] == all_slots, \
+    covered = [dt.datetime.fromisoformat(s) for s in sorted(effects) if dt.datetime.fromisoformat(s) <= last]
+    assert covered == all_slots, \
         "the sweep's catch-up covered every slot, including those with no run or a run the stop ended"
-    print(f"\nFAULT prefect-restart: {len(slots)} slots ({len(before_deployment)} before the deployment existed), {len(per_slot)} flow runs (0 duplicates, 0 executed "
+    print(f"\nFAULT prefect-restart: {len(slots)} slots (+{len(before_deployment)} before the deployment existed), "
+          f"{len(per_slot)} flow runs (0 duplicates, 0 executed "
           f"twice); runner down {(runner_up_at - stopped_at).total_seconds():.0f} s: {len(missing)} slots got no run "
           f"(schedule paused), {len(held)} runs ended by the stop ({dict(Counter(state[s] for s in held))}), "
           f"{len(late)}/{len(outage)} outage slots ran late; bound {bound:.0f}; all {len(after)} later slots "
