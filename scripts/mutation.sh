@@ -27,7 +27,7 @@ declare -A MODULES=(
 )
 declare -A TESTS=(
   [privacy]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_privacy.py"
-  [esc1]="tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/faults/test_esc1_property.py tests/tasks/test_consent.py"
+  [esc1]="tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py tests/faults/test_esc1_property.py"
   [rules]="tests/models tests/property"
 )
 SETS=("$@")
