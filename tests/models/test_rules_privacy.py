@@ -138,3 +138,43 @@ def test_a_closed_case_is_deleted_five_years_after_its_last_activity_PRIV_2(
         status: str, last: dt.date, closed: dt.date | None, expired: bool) -> None:
     assert case_expired(status=status, last_activity=last, closed_on=closed, today=dt.date(2031, 6, 1),
                         years=5) is expired
+
+
+# --- found by the mutation run (scripts/mutation.sh privacy) ---------------------------------------
+
+def test_the_access_list_is_exactly_the_people_on_the_case_and_their_leaders_with_why_PRIV_3() -> None:
+    access = case_access(
+        coordinator="Laerer@Skole.example", assigned_ppr=None, submitted_by="sofie@skole.example",
+        staff_parties=[("hs@sund.example", "health_visitor"), (" Laerer@skole.example ", "teacher")],
+        leader_of={"laerer@skole.example": "Leder@Skole.example", "sofie@skole.example": "leder@skole.example",
+                   "hs@sund.example": None},
+        institution_leaders=["paedleder@skole.example", "LEDER@skole.example", ""],
+    )
+    assert dict(access.assigned) == {"laerer@skole.example": "coordinator", "sofie@skole.example": "submitter",
+                                     "hs@sund.example": "on the case (health_visitor)"}, \
+        "no PPR employee assigned: nobody stands in for one; the first reason for a person wins"
+    assert dict(access.leaders) == {"leder@skole.example": "leader of laerer@skole.example",
+                                    "paedleder@skole.example": "leader of the institution"}
+    with_ppr = case_access(coordinator="a@skole.example", assigned_ppr="P@ppr.example", submitted_by="a@skole.example",
+                           staff_parties=[], leader_of={}, institution_leaders=[])
+    assert dict(with_ppr.assigned) == {"a@skole.example": "coordinator", "p@ppr.example": "assigned PPR employee"}
+    assert not can_read_case("xxxx", access) and access.basis("") is None
+
+
+@pytest.mark.parametrize(("actor", "named"), [
+    ("system:sweep@pprflow.example", False),  # a system job is never a named user, whatever it looks like
+    (" System:Delivery@x.example", False),
+    ("Leder@Skole.example", True),
+])
+def test_a_system_job_with_an_address_is_not_a_named_user_PRIV_1(actor: str, named: bool) -> None:
+    assert is_named_user(actor) is named
+
+
+def test_check_no_cpr_number_refuses_only_a_cpr_number_naming_the_field_PRIV_2() -> None:
+    check_no_cpr_number("concern", "Ring på 12 34 56 78 efter 12-05-2026")  # ordinary text passes
+    check_no_cpr_number("concern", None)
+    check_no_cpr_number("concern", "")
+    with pytest.raises(RuleViolation) as caught:
+        check_no_cpr_number("topic", "Barnet 010203-1234 trives ikke")
+    assert caught.value.rule_id == "PRIV-2" and "topic: looks like a CPR number" in str(caught.value)
+    assert "010203" not in str(caught.value)
