@@ -147,8 +147,8 @@ def test_the_access_list_is_exactly_the_people_on_the_case_and_their_leaders_wit
         coordinator="Laerer@Skole.example", assigned_ppr=None, submitted_by="sofie@skole.example",
         staff_parties=[("hs@sund.example", "health_visitor"), (" Laerer@skole.example ", "teacher")],
         leader_of={"laerer@skole.example": "Leder@Skole.example", "sofie@skole.example": "leder@skole.example",
-                   "hs@sund.example": None},
-        institution_leaders=["paedleder@skole.example", "LEDER@skole.example", ""],
+                   "hs@sund.example": "Sofie@skole.example"},  # a leader who is on the case keeps that reason
+        institution_leaders=["paedleder@skole.example", "LEDER@skole.example", "", "hs@sund.example"],
     )
     assert dict(access.assigned) == {"laerer@skole.example": "coordinator", "sofie@skole.example": "submitter",
                                      "hs@sund.example": "on the case (health_visitor)"}, \
