@@ -97,3 +97,23 @@ def test_delivery_re_checks_a_message_queued_before_the_report_ESC_1(ctx: Ctx) -
     sent: list[OutgoingMail] = transport.sent
     assert all("hjem.example" not in m.to.lower() and not any("hjem.example" in c.lower() for c in m.cc)
                for m in sent), "nothing reached a parent"
+
+
+def test_queueing_to_a_parent_of_a_confidential_case_is_suppressed_and_audited_with_why_ESC_1(ctx: Ctx) -> None:
+    from sqlmodel import col, select
+
+    from pprflow.models.tables import AuditEvent
+
+    case_id = _case(ctx, "hanne.berg@hjem.example")
+    _confidential(ctx.engine, case_id)
+    with Session(ctx.engine) as session:
+        message = queue_message(session, kind="network_agenda", to="Hanne.Berg@hjem.example",
+                                case=session.get(Case, case_id), serves="esc1:queue", sender="ppr@vejle.dk",
+                                context=MESSAGE_KINDS["network_agenda"].example_context())
+        session.commit()
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "suppress")
+                             .order_by(col(AuditEvent.id).desc())).first()
+    assert message is None
+    assert audit is not None and audit.reason == "ESC-1" and audit.case_id == case_id
+    assert audit.detail == {"kind": "network_agenda", "serves": "esc1:queue",
+                            "why": "suspected abuse: the parents are not informed"}
