@@ -117,3 +117,35 @@ def test_queueing_to_a_parent_of_a_confidential_case_is_suppressed_and_audited_w
     assert audit is not None and audit.reason == "ESC-1" and audit.case_id == case_id
     assert audit.detail == {"kind": "network_agenda", "serves": "esc1:queue",
                             "why": "suspected abuse: the parents are not informed"}
+
+
+def test_after_consent_is_withdrawn_queueing_is_suppressed_and_delivery_cancels_naming_CONS_1(ctx: Ctx) -> None:
+    from sqlmodel import col, select
+
+    from pprflow.models.tables import AuditEvent, Consent
+    from pprflow.models.types import utcnow
+
+    case_id = _case(ctx, "hanne.berg@hjem.example")
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        consent = session.exec(select(Consent).where(Consent.case_id == case_id)).one()
+        pending = queue_message(session, kind="network_agenda", to="partner@sund.example", consent_id=consent.id,
+                                case=session.get(Case, case_id), serves="cons1:before", sender="ppr@vejle.dk",
+                                context=MESSAGE_KINDS["network_agenda"].example_context())
+        assert pending is not None
+        consent.withdrawn_at = utcnow()
+        session.add(consent)
+        session.commit()
+        refused = queue_message(session, kind="network_agenda", to="partner@sund.example", consent_id=consent.id,
+                                case=session.get(Case, case_id), serves="cons1:after", sender="ppr@vejle.dk",
+                                context=MESSAGE_KINDS["network_agenda"].example_context())
+        session.commit()
+        audit = session.exec(select(AuditEvent).where(AuditEvent.action == "suppress")
+                             .order_by(col(AuditEvent.id).desc())).first()
+    assert refused is None
+    assert audit is not None and audit.reason == "CONS-1"
+    assert audit.detail["why"] == "consent withdrawn: nothing more is shared on it"
+    report = deliver_due(ctx.engine, Recording(), only=[pending.id or 0])
+    assert report.cancelled == [pending.id] and report.sent == []
+    with Session(ctx.engine) as session:
+        row = session.get(OutboxMessage, pending.id)
+        assert row is not None and row.cancelled_reason == "CONS-1"
