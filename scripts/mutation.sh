@@ -35,7 +35,7 @@ declare -A SELECT=(
 )
 declare -A TESTS=(
   [privacy]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_privacy.py"
-  [esc1]="tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
+  [esc1]="tests/tasks/test_outbox_esc1.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
   [rules]="tests/models tests/property"
 )
 SETS=("$@")
