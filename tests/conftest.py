@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -118,4 +119,42 @@ def prefect_server() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock", default=os.environ.get("PPRFLOW_TEST_CLOCK", ""),
+        help="run every test with the wall clock moved to this local date or datetime (ISO, e.g. 2028-02-29 or "
+             "2031-06-01T23:30; Europe/Copenhagen), with time-machine; env PPRFLOW_TEST_CLOCK. Finds tests whose "
+             "fixed dates meet the real clock (scripts/test_date_sensitive.sh).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: a fault test that takes more than a few seconds (run in its own CI "
+                                       "step with -m slow; never skipped)")
+
+
+def _test_clock(value: str) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = dt.datetime.fromisoformat(value if "T" in value else f"{value}T12:00")
+    except ValueError:
+        raise pytest.UsageError(f"--clock/PPRFLOW_TEST_CLOCK {value!r} is not an ISO date: use e.g. 2028-02-29"
+                                ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
+
+
+@pytest.fixture(autouse=True)
+def moved_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With --clock, the wall clock of this test process starts at that moment and runs on (tick=True).
+    Subprocesses and servers (PostgreSQL's now(), a Prefect server) keep the real clock."""
+    value = request.config.getoption("--clock")
+    if not value:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(_test_clock(value), tick=True):
         yield

@@ -2,8 +2,10 @@
 
 It imports everything once, prints `ready`, and then, for every `go` line on stdin, forks a child
 that builds its own database engine and transport and runs `deliver_due` to the end — a real
-process the test kills with SIGKILL at a random moment. For each child it prints `pid <pid>` and,
-when the child is gone, `exit <pid> <status>`. Forking from a warm parent keeps 30 kills in seconds
+process the test kills with SIGKILL the moment the loopback server has accepted the k-th message
+(tests/support/mailboxes.py, `Tripwire`). For each child it prints `pid <pid>`; a child that finishes
+prints `report <pid> <json>` (its DeliveryReport's ids per outcome); when the child is gone the parent
+prints `exit <pid> <status>`. Forking from a warm parent keeps 30 kills in seconds
 instead of minutes of interpreter start-up. `quit` ends it.
 
 Config: {"db": url, "transport": "smtp"|"exchange"|"graph", "server": url or port, "mailbox": ...,
@@ -57,9 +59,11 @@ def make_transport(config: dict[str, Any]) -> Transport:
     raise SystemExit(f"unknown transport {kind}")
 
 
-def deliver(config: dict[str, Any]) -> None:
+def deliver(config: dict[str, Any]) -> dict[str, Any]:
     engine = get_engine(config["db"])
-    deliver_due(engine, make_transport(config))
+    report = deliver_due(engine, make_transport(config))
+    return {"sent": report.sent, "already_sent": report.already_sent, "failed": report.failed,
+            "cancelled": report.cancelled, "deferred": report.deferred}
 
 
 def main() -> None:
@@ -77,7 +81,8 @@ def main() -> None:
         if pid == 0:  # the delivery process
             code = 0
             try:
-                deliver(config)
+                report = deliver(config)
+                print(f"report {os.getpid()} {json.dumps(report)}", flush=True)
             except BaseException as exc:  # report, never hang the parent
                 sys.stderr.write(f"delivery failed: {type(exc).__name__}: {exc}\n")
                 code = 3

@@ -5,7 +5,7 @@
 queues every reminder with `remind_on <= today`), a run catches up: it queues one outbox message
 for every slot from the anchor up to its own scheduled slot that has none yet (`serves="tick:<slot>"`,
 idempotent), retried like the pathway steps when SQLite is busy (flows/resilience.py). Each run also
-records that it executed (executions.db), so a doubled run shows.
+records that it executed, with its flow-run id (executions.db), so a doubled execution shows.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def tick(executions: str, database_url: str, anchor: str, interval: float) -> st
     scheduled = dt.datetime.fromtimestamp(flow_run.scheduled_start_time.timestamp(), dt.UTC)
     slot = scheduled.isoformat(timespec="seconds")
     with sqlite3.connect(executions, timeout=30) as conn:
-        conn.execute("CREATE TABLE IF NOT EXISTS execution (slot TEXT NOT NULL, at TEXT NOT NULL)")
-        conn.execute("INSERT INTO execution VALUES (?, ?)", (slot, dt.datetime.now(dt.UTC).isoformat()))
+        conn.execute("CREATE TABLE IF NOT EXISTS execution (slot TEXT NOT NULL, at TEXT NOT NULL, run TEXT NOT NULL)")
+        conn.execute("INSERT INTO execution VALUES (?, ?, ?)",
+                     (slot, dt.datetime.now(dt.UTC).isoformat(), str(flow_run.id)))
     catch_up(database_url, dt.datetime.fromisoformat(anchor), dt.timedelta(seconds=interval), scheduled)
     return slot
 
@@ -57,7 +58,7 @@ if __name__ == "__main__":
     from prefect.schedules import Interval
 
     executions, database_url, interval, anchor = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-    tick.serve(name="tick", schedules=[Interval(dt.timedelta(seconds=interval),
+    tick.serve(name="tick", limit=3, schedules=[Interval(dt.timedelta(seconds=interval),
                                                 anchor_date=dt.datetime.fromisoformat(anchor))],
                parameters={"executions": executions, "database_url": database_url, "anchor": anchor,
                            "interval": interval})

@@ -123,6 +123,13 @@ def _assert_nothing_written(before: dict[str, int], after: dict[str, int], line:
     assert after == before, f"a refused referral wrote something: {line}"
 
 
+def _every_table(engine: Engine) -> dict[str, int]:
+    """Row counts of every table pprflow has (a command line can reach any of them)."""
+    with Session(engine) as session:
+        return {t.name: int(session.exec(select(func.count()).select_from(t)).one())  # type: ignore[call-overload]
+                for t in SQLModel.metadata.sorted_tables}
+
+
 # --- the service and the model, many examples -------------------------------------------------------
 
 def test_generated_referrals_are_accepted_whole_or_refused_in_one_line_with_nothing_written(
@@ -213,7 +220,7 @@ def test_generated_command_lines_end_in_one_line_or_success_never_a_traceback(
 
     ctx = Ctx(engine=engine, profile=load_profile("vejle"), actor="sofie@skovbakke.example")
     submit_referral(ctx, rd.referral(), today=TODAY)  # something to read and change
-    tally = {"ok": 0, "error": 0}
+    tally = {"ok": 0, "error": 0, "unchanged": 0}
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                       HealthCheck.too_slow])
@@ -221,6 +228,7 @@ def test_generated_command_lines_end_in_one_line_or_success_never_a_traceback(
     def property_(command: list[str], args: list[str]) -> None:
         out, err = io.StringIO(), io.StringIO()
         code = 0
+        before = _every_table(engine)
         with redirect_stdout(out), redirect_stderr(err):
             try:
                 main(["--db", sqlite_url, "--as", "sofie@skovbakke.example", *command, *args])
@@ -231,12 +239,16 @@ def test_generated_command_lines_end_in_one_line_or_success_never_a_traceback(
             assert code in (1, 2), (command, args, code, err.getvalue())
             text = err.getvalue()
             assert text.startswith("error: ") and text.count("\n") == 1, (command, args, text)
+            assert _every_table(engine) == before, ("a refused command wrote something", command, args, text)
             tally["error"] += 1
+            tally["unchanged"] += 1
         else:
             tally["ok"] += 1
 
     property_()
-    print(f"\nFAULT bad-input argv: {tally['error']} one-line errors, {tally['ok']} succeeded, 0 tracebacks")
+    assert tally["error"] == tally["unchanged"] > 100, tally
+    print(f"\nFAULT bad-input argv: {tally['error']} one-line errors (row counts unchanged for each), "
+          f"{tally['ok']} succeeded, 0 tracebacks")
 
 
 # --- hostile strings in every template and header ------------------------------------------------

@@ -1,5 +1,6 @@
-"""The mail server is down for a long stretch: every message stays pending with its error, nothing is
-lost, and once the server is back on the same port all are delivered in order. The delivery flow
+"""The mail server is down for a long stretch: every message stays pending (the oldest with the error
+that stopped each run, the rest untried behind it, checked row by row), nothing is lost, and once the
+server is back on the same port all are delivered in order. The delivery flow
 fails its run and leaves a Danish markdown artifact, so the failure is visible on the dashboard."""
 
 from __future__ import annotations
@@ -40,9 +41,16 @@ def test_a_long_outage_loses_nothing_and_delivers_everything_in_order_once_back(
         assert report.sent == [] and report.stopped_because is not None
         assert "could not deliver via SMTP server" in report.stopped_because and "\n" not in report.stopped_because
     assert by_status(engine) == {"pending": 13}, "nothing lost, nothing given up on"
+    # Every row, not just the first: a run stops at the first transient error to keep the order, so the
+    # oldest message carries the error (tried by each of the 24 runs) and the other 12 wait untouched in
+    # order behind it (0 attempts, no error): none was tried and lost, none skipped ahead.
     with Session(engine) as session:
-        first = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.send_after))).first()
-    assert first is not None and first.attempts == DOWN_RUNS and first.last_error == report.stopped_because
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))).all()
+    assert len(rows) == 13 and all(m.status == "pending" for m in rows)
+    first, rest = rows[0], rows[1:]
+    assert first.attempts == DOWN_RUNS and first.last_error == report.stopped_because
+    assert first.sent_at is None and first.transport_message_id is None
+    assert [(m.attempts, m.last_error, m.sent_at) for m in rest] == [(0, None, None)] * 12
 
     handler = RecordingSmtp()
     controller = Controller(handler, hostname="127.0.0.1", port=port)  # back, on the same port

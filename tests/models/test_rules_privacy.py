@@ -139,3 +139,13 @@ def test_cli_free_text_is_checked_too_PRIV_2(ctx: Any) -> None:
         schedule_district_meetings(as_admin(ctx), district="Nord 240317\u20131234", start=dt.date(2026, 12, 3),
                                    count=1)
     assert caught.value.rule_id == "PRIV-2" and "--district" in caught.value.one_line()
+
+
+def test_check_no_cpr_number_refuses_only_a_cpr_number_naming_the_field_PRIV_2() -> None:
+    check_no_cpr_number("concern", "Ring på 12 34 56 78 efter 12-05-2026")  # ordinary text passes
+    check_no_cpr_number("concern", None)
+    check_no_cpr_number("concern", "")
+    with pytest.raises(RuleViolation) as caught:
+        check_no_cpr_number("topic", "Barnet 010203-1234 trives ikke")
+    assert caught.value.rule_id == "PRIV-2" and "topic: looks like a CPR number" in str(caught.value)
+    assert "010203" not in str(caught.value)

@@ -140,3 +140,80 @@ def test_minutes_with_ordinary_text_are_accepted_PRIV_2(text: str) -> None:
 def test_minutes_with_a_cpr_number_are_refused_PRIV_2(text: str) -> None:
     with pytest.raises(ValidationError):
         MinutesInput.model_validate({"summary": text})
+
+
+# --- every input model names the field (PRIV-2) ----------------------------------------------------
+
+def _input_models() -> list[type]:
+    """Every pydantic input model that promises PRIV-2 (subclasses of NoCprNumbers), found, not listed:
+    a new input model is covered the day it is written."""
+    import pprflow.models.referral  # noqa: F401
+    import pprflow.models.rules_levels  # noqa: F401
+    import pprflow.models.rules_meetings  # noqa: F401
+    from pprflow.models.rules_privacy import NoCprNumbers
+
+    found: list[type] = []
+    todo = list(NoCprNumbers.__subclasses__())
+    while todo:
+        model = todo.pop()
+        found.append(model)
+        todo += model.__subclasses__()
+    return sorted({m for m in found if m.model_fields}, key=lambda m: m.__qualname__)  # type: ignore[attr-defined]
+
+
+def _text_fields(model: type) -> list[str]:
+    """The fields that take free text: str, optional str, or a list of str (not e-mail, not a Literal)."""
+    import typing
+
+    names = []
+    for name, info in model.model_fields.items():  # type: ignore[attr-defined]
+        annotation = info.annotation
+        args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+        inner = [typing.get_args(a)[0] if typing.get_origin(a) is list and typing.get_args(a) else a for a in args]
+        plain = [typing.get_args(a)[0] if typing.get_origin(a) is typing.Annotated else a for a in inner]
+        if any(a is str for a in plain):
+            names.append(name)
+    return names
+
+
+MODEL_FIELDS = [(model, field) for model in _input_models() for field in _text_fields(model)]
+
+
+def test_the_input_models_under_test_are_the_ones_pprflow_has_PRIV_2() -> None:
+    names = {model.__name__ for model, _ in MODEL_FIELDS}
+    assert {"Referral", "ChildIn", "ParentIn", "ConsentIn", "ActionPlanIn", "MeetingInput", "Participant",
+            "MinutesInput", "ActionInput", "FollowUpInput", "PartnerInput", "LevelChangeInput"} <= names, names
+    assert len(MODEL_FIELDS) >= 25, MODEL_FIELDS
+
+
+@settings(max_examples=300, deadline=None)
+@given(pair=st.sampled_from(MODEL_FIELDS), cpr=cpr_numbers(), before=words, after=words,
+       as_list=st.booleans())
+def test_a_cpr_number_in_any_text_field_of_any_input_model_is_refused_naming_that_field_PRIV_2(
+        pair: tuple[type, str], cpr: str, before: str, after: str, as_list: bool) -> None:
+    from pprflow.models.rules_privacy import is_cpr_error
+
+    model, field = pair
+    text = f"{before} {cpr} {after}"
+    import types
+    import typing
+
+    annotation = model.model_fields[field].annotation  # type: ignore[attr-defined]
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    shapes = [typing.get_origin(a) for a in (typing.get_args(annotation) if union else [annotation])]
+    takes_list, takes_text = list in shapes, any(s is not list for s in shapes)
+    value: object = [text] if takes_list and (as_list or not takes_text) else text
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({field: value})  # type: ignore[attr-defined]
+    errors = caught.value.errors()
+    here = [e for e in errors if e["loc"][0] == field]
+    assert here, ("the error names the field it is in", model.__name__, field, errors)
+    if not any(is_cpr_error(e) for e in here):
+        # Only an address-shaped field may refuse it for its shape instead: one that takes no free text at all.
+        no_cpr = f"{before} {after}"
+        with pytest.raises(ValidationError) as plain_caught:
+            model.model_validate({field: [no_cpr] if isinstance(value, list) else no_cpr})  # type: ignore[attr-defined]
+        assert [e for e in plain_caught.value.errors() if e["loc"][0] == field], \
+            (model.__name__, field, "takes free text but did not refuse the CPR number", here)
+    assert all(e["loc"][0] == field for e in errors if is_cpr_error(e))
+    assert all(cpr not in str(e["msg"]) for e in errors), "the number is never echoed"

@@ -7,7 +7,10 @@ is killed mid-request. The fault tests count on them; nothing here is ever a rea
 - `RecordingSmtp`: an aiosmtpd handler that records every accepted message and its key header.
 
 Each stores a message *before* it answers, then waits `latency` seconds: a client killed in that
-window has sent the message without learning so — the window the outbox must survive.
+window has sent the message without learning so — the window the outbox must survive. Each also has a
+`Tripwire`: armed at the k-th accepted message, the server signals the test and holds its answer until
+the test has killed the client, so the fault tests kill exactly inside that window, not on a timer.
+Each counts its Sent Items lookups per key (`lookups`, `found`), so a test can prove the lookup ran.
 """
 
 from __future__ import annotations
@@ -35,6 +38,50 @@ ACCESS_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.loopback-token"
 TENANT = "vejle-tenant"
 
 
+class Tripwire:
+    """Counts accepted messages; when the armed k-th one arrives, signals and holds the answer until released."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.accepted = 0
+        self._at: int | None = None
+        self._hit: str | None = None
+        self._released = threading.Event()
+        self._released.set()
+
+    def arm(self, k: int) -> None:
+        """Trip on the k-th message accepted from now on (k >= 1)."""
+        with self._cond:
+            self._at = self.accepted + k
+            self._hit = None
+            self._released.clear()
+
+    def accepted_one(self, key: str) -> bool:
+        """Called by a server after it stored a message; True if this is the armed one (hold the answer)."""
+        with self._cond:
+            self.accepted += 1
+            if self._at is not None and self.accepted == self._at:
+                self._hit = key
+                self._cond.notify_all()
+                return True
+            return False
+
+    def hold(self, timeout: float = 60) -> None:
+        """Block the server's answer until the test releases it (after killing the client)."""
+        self._released.wait(timeout)
+
+    def wait_hit(self, timeout: float) -> str | None:
+        """The key of the message the armed trip caught, or None if none arrived within `timeout`."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._hit is not None, timeout)
+            return self._hit
+
+    def release(self) -> None:
+        with self._cond:
+            self._at = None
+            self._released.set()
+
+
 def _token(request: Request) -> Response:
     body = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": ACCESS_TOKEN}
     return Response(200, json.dumps(body), {"Content-Type": "application/json"})
@@ -47,6 +94,9 @@ class SentItemsEws:
     latency: float = 0.0
     sent: Counter[str] = field(default_factory=Counter)
     order: list[str] = field(default_factory=list)
+    lookups: Counter[str] = field(default_factory=Counter)  # FindItem on Sent Items, per key
+    found: Counter[str] = field(default_factory=Counter)  # ... that found the message
+    tripwire: Tripwire = field(default_factory=Tripwire)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: Request) -> Response:
@@ -63,6 +113,8 @@ class SentItemsEws:
             with self.lock:
                 self.sent[key] += 1
                 self.order.append(key)
+            if self.tripwire.accepted_one(key):
+                self.tripwire.hold()
             time.sleep(self.latency)
             return self._soap(CREATE_ITEM_OK)
         if name == "FindItem":
@@ -70,6 +122,8 @@ class SentItemsEws:
             key = constant.get("Value", "") if constant is not None else ""
             with self.lock:
                 found = [f"AAMkSent{i}" for i in range(min(self.sent[key], 1))]
+                self.lookups[key] += 1
+                self.found[key] += bool(found)
             return self._soap(find_item_response(found))
         return Response(500, b"unexpected operation")
 
@@ -99,6 +153,9 @@ class SentItemsGraph:
     drafts: dict[str, str] = field(default_factory=dict)  # draft id -> key
     sent: Counter[str] = field(default_factory=Counter)
     order: list[str] = field(default_factory=list)
+    lookups: Counter[str] = field(default_factory=Counter)  # Sent Items searches, per key
+    found: Counter[str] = field(default_factory=Counter)  # ... that found the message
+    tripwire: Tripwire = field(default_factory=Tripwire)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: Request) -> Response:
@@ -118,6 +175,8 @@ class SentItemsGraph:
                     found = [{"id": i} for i, k in self.drafts.items() if k == key][:1]
                 else:
                     found = [{"id": f"sent-{key}", "internetMessageId": "<x@pprflow>"}] if self.sent[key] else []
+                    self.lookups[key] += 1
+                    self.found[key] += bool(found)
             return self._json(200, {"value": found})
         if path == f"{user}/messages" and request.method == "POST":
             body = json.loads(request.body)
@@ -134,6 +193,8 @@ class SentItemsGraph:
                     return self._json(404, {"error": {"code": "ErrorItemNotFound", "message": "no such draft"}})
                 self.sent[key] += 1
                 self.order.append(key)
+            if self.tripwire.accepted_one(key):
+                self.tripwire.hold()
             time.sleep(self.latency)
             return Response(202)
         return self._json(404, {"error": {"code": "ResourceNotFound", "message": path}})
@@ -150,19 +211,23 @@ class RecordingSmtp:
     latency: float = 0.0
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     auth_attempts: int = 0
+    tripwire: Tripwire = field(default_factory=Tripwire)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        if self.tripwire.accepted_one(self._key_of(envelope.original_content)):
+            await asyncio.get_running_loop().run_in_executor(None, self.tripwire.hold)
         if self.latency:
             await asyncio.sleep(self.latency)
         return "250 Message accepted for delivery"
 
+    @staticmethod
+    def _key_of(content: bytes) -> str:
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        return " ".join(str(message.get(KEY_HEADER, "")).split())
+
     def keys(self) -> list[str]:
-        result = []
-        for _, _, content in self.received:
-            message = email.message_from_bytes(content, policy=email.policy.default)
-            result.append(" ".join(str(message.get(KEY_HEADER, "")).split()))
-        return result
+        return [self._key_of(content) for _, _, content in self.received]
 
     @property
     def sent(self) -> Counter[str]:

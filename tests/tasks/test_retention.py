@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
@@ -75,8 +77,34 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
     return case_id  # notification is never purged, so the notification is delivered first
 
 
-def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(any_engine: Engine, vejle: Any
-                                                                                ) -> None:
+COPENHAGEN = ZoneInfo("Europe/Copenhagen")
+
+
+def _at(day: dt.date, hour: int) -> time_machine.travel:
+    """The wall clock at `hour` o'clock on `day` in Copenhagen, running on."""
+    return time_machine.travel(dt.datetime.combine(day, dt.time(hour), tzinfo=COPENHAGEN), tick=True)
+
+
+@pytest.mark.parametrize(("closing", "day_before", "purge_day", "case_audit_kept"), [
+    # an ordinary day: five years to the day; the case's audit rows (from 10:00 that day) are not yet
+    # older than the audit period's cutoff (midnight five years before), so they stay
+    (dt.date(2026, 12, 14), dt.date(2031, 12, 13), dt.date(2031, 12, 14), True),
+    # a leap day: 28 Feb 2033 is not yet five years (years_before(2033-02-28, 5) = 2028-02-28), 1 Mar is;
+    # by then the audit rows of 29 Feb 2028 are past their five years as well
+    (dt.date(2028, 2, 29), dt.date(2033, 2, 28), dt.date(2033, 3, 1), False),
+], ids=["ordinary-day", "leap-day"])
+def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(
+        any_engine: Engine, vejle: Any, closing: dt.date, day_before: dt.date, purge_day: dt.date,
+        case_audit_kept: bool) -> None:
+    # Time is explicit: the case is built and closed on `closing` at 10:00 and every purge runs at 03:00 on
+    # its day (Copenhagen), whatever the real clock says.
+    with _at(closing, 10):
+        old, kept, district_meetings, ctx = _build_and_close(any_engine, vejle)
+    _purge_after_five_years(any_engine, ctx, old=old, kept=kept, district_meetings=district_meetings,
+                            day_before=day_before, anniversary=purge_day, case_audit_kept=case_audit_kept)
+
+
+def _build_and_close(any_engine: Engine, vejle: Any) -> tuple[int, int, int, Ctx]:
     ctx = Ctx(engine=any_engine, profile=vejle, actor="sofie@skovbakke.example")
     schedule_district_meetings(as_admin(ctx), district="Nord", start=INTAKE_DAY, count=3, today=INTAKE_DAY)
     old = _rich_case(ctx)
@@ -87,14 +115,24 @@ def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(
     assert closed["changed"] is True
     assert close_case(ctx=ctx, case_id=old, reason="igen")["changed"] is False
     district_meetings = _count(any_engine, Meeting, Meeting.kind == "district")
+    return old, kept, district_meetings, ctx
 
-    anniversary = years_before(utcnow().astimezone(ZoneInfo("Europe/Copenhagen")).date(), -5)
-    too_early = purge_expired(as_admin(ctx), today=anniversary - dt.timedelta(days=1))
+
+def _purge_after_five_years(any_engine: Engine, ctx: Ctx, *, old: int, kept: int, district_meetings: int,
+                            day_before: dt.date, anniversary: dt.date, case_audit_kept: bool) -> None:
+    with Session(any_engine) as session:
+        closed_at = session.get(Case, old).closed_at  # type: ignore[union-attr]
+    assert closed_at is not None
+    assert years_before(anniversary, 5) >= closed_at.astimezone(COPENHAGEN).date() > years_before(day_before, 5)
+    with _at(day_before, 3):
+        too_early = purge_expired(as_admin(ctx), today=day_before)
     assert too_early["cases"] == 0 and _count(any_engine, Case) == 2
-    dry = purge_expired(as_admin(ctx), today=anniversary, dry_run=True)
+    with _at(anniversary, 3):
+        dry = purge_expired(as_admin(ctx), today=anniversary, dry_run=True)
     assert dry["cases"] == 1 and _count(any_engine, Case) == 2, "a dry run deletes nothing"
 
-    report = purge_expired(as_admin(ctx), today=anniversary)  # five years to the day after closing
+    with _at(anniversary, 3):
+        report = purge_expired(as_admin(ctx), today=anniversary)  # five years after closing (1 Mar after a leap day)
     assert report["cases"] == 1 and report["outbox_messages"] > 0 and report["outbox_attachments"] > 0
     assert report["meetings"] == 1 and report["actions"] == 1 and report["notifications"] == 1
     assert report["parties"] >= 3 and report["consents"] == 1 and report["action_plans"] == 1
@@ -108,11 +146,12 @@ def test_a_closed_case_is_deleted_after_five_years_with_everything_on_it_PRIV_2(
         attachments = session.exec(select(OutboxAttachment.message_id)).all()
         messages = set(session.exec(select(OutboxMessage.id)).all())
     assert set(attachments) <= messages, "no orphan attachment"
-    again = purge_expired(as_admin(ctx), today=anniversary)
+    with _at(anniversary, 4):
+        again = purge_expired(as_admin(ctx), today=anniversary)
     assert again["cases"] == 0, "running it twice deletes nothing more"
 
     # The case's audit rows stay for their own period; the purge is audited with counts only.
-    assert _count(any_engine, AuditEvent, AuditEvent.case_id == old) > 0
+    assert (_count(any_engine, AuditEvent, AuditEvent.case_id == old) > 0) is case_audit_kept
     with Session(any_engine) as session:
         purges = session.exec(select(AuditEvent).where(AuditEvent.entity == "retention")
                               .order_by(col(AuditEvent.id))).all()
