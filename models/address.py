@@ -39,6 +39,10 @@ class AddressError(ValueError):
 
 
 def _refuse(value: str, why: str) -> AddressError:
+    from pprflow.models.rules_privacy import contains_cpr_number
+
+    if contains_cpr_number(value):  # PRIV-2: a refusal never echoes a CPR number
+        return AddressError(f"teksten er ikke en brugbar e-mailadresse: {why}")
     shown = value if len(value) <= 80 else value[:77] + "..."
     return AddressError(f"{shown!r} er ikke en brugbar e-mailadresse: {why}")
 

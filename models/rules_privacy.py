@@ -34,7 +34,8 @@ _NORMALISE = str.maketrans({**dict.fromkeys(_DASHES, "-"), **dict.fromkeys(_SPAC
 """Every dash a keyboard or a word processor makes (en dash, em dash, minus, non-breaking hyphen ...) is a
 dash, every space a space: `240317–1234` is `240317-1234`."""
 
-_CPR_CANDIDATE = re.compile(r"(?<![\d.\-/])(\d{2})([.\-/]?)(\d{2})\2(\d{2}) ?[-/ ]? ?\d{4}(?![\d])")
+_CPR_CANDIDATE = re.compile(
+    r"(?<!\d)(?<!\d[.\-/])(?=((\d{2})([.\-/]?)(\d{2})\3(\d{2}) ?[-/._]? ?\d{4}(?!\d)))")
 """ddmmyy then four digits: `2403171234`, `240317-1234`, `240317 1234`, `240317/1234`, `24.03.17-1234`,
 `24-03-17-1234`, `24/03/17 1234` — the date part written whole or with one separator used twice, not part
 of a longer number. The date must be real (so phone numbers, times and other numbers pass)."""
@@ -63,7 +64,7 @@ def contains_cpr_number(text: str) -> bool:
     normal = text.translate(_NORMALISE)
     if _CPR_PREFIXED.search(normal):
         return True
-    return any(_is_date(int(m.group(1)), int(m.group(3)), int(m.group(4))) for m in _CPR_CANDIDATE.finditer(normal))
+    return any(_is_date(int(m.group(2)), int(m.group(4)), int(m.group(5))) for m in _CPR_CANDIDATE.finditer(normal))
 
 
 def redact_cpr_numbers(text: str, marker: str) -> str:
@@ -72,9 +73,10 @@ def redact_cpr_numbers(text: str, marker: str) -> str:
     The same detection (one place): the text is normalised character for character, so spans match."""
     normal = text.translate(_NORMALISE)
     spans = [m.span() for m in _CPR_PREFIXED.finditer(normal)]
-    spans += [m.span() for m in _CPR_CANDIDATE.finditer(normal)
-              if _is_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
-              and not any(a <= m.start() < b for a, b in spans)]
+    for m in _CPR_CANDIDATE.finditer(normal):  # a lookahead: candidates may overlap, the first real one wins
+        if _is_date(int(m.group(2)), int(m.group(4)), int(m.group(5))) and not any(
+                a <= m.start(1) < b for a, b in spans):
+            spans.append(m.span(1))
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + marker + text[end:]
     return text

@@ -61,8 +61,10 @@ ACKNOWLEDGEMENT_OVERDUE, ACKNOWLEDGEMENT_OVERDUE_COORDINATOR, ACKNOWLEDGEMENT_OV
 RECEPTION = "Familie- og Rådgivningscentret, Modtagelsen"
 
 
-def _subject(notification_id: int | None) -> str:
-    return f"notification:{notification_id}"
+def _subject(notification: Notification) -> str:
+    """The key the notification's message and LAW-2 deadlines serve: its id AND its report's fingerprint, so
+    an id SQLite hands out again after a retention purge can never match an old, sent message (ESC-2)."""
+    return f"notification:{notification.id}:{(notification.report_key or '')[:16]}"
 
 
 def reported_now(profile: Profile, today: dt.date) -> dt.datetime:
@@ -159,12 +161,12 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
     }
     # ESC-2: at once (send_after = now, the urgent lane), to the notifications address only.
     message = queue_message(session, kind="abuse_notification", to=profile.mailboxes.notifications,
-                            context=context, serves=_subject(notification.id), sender=profile.sender, case=case,
+                            context=context, serves=_subject(notification), sender=profile.sender, case=case,
                             actor=actor, send_after=utcnow())
     if message is None:  # pragma: no cover - the outbox never suppresses this kind (ESC-2)
         raise RuntimeError("ESC-2: the abuse notification was not queued")
     # LAW-2: late acknowledgement → the notifier's leader, then the coordinator, then the escalation address.
-    subject = _subject(notification.id)
+    subject = _subject(notification)
     for step, kind in enumerate(ACKNOWLEDGEMENT_KINDS, start=1):
         pin_deadline(session, kind=kind, rule_id="LAW-2", subject_key=subject, due_on=due,
                      remind_on=calendar.add_working_days(due, step), case_id=case_id)
@@ -263,7 +265,7 @@ def attach_to_case(session: Session, notification: Notification, case: Case, *, 
         notification.case_id = case.id
         notification.child_pseudonym = notification.child_pseudonym or _pseudonym(session, case)
         session.add(notification)
-        for deadline in session.exec(select(Deadline).where(Deadline.subject_key == _subject(notification.id))):
+        for deadline in session.exec(select(Deadline).where(Deadline.subject_key == _subject(notification))):
             deadline.case_id = case.id
             session.add(deadline)
         audit.record(session, actor=actor, action="change", entity="notification", entity_id=notification.id,
@@ -317,7 +319,7 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
             notification.child_name = None  # PRIV-2: kept only until acknowledged
             notification.child_pseudonym = notification.child_pseudonym or f"Barn (underretning {notification.id})"
             session.add(notification)
-            close_deadlines(session, subject_key=_subject(notification.id), kinds=ACKNOWLEDGEMENT_KINDS,
+            close_deadlines(session, subject_key=_subject(notification), kinds=ACKNOWLEDGEMENT_KINDS,
                             acknowledged=True)
             audit.record(session, actor=ctx.actor, action="change", entity="notification",
                          entity_id=notification.id, case_id=notification.case_id, reason="LAW-2",
@@ -357,7 +359,7 @@ def _recipient(session: Session, kind: str, notification: Notification, case: Ca
 
 def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
     """LAW-2: the acknowledgement is late — tell the next in line (leader, coordinator, escalation), once."""
-    notification = session.get(Notification, int(deadline.subject_key.split(":", 1)[1]))
+    notification = session.get(Notification, int(deadline.subject_key.split(":")[1]))
     if notification is None or notification.acknowledged_at is not None:
         return True
     case = session.get(Case, notification.case_id) if notification.case_id is not None else None

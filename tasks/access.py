@@ -163,6 +163,13 @@ def authorize(session: Session, actor: str, perm: Perm, *, what: str, case: Case
     elif perm in CHANGE_PERMS:
         target = CaseFacts(case_id=None, coordinator="")  # a change to no case: administrators and `also`
     decision = decide(who, perm, target, also=also, institution_id=institution_id)
+    if decision.allowed and perm is not Perm.CASE_REPORT_ABUSE and _parent_of_confidential_child(
+            session, who.id, [c for c in touched if c is not None]):
+        # ESC-1: a parent of the child is never let into a case kept from the parents, whatever their role.
+        record_refusal(session.get_bind(), actor=actor or "(ingen)", case_ids=touched, what=what,  # type: ignore[arg-type]
+                       perm=perm, rule_id="ESC-1", entity=entity, entity_id=entity_id)
+        raise AccessDenied(f"{who.id} er forælder til barnet i en sag, der holdes fortrolig over for forældrene",
+                           rule_id="ESC-1")
     if decision.allowed:
         return decision
     record_refusal(session.get_bind(), actor=actor or "(ingen)", case_ids=touched, what=what,  # type: ignore[arg-type]
@@ -213,3 +220,16 @@ def authorize_in(engine: Engine, actor: str, perm: Perm, **kw: Any) -> Decision:
     """`authorize` in a session of its own: for a job or list entrance before its own transaction."""
     with Session(engine) as session:
         return authorize(session, actor, perm, **kw)
+
+
+def _parent_of_confidential_child(session: Session, actor_id: str | None, case_ids: list[int]) -> bool:
+    """ESC-1: is the actor a parent of the child of one of these cases while the child is confidential?"""
+    if not actor_id or not case_ids:
+        return False
+    from pprflow.tasks.outbox import is_confidential, parent_emails
+
+    for case_id in case_ids:
+        case = session.get(Case, case_id)
+        if case is not None and is_confidential(session, case) and actor_id in parent_emails(session, case_id):
+            return True
+    return False

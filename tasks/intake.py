@@ -103,6 +103,15 @@ def intake_key(referral: Referral, today: dt.date) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _asks_for_notification(flag: object) -> bool:
+    """ESC-2: any way a person writes "yes" sends the notification, even where strict input then refuses the
+    referral for the type (`"true"`, `"ja"`, 1): erring towards the child."""
+    if flag is True:
+        return True
+    return isinstance(flag, (str, int)) and not isinstance(flag, bool) and str(flag).strip().lower() in {
+        "true", "ja", "yes", "1", "sand"}
+
+
 def notify_first(ctx: Ctx, raw: dict[str, Any], *, today: dt.date) -> Notification:
     """ESC-2: the notification in a referral with ``"suspected_abuse": true`` goes first, in its own
     transaction, before any other rule looks at the referral — so none of them can stop it."""
@@ -132,7 +141,7 @@ def parse_or_notify(ctx: Ctx, data: str | bytes | dict[str, Any], *, today: dt.d
             raw = json.loads(data) if isinstance(data, (str, bytes)) else data
         except ValueError:
             raise refusal from None
-        if not isinstance(raw, dict) or raw.get("suspected_abuse") is not True:
+        if not isinstance(raw, dict) or not _asks_for_notification(raw.get("suspected_abuse")):
             raise
         try:
             notification = notify_first(ctx, raw, today=today)

@@ -79,14 +79,14 @@ def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
 def check_no_open_notification(session: Session, case_id: int) -> None:
     """ESC-2/LAW-2: a case with a notification still waiting for its acknowledgement stays open; the
     refusal says, in Danish, that the notification was (or is being) sent and how to go on."""
-    from pprflow.tasks.abuse import unacknowledged
+    from pprflow.tasks.abuse import _subject, unacknowledged
 
     waiting = unacknowledged(session, {case_id})
     if waiting:
         first = waiting[0]
         message = session.exec(select(OutboxMessage).where(
             OutboxMessage.template == "abuse_notification",
-            col(OutboxMessage.idempotency_key).contains(f"|notification:{first.id}|"))).first()
+            col(OutboxMessage.idempotency_key).contains(f"|{_subject(first)}|"))).first()
         state = ("underretningen ER sendt" if message is not None and message.status == "sent"
                  else "underretningen står i kø og sendes straks")
         raise RuleViolation(

@@ -159,7 +159,7 @@ class Esc1Machine(RuleBasedStateMachine):
             assert {r.status for r in rows} <= {"sent"}, "ESC-2: after a working delivery every notification is sent"
             assert len(self.notification_ids) == self.reports
             for notification_id in self.notification_ids:
-                keys = [k for k in delivered if f"|notification:{notification_id}|" in k]
+                keys = [k for k in delivered if f"|notification:{notification_id}:" in k]
                 assert len(keys) == 1 and delivered[keys[0]] == 1, f"notification {notification_id}: {keys}"
         finally:
             self.engine.dispose()
@@ -389,7 +389,7 @@ class Esc1Machine(RuleBasedStateMachine):
         delivered = self._notification_mail()
         on_row = {r.idempotency_key for r in rows}
         for notification_id in self.notification_ids:  # queued (pending or sent) or, once purged, delivered
-            tag = f"|notification:{notification_id}|"
+            tag = f"|notification:{notification_id}:"
             assert any(tag in k for k in on_row) or any(tag in k for k in delivered), notification_id
         for row in rows:
             assert row.status in ("pending", "sent"), f"ESC-2: notification {row.id} is {row.status}"

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from pprflow.models.abuse import AbuseReport, ReportRefused, parse_report
 from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.tables import AuditEvent, Case, Child, Deadline, Notification, OutboxMessage, StaffMember
-from pprflow.tasks.abuse import acknowledge, report, report_abuse
+from pprflow.tasks.abuse import _subject, acknowledge, report, report_abuse
 from pprflow.tasks.consent import give_consent, withdraw_consent
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import close_deadlines, run_sweep
@@ -151,7 +151,9 @@ def test_no_path_cancels_the_notification_or_closes_its_deadline_ESC_2(engine: E
             cancel_message(session, row, reason="by hand", actor="system:root")
         assert err.value.rule_id == "ESC-2" and "IKKE sendt endnu, men står i kø og sendes straks" in err.value.message
         assert cancel_pending(session, where=lambda m: True, case_id=case_id, reason="x", actor="x") == []
-        assert close_deadlines(session, subject_key=f"notification:{result['notification_id']}") == 0
+        stored = session.get(Notification, result["notification_id"])
+        assert stored is not None
+        assert close_deadlines(session, subject_key=_subject(stored)) == 0
         session.commit()
         refused = session.exec(select(AuditEvent).where(AuditEvent.action == "refused",
                                                         AuditEvent.reason == "ESC-2")).all()

@@ -29,7 +29,6 @@ from pprflow.models.tables import (
     OutboxAttachment,
     OutboxMessage,
 )
-from pprflow.models.types import utcnow
 from pprflow.tasks.abuse import acknowledge, report_abuse
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
