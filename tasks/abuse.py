@@ -118,6 +118,11 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
         case = session.get(Case, data.case_id)  # an unknown case id does not stop the notification (ESC-2)
     if case is not None and case.id is None:
         session.flush()
+    if case is not None and case.status == "closed":  # LAW-2: a report reopens the case until acknowledged
+        case.status, case.closed_at = "open", None
+        session.add(case)
+        audit.record(session, actor=actor, action="change", entity="case", entity_id=case.id, case_id=case.id,
+                     reason="ESC-2", detail={"status": "open", "why": "underretning på en lukket sag"})
     case_id = case.id if case is not None else None
     calendar = WorkingCalendar.for_profile(profile)
     # LAW-2: the acknowledgement (kvittering) is due 6 working days after the day it is sent.
