@@ -12,8 +12,17 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
 .venv/bin/mypy
-echo "== pytest"
-.venv/bin/pytest -p no:cacheprovider "$@"
+if [ "$#" -gt 0 ]; then  # e.g. ./scripts/test.sh tests/tasks -k sweep
+  echo "== pytest $*"
+  .venv/bin/pytest -p no:cacheprovider "$@"
+  exit 0
+fi
+echo "== pytest: the in-process suites, two workers"
+.venv/bin/pytest -p no:cacheprovider -n 2 --ignore=tests/faults --ignore=tests/browser
+echo "== pytest: fault and browser tests, one at a time (they start servers and kill processes)"
+.venv/bin/pytest -p no:cacheprovider tests/faults tests/browser
+echo "== date-sensitive tests with the clock moved to a leap day and years ahead"
+bash scripts/test_date_sensitive.sh
 if [ -f benchmarks/smoke.sh ]; then
   echo "== benchmark smoke"
   bash benchmarks/smoke.sh
