@@ -532,12 +532,15 @@ def build_script(world: World, calendar: WorkingCalendar, *, days: list[dt.date]
 
     # Referrals through the first weeks: about four a week, in the pathway mix.
     referral_days = [d for d in working[: max(1, len(working) - 5)]]
+    story_coordinator: dict[str, str] = {}
     count = max(len(PATHWAY_MIX), 4 * len(days) // 7)
     for n in range(count):
         day = referral_days[(n * len(referral_days)) // count]
         pathway = PATHWAY_MIX[n % len(PATHWAY_MIX)]
         data = referral_data(world, rng, pathway, n, day)
         story = {0: "startup", 3: "network", 7: "abuse"}.get(n)
+        if story is not None:  # PRIV-4: the story's later steps are the submitter's, who coordinates the case
+            story_coordinator[story] = data["submitted_by"]["email"]
         events.append(Event(day, "referral", data["submitted_by"]["email"],
                             {"referral": parse_referral(data), "today": day}, story=story))
 
@@ -545,23 +548,23 @@ def build_script(world: World, calendar: WorkingCalendar, *, days: list[dt.date]
     # coordinator is reminded 14 days before, and the partners record the review on the day.
     review_due = calendar.next_working_day(start + dt.timedelta(days=min(20, len(days) - 2)))
     level4 = calendar.previous_working_day(_add_months(review_due, -6))
-    daycare = next(s for s in world.institutions if s.kind == "daycare")
     intake_day = calendar.add_working_days(level4, -15)
     old = referral_data(world, rng, "early_years_consultant", count + 1, intake_day)
-    events.append(Event(intake_day, "referral", daycare.leader.email,
+    events.append(Event(intake_day, "referral", old["submitted_by"]["email"],
                         {"referral": parse_referral(old), "today": intake_day}, story="review"))
+    reviewer = old["submitted_by"]["email"]  # the case's coordinator moves its levels and records the review
     for to, when in ((2, calendar.add_working_days(level4, -10)), (3, calendar.add_working_days(level4, -5)),
                      (4, level4)):
-        events.append(Event(when, "level", daycare.leader.email, resolve=_level_params("review", to, when)))
+        events.append(Event(when, "level", reviewer, resolve=_level_params("review", to, when)))
     due = _add_months(level4, 6)
     review_day = due if calendar.is_working_day(due) else calendar.previous_working_day(due)
     if review_day in working:
-        events.append(Event(review_day, "review", daycare.leader.email,
+        events.append(Event(review_day, "review", reviewer,
                             resolve=_for_case("review", partial(_review_call, review_day))))
 
     # Start-up meeting (PATH-4): arranged by the assigned PPR employee a few days after assignment.
     # Network story (LVL-1..3, CAL-2, MEET-2): level 2, level 3, two network meetings with minutes.
-    leader = schools[0].leader.email
+    leader = story_coordinator.get("network", schools[0].leader.email)
     if wd(3) is not None:
         for n, to in ((4, 2), (5, 3)):
             if (d := wd(n)) is not None:
