@@ -226,6 +226,11 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
                              working_days=profile.meetings.agenda_working_days,
                              reminder_working_days=profile.meetings.agenda_reminder_working_days)
         leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
+        from pprflow.tasks.outbox import parent_emails, protected_among
+
+        if leader.lower() in parent_emails(session, case.id or 0) or protected_among(session, [leader]):
+            raise RuleViolation("ESC-1", f"{leader} is a parent of a child on a case; a meeting is led by a "
+                                         "professional (MEET-4)")
         phone = leader_phone(given=data.leader_phone, directory=staff_phone(session, leader), leader=leader)
         for participant in data.participants:
             _add_party(session, case=case, name=participant.name, email=participant.email,

@@ -4,6 +4,7 @@ escalation chain."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -23,7 +24,7 @@ from pprflow.tasks.meetings import add_partner
 from pprflow.tasks.outbox import cancel_message, cancel_pending, queue_message, suppression
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
-from tests.factories import as_admin, case_with_parents, directory
+from tests.factories import as_admin, case_with_parents, directory, put_staff
 
 TODAY = dt.date(2026, 11, 24)  # Tuesday
 NOTIFICATIONS = "underretning@randers.dk"
@@ -267,3 +268,33 @@ def test_a_late_acknowledgement_goes_to_the_leader_then_the_coordinator_then_the
                             .order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))).all()
     assert [m.to for m in late] == ["leder@skole.example", "tovholder@skole.example", "chef@randers.example"]
     assert all("forældrene ikke må orienteres" in m.body_text for m in late)
+
+
+def test_a_parent_of_a_confidential_child_never_coordinates_leads_a_meeting_or_reads_the_case_ESC_1(
+        engine: Engine, randers: Any) -> None:
+    """Found by an adversarial run: a parent typed as the new coordinator or meeting leader was accepted, and a
+    parent who was also in the staff directory could read the confidential case."""
+    import pytest
+
+    from pprflow.models.errors import AccessDenied
+    from pprflow.models.rules_meetings import MeetingInput
+    from pprflow.tasks.handover import handover, show_case
+    from pprflow.tasks.meetings import schedule_meeting
+
+    case_id = _case(engine)
+    ctx = Ctx(engine=engine, profile=randers, actor="laerer@skole.example")
+    report_abuse(ctx=ctx, case_id=case_id, today=TODAY)
+    admin = as_admin(ctx)
+    with pytest.raises(RuleViolation, match="parent"):
+        handover(ctx=admin, case_id=case_id, to_email=" MOR@hjem.example ", today=TODAY)
+    with pytest.raises(RuleViolation) as led:
+        schedule_meeting(ctx=admin, data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 22),
+                                                      leader_email="mor@hjem.example", address="Skolevej 1",
+                                                      leader_phone="+45 75 00 00 00"), today=TODAY)
+    assert led.value.rule_id == "ESC-1"
+    with Session(engine) as session:  # the mother is even an administrator in the directory
+        put_staff(session, StaffMember(name="Mor Hansen", email="mor@hjem.example", role="administrator"))
+        session.commit()
+    with pytest.raises(AccessDenied) as read:
+        show_case(ctx=dataclasses.replace(ctx, actor="mor@hjem.example"), case_id=case_id)
+    assert read.value.rule_id == "ESC-1"
