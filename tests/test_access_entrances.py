@@ -133,6 +133,7 @@ FLOWS: dict[str, tuple[str, str, dict[str, Any]]] = {
                                                              "count": 2}),
     "pprflow.flows.ppr:prepare_district_meetings": ("JOB", "", {}),
     "pprflow.flows.delivery:deliver_outbox": ("JOB", "", {}),
+    "pprflow.flows.delivery:deliver_urgent_outbox": ("JOB", "", {"watch_seconds": 0}),
     "pprflow.flows.retention:retention_purge": ("JOB", "", {"dry_run": True}),
     "pprflow.flows.sweep:daily_sweep": ("JOB", "", {}),
     "pprflow.deployments.scheduled:morning_sweep": ("JOB", "", {}),

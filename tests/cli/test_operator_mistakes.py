@@ -51,7 +51,7 @@ MISTAKES = {
     "PostgreSQL port where nothing listens": (
         lambda tmp: ["--db", f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/pprflow", "outbox", "list"],
         "the database could not be used"),
-    "case id 2^63": (lambda tmp: ["case", "show", str(2**63)], "out of range"),
+    "case id 2^63": (lambda tmp: ["case", "show", str(2**63)], "does not exist"),
     "a date near 9999-12-31": (lambda tmp: ["district", "schedule", "--district", "Nord", "--from", "9999-12-28",
                                             "--count", "6"], "out of range"),
     "a 200,000-deep JSON referral": (_deep_json, "nested too deeply"),
@@ -97,7 +97,9 @@ def test_a_postgresql_database_never_upgraded_says_to_run_db_upgrade_and_is_not_
 
 
 def test_the_embedded_sqlite_database_migrates_itself_on_first_use_owner_only(tmp_path: Path) -> None:
-    result = pprflow("outbox", "list", home=tmp_path / "home")
+    # The first administrator may add themselves (the directory's bootstrap, PRIV-4): a command that writes.
+    result = pprflow("--as", "admin@ppr.example", "staff", "add", "admin@ppr.example", "--name", "Anne Admin",
+                     "--role", "administrator", home=tmp_path / "home")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     database = tmp_path / "home" / "pprflow.db"

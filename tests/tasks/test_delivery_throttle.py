@@ -4,6 +4,8 @@ and production's `pprflow.tasks.delivery.deliver` passes the configured throttle
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 import pytest
@@ -89,6 +91,7 @@ def test_a_short_wait_is_slept_instead_of_deferred(engine: Engine) -> None:
 
 def test_production_delivery_passes_the_configured_throttle_and_defers(
         ctx: Ctx, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = dataclasses.replace(ctx, actor="system:outbox")  # delivery is a system job (PRIV-4)
     monkeypatch.setenv("PPRFLOW_THROTTLE_PER_MINUTE", "2")
     monkeypatch.setattr(delivery, "_THROTTLES", {})  # a fresh per-process window for this test
     ids = queue(ctx.engine, first=0, count=4, sender="ppr@vejle.example")

@@ -33,6 +33,8 @@ def _case(ctx: Ctx, mother: str, father: str = "jonas.berg@hjem.example") -> int
     """A case whose two parents (Hanne and Jonas Berg, who gave consent) have these addresses."""
     data: dict[str, Any] = rd.data()
     data["parents"] = [{"name": "Hanne Berg", "email": mother}, {"name": "Jonas Berg", "email": father}]
+    # Each case its own child: ESC-1 recognises the same child across cases (pseudonym + birth year + school).
+    data["child"] = {**data["child"], "pseudonym": f"Elev {mother.split('@')[0].title()}"}
     return submit_referral(ctx, parse_referral(data), today=TODAY).case_id
 
 

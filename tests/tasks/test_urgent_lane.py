@@ -123,8 +123,11 @@ def test_esc1_a_failing_notification_is_retried_minutes_later_while_the_next_one
 
 
 def test_esc1_the_urgent_run_watches_the_lane_and_sends_a_notification_queued_meanwhile(ctx) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
     from pprflow.tasks.delivery import deliver_urgent
 
+    ctx = dataclasses.replace(ctx, actor="system:outbox")  # delivery is a system job (PRIV-4)
     routine(ctx.engine, 5)
     transport = Recording()
     clock = [0.0]
