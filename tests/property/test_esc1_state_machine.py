@@ -34,6 +34,7 @@ from pprflow.models.abuse import AbuseReport
 from pprflow.models.errors import PprflowError, RuleViolation
 from pprflow.models.rules_meetings import MeetingInput, PartnerInput
 from pprflow.models.tables import Notification, OutboxMessage
+from pprflow.models.types import utcnow
 from pprflow.tasks.abuse import acknowledge, report, report_abuse
 from pprflow.tasks.consent import withdraw_consent
 from pprflow.tasks.context import Ctx
@@ -151,6 +152,12 @@ class Esc1Machine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         try:
+            # Time passes: a message retried after a transient failure waits 2 minutes (urgent lane) or more.
+            with Session(self.engine) as session:
+                for row in session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all():
+                    row.send_after = utcnow() - dt.timedelta(seconds=1)
+                    session.add(row)
+                session.commit()
             self._deliver(FileTransport(self.mail_dir))
             delivered = self._notification_mail()
             with Session(self.engine) as session:

@@ -5,7 +5,6 @@ and production's `pprflow.tasks.delivery.deliver` passes the configured throttle
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any
 
 import pytest
