@@ -151,7 +151,7 @@ class CaseFacts:
     `assigned`: coordinator, assigned PPR employee, submitter and staff/partners still on the case
     (no parents; no partner whose consent was withdrawn, CONS-1), each with why.
     `leaders`: the leaders of those people (StaffMember.leader_email).
-    `institution_leaders`: the leaders of the case's institution (ROLE-3: the new one after a move).
+    `institution_leaders`: the leaders of the case's institution (the institution the case belongs to now).
     """
 
     case_id: int | None

@@ -9,11 +9,10 @@ Before the atomic claim, two `pprflow outbox send` on PostgreSQL delivered 59 of
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,7 +20,7 @@ from pprflow.models.tables import OutboxMessage
 from tests.faults._support import MAILBOX, by_status, queue
 from tests.faults.test_delivery_killed import Driver
 from tests.support.mailboxes import RecordingSmtp, SentItemsEws, SentItemsGraph
-from tests.transports.loopback import LoopbackCert, LoopbackServer, free_port
+from tests.transports.loopback import LoopbackCert, LoopbackServer
 
 PER_ROUND = 60
 ROUNDS = (2, 4)
@@ -65,15 +64,6 @@ def db(request: pytest.FixtureRequest) -> tuple[Engine, str]:
         return request.getfixturevalue("engine"), request.getfixturevalue("sqlite_url")
     engine = request.getfixturevalue("pg_engine")
     return engine, engine.url.render_as_string(hide_password=False)
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RecordingSmtp, int]]:
-    handler = RecordingSmtp(latency=0.01)
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 def test_overlapping_runs_deliver_each_message_once_over_smtp(db: tuple[Engine, str],

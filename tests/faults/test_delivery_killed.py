@@ -23,20 +23,18 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from pprflow.models.tables import OutboxMessage
 from tests.faults._support import MAILBOX, by_status, queue
 from tests.support.mailboxes import RecordingSmtp, SentItemsEws, SentItemsGraph, Tripwire
-from tests.transports.loopback import LoopbackCert, LoopbackServer, free_port
+from tests.transports.loopback import LoopbackCert, LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 30
@@ -134,15 +132,6 @@ def kill_repeatedly(engine: Engine, driver: Driver, tripwire: Tripwire, *, seed:
 def outbox_rows(engine: Engine) -> list[OutboxMessage]:
     with Session(engine) as session:
         return list(session.exec(select(OutboxMessage)).all())
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RecordingSmtp, int]]:
-    handler = RecordingSmtp(latency=0.01)
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 def _ids(rows: list[OutboxMessage]) -> dict[str, int]:
