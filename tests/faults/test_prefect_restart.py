@@ -91,11 +91,12 @@ def _completed(port: int, after: dt.datetime) -> list[dict[str, Any]]:
 
 
 def _settled(port: int, up_at: dt.datetime, held: tuple[dt.datetime, dt.datetime]) -> bool:
-    """Two runs scheduled after the restart have completed, and every run up to the last completed one has
-    ended (only the stopped runner's may stay Running/Pending, orphaned)."""
+    """Two runs scheduled after the restart have completed, at least one of them for a slot after the runner's
+    downtime window (the assertion 'after the restart every slot's run completed' needs one), and every run up to
+    the last completed one has ended (only the stopped runner's may stay Running/Pending, orphaned)."""
     runs = flow_runs(port)
     done = [expected_start(r) for r in runs if r["state_type"] in DONE]
-    if sum(t > up_at for t in done) < 2:
+    if sum(t > up_at for t in done) < 2 or not any(t > held[1] for t in done):
         return False
     return all(r["state_type"] not in {"SCHEDULED", "PENDING", "RUNNING"} or held[0] <= expected_start(r) <= held[1]
                for r in runs if expected_start(r) <= max(done))
