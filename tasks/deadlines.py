@@ -19,7 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from pprflow.models.abuse import ACKNOWLEDGEMENT_KINDS
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.profile import Profile
+from pprflow.models.rules_deadlines import reminder_day
 from pprflow.models.tables import Deadline
 from pprflow.models.types import utcnow
 
@@ -27,6 +29,7 @@ from pprflow.models.types import utcnow
 def pin_deadline(
     session: Session,
     *,
+    calendar: WorkingCalendar,
     kind: str,
     rule_id: str,
     subject_key: str,
@@ -36,7 +39,12 @@ def pin_deadline(
     meeting_id: int | None = None,
     district: str | None = None,
 ) -> Deadline:
-    """Store a deadline once; pinning the same (kind, subject, due date) again returns the stored row."""
+    """Store a deadline once; pinning the same (kind, subject, due date) again returns the stored row.
+
+    CAL-10 by construction: every stored reminder day passes through `rules_deadlines.reminder_day`
+    with the profile's `calendar`, so no reminder or notice is ever stored on a closed day.
+    """
+    remind_on = reminder_day(calendar, kind, remind_on)
     existing = session.exec(
         select(Deadline).where(
             Deadline.kind == kind, Deadline.subject_key == subject_key, Deadline.due_on == due_on

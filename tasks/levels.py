@@ -17,6 +17,7 @@ from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput
 from pprflow.models.profile import Profile
+from pprflow.models.rules_deadlines import act_by
 from pprflow.models.rules_levels import (
     SPHERE_LABELS,
     Direction,
@@ -64,12 +65,15 @@ def _levels(case: Case) -> tuple[int, int]:
 
 def pin_review(session: Session, case: Case, *, profile: Profile, start: dt.date) -> Deadline:
     """CAL-6: the next half-yearly review, its reminder (coordinator and leader) and its overdue notice."""
-    dates = review_dates(WorkingCalendar.for_profile(profile), start=start, months=profile.review.months,
+    calendar = WorkingCalendar.for_profile(profile)
+    dates = review_dates(calendar, start=start, months=profile.review.months,
                          reminder_days=profile.review.reminder_days)
     subject = review_subject(case.id)
-    deadline = pin_deadline(session, kind=REVIEW_REMINDER, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+    deadline = pin_deadline(session, calendar=calendar,
+                            kind=REVIEW_REMINDER, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
                             remind_on=dates.remind_on, case_id=case.id)
-    pin_deadline(session, kind=REVIEW_OVERDUE, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+    pin_deadline(session, calendar=calendar,
+                 kind=REVIEW_OVERDUE, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
                  remind_on=dates.overdue_on, case_id=case.id)
     return deadline
 
@@ -275,7 +279,7 @@ def _review_context(session: Session, case: Case, deadline: Deadline, profile: P
         "last_review_on": _last_review(session, case),
         "deadline": deadline.due_on,
         # CAL-10: six months is counted in calendar days; the reader acts by the working day before.
-        "act_by": WorkingCalendar.for_profile(profile).previous_working_day(deadline.due_on),
+        "act_by": act_by(WorkingCalendar.for_profile(profile), deadline.due_on),
         "link": None,
     }
 
@@ -331,7 +335,8 @@ def start_investigation(*, ctx: Ctx, case_id: int, aware_on: dt.date, today: dt.
         case = get_case(session, case_id)
         authorize(session, ctx.actor, Perm.CASE_INVESTIGATION, case=case, what="case start-investigation")  # PRIV-4
         due = investigation_dates(aware_on=aware_on, months=ctx.profile.review.investigation_months, today=today)
-        deadline = pin_deadline(session, kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
+        deadline = pin_deadline(session, calendar=WorkingCalendar.for_profile(ctx.profile),
+                                kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
                                 due_on=due, remind_on=due, case_id=case.id)
         audit.record(session, actor=ctx.actor, action="create", entity="deadline", entity_id=deadline.id,
                      case_id=case.id, reason="CAL-7", detail={"aware_on": aware_on.isoformat(),

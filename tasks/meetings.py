@@ -245,9 +245,11 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
         session.add(meeting)
         session.flush()
         subject = meeting_subject(meeting.id)
-        pin_deadline(session, kind=AGENDA_REMINDER, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+        pin_deadline(session, calendar=calendar,
+                     kind=AGENDA_REMINDER, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
                      remind_on=dates.remind_leader_on, case_id=case.id, meeting_id=meeting.id)
-        pin_deadline(session, kind=AGENDA_DISPATCH, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+        pin_deadline(session, calendar=calendar,
+                     kind=AGENDA_DISPATCH, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
                      remind_on=dates.deadline, case_id=case.id, meeting_id=meeting.id)
         closed = 0
         if data.kind == "startup":  # PATH-4: the start-up meeting is arranged; stop reminding

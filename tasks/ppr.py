@@ -101,7 +101,8 @@ def next_open_district_meeting(session: Session, district: str, today: dt.date) 
 def pin_case_list(session: Session, profile: Profile, meeting: Meeting) -> Deadline:
     """The list of new cases goes to the district's PPR team 1 working day before the meeting (CAL-5)."""
     return pin_deadline(
-        session, kind=DISTRICT_CASE_LIST, rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
+        session, calendar=calendar_of(profile),
+        kind=DISTRICT_CASE_LIST, rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
         due_on=meeting.date, remind_on=case_list_day(calendar_of(profile), meeting.date),
         meeting_id=meeting.id, district=meeting.district,
     )
@@ -117,13 +118,15 @@ def place_on_district_meeting(session: Session, *, profile: Profile, case: Case,
     meeting = next_open_district_meeting(session, district, today)
     if meeting is None:
         waiting = pin_deadline(
-            session, kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
+            session, calendar=calendar_of(profile),
+            kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
             due_on=today, remind_on=today, case_id=case.id, district=district,
         )
         return None, waiting
     pin_case_list(session, profile, meeting)
     deadline = pin_deadline(
-        session, kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
+        session, calendar=calendar_of(profile),
+        kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
         due_on=meeting.date, remind_on=meeting.date + dt.timedelta(days=1),
         case_id=case.id, meeting_id=meeting.id, district=district,
     )
@@ -417,7 +420,8 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
                      reason="PATH-4", detail={"assigned_ppr_email": to, "previous": previous,
                                               "district_meeting": decided_on.isoformat()})
         due = startup_meeting_due(calendar_of(profile), today, profile.meetings.startup_meeting_lead_working_days)
-        reminder_row = pin_deadline(session, kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=subject,
+        reminder_row = pin_deadline(session, calendar=calendar_of(profile),
+                                    kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=subject,
                                     due_on=due, remind_on=due, case_id=case.id)
         if reminder_row.done_at is not None:  # reassigned the same day: the reminder now serves the new employee
             reminder_row.done_at = None
@@ -465,6 +469,7 @@ def remind_startup_meeting(session: Session, deadline: Deadline, sweep: SweepCon
         context=_assignment_context(session, case, profile, to=employee,
                                     decided_on=_decided_on(session, case, deadline.due_on), deadline=next_due),
     )
-    pin_deadline(session, kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=deadline.subject_key,
+    pin_deadline(session, calendar=calendar_of(profile),
+                 kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=deadline.subject_key,
                  due_on=next_due, remind_on=next_due, case_id=case.id)
     return True

@@ -18,6 +18,7 @@ from pprflow.flows.dashboard import (
     load_deadline_items,
     summary_markdown,
 )
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.tables import Child, Meeting
 from pprflow.tasks.deadlines import pin_deadline
 from tests import factories
@@ -80,14 +81,17 @@ def test_rows_come_from_the_deadline_table_with_the_case_district_and_name_no_ch
         child = session.get(Child, case.child_id)
         assert child is not None
         child.pseudonym = "Mikkel Sørensen"
-        pin_deadline(session, kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:1",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:1",
                      due_on=TODAY + dt.timedelta(days=4), remind_on=TODAY + dt.timedelta(days=1), case_id=case.id)
-        pin_deadline(session, kind="acknowledgement_overdue", rule_id="LAW-2", subject_key="notification:1",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="acknowledgement_overdue", rule_id="LAW-2", subject_key="notification:1",
                      due_on=TODAY - dt.timedelta(days=1), remind_on=TODAY, case_id=case.id)
         meeting = Meeting(kind="district", district="Syd", date=TODAY + dt.timedelta(days=7))
         session.add(meeting)
         session.flush()
-        pin_deadline(session, kind="district_case_list", rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="district_case_list", rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
                      due_on=meeting.date, remind_on=meeting.date - dt.timedelta(days=1), meeting_id=meeting.id)
         session.commit()
         case_id = case.id
@@ -125,7 +129,8 @@ def test_the_morning_sweep_publishes_the_deadline_tables_and_summary(pprflow_env
 
     with Session(engine) as session:
         case = factories.case_with_parents(session, institution_name="Dashboardskolen")
-        pin_deadline(session, kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:99",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:99",
                      due_on=TODAY + dt.timedelta(days=2), remind_on=TODAY + dt.timedelta(days=1), case_id=case.id,
                      district="Dashboard Øst")
         session.commit()
