@@ -19,7 +19,8 @@ from typing import Literal
 
 from pprflow.models.calendar import WorkingCalendar
 
-__all__ = ["DEADLINE_KINDS", "DeadlineKind", "Side", "act_by", "deadline_kind", "kind_label", "reminder_day"]
+__all__ = ["DEADLINE_KINDS", "ESCALATING_KINDS", "DeadlineKind", "Side", "act_by", "deadline_kind", "escalation_day",
+           "kind_label", "reminder_day"]
 
 Side = Literal["before", "after"]
 """Where a reminder day lies relative to what it serves (CAL-10):
@@ -104,3 +105,16 @@ def act_by(calendar: WorkingCalendar, due: dt.date) -> dt.date:
     """CAL-10: the working day to act on for a deadline `due` counted in calendar days (CAL-3, CAL-6,
     CAL-7): the due day itself when it is a working day, else the working day before it."""
     return calendar.previous_working_day(due)
+
+
+ESCALATING_KINDS: frozenset[str] = frozenset({"review_overdue"})
+"""Deadline kinds whose overdue notice climbs the profile's escalation ladder (issue 17). The LAW-2
+acknowledgement keeps its own three-step ladder (tasks/abuse.py, ACKNOWLEDGEMENT_KINDS)."""
+
+
+def escalation_day(calendar: WorkingCalendar, due: dt.date, after_working_days: int) -> dt.date:
+    """Issue 17/CAL-10: the day a ladder step is due: `after_working_days` working days after the deadline
+    (1 = the first working day after it), always a working day."""
+    if after_working_days < 1:
+        raise ValueError(f"after_working_days must be at least 1, got {after_working_days}")
+    return calendar.add_working_days(due, after_working_days)

@@ -233,6 +233,9 @@ class Deadline(SQLModel, table=True):
         default=None, sa_column=Column(Text, nullable=True),
         description="The one-line error of the last failed attempt; cleared when handled.")
     stuck_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalation_step: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"},
+        description="Issue 17: how many rungs of the profile's escalation ladder have been climbed (each once).")
     created_at: dt.datetime = _created()
 
 

@@ -300,16 +300,37 @@ def _review_reminder(session: Session, deadline: Deadline, sweep: SweepContext) 
 
 @reminder(REVIEW_OVERDUE)
 def _review_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
-    """CAL-6: tell the leader the review is overdue (the review closes this deadline when recorded)."""
+    """CAL-6 + issue 17: the review is overdue. With a ladder in the profile, the leader, then the coordinator,
+    then the PPR / family-centre leader (`[escalation] top`) are told, each once, recorded; the deadline stays
+    open (overdue on the dashboard) until the review is recorded (`record_review` closes it). Without a ladder
+    the leader is told once and the deadline still stays open."""
+    from pprflow.tasks.escalation import climb, ladder
+
     case = get_case(session, deadline.case_id or 0)
     if case.status != "open" or not is_specialised(_levels(case)):
-        return True
+        return True  # nothing awaited any more: the effort ended or the case closed
     leader = institution_leader(session, case)
-    queue_message(session, kind="review_overdue", to=leader,
-                  context=_review_context(session, case, deadline, sweep.profile, leader),
-                  serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:overdue",
-                  sender=sweep.profile.sender, case=case, actor=sweep.actor)
-    return True
+    steps = ladder(sweep.profile, REVIEW_OVERDUE)
+
+    def notify(to: str, number: int, step: Any) -> None:
+        context = _review_context(session, case, deadline, sweep.profile, to)
+        context["escalation"] = {"step": number, "of": len(steps), "to_role": step.to}
+        key = "overdue" if number == 1 else f"overdue:step{number}"
+        queue_message(session, kind="review_overdue", to=to, context=context,
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:{key}",
+                      sender=sweep.profile.sender, case=case, actor=sweep.actor)
+
+    if steps:
+        climb(session, deadline, sweep, notify=notify, recipients={
+            "leader": leader, "coordinator": case.coordinator_email, "top": sweep.profile.escalation.top})
+    elif deadline.escalation_step == 0:
+        queue_message(session, kind="review_overdue", to=leader,
+                      context={**_review_context(session, case, deadline, sweep.profile, leader), "escalation": None},
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:overdue",
+                      sender=sweep.profile.sender, case=case, actor=sweep.actor)
+        deadline.escalation_step = 1
+        session.add(deadline)
+    return False  # issue 17: overdue stays overdue until the review is recorded
 
 
 def unique_emails(emails: list[str]) -> list[str]:

@@ -431,6 +431,11 @@ def _review_base() -> Context:
     }
 
 
+def _review_overdue() -> Context:
+    # Issue 17: the second rung of the profile's ladder (leader, coordinator, PPR / family-centre leader).
+    return {**_review_base(), "escalation": {"step": 2, "of": 3, "to_role": "coordinator"}}
+
+
 def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
@@ -557,7 +562,8 @@ _KINDS = (
           "Påmindelse: vurder mindst hvert halve år, om den specialiserede indsats fortsat er nødvendig.",
           "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
     _kind("review_overdue", "CAL-6", "Halvårsvurderingen af en specialiseret indsats er overskredet.",
-          "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
+          "Lederen, så tovholderen, så PPR-/familiecenterlederen (profilens eskaleringsstige)", _review_overdue,
+          optional=("last_review_on", "link", "escalation")),
     _kind("family_centre_contact", "LVL-6",
           "Sagen går til Familie- og Rådgivningscentret (niveau 5); fremskudt socialrådgiver inddraget først (LVL-5).",
           "Familie- og Rådgivningscentret og en evt. socialrådgiver på barnets sag", _family_centre_contact,

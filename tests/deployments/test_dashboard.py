@@ -58,7 +58,7 @@ def test_rows_show_overdue_first_then_upcoming_within_the_horizon() -> None:
 
 def test_rows_without_a_district_and_unknown_kinds_are_still_shown() -> None:
     rows = deadline_rows([item(TODAY + dt.timedelta(days=1), kind="some_new_kind", rule="X-1", district=None)], TODAY)
-    assert rows[NO_DISTRICT][0]["Hvad"] == "Some new kind"
+    assert rows[NO_DISTRICT][0]["Hvad"] == "Frist (X-1)", "issue 17: Danish, never the English kind name"
     assert rows[NO_DISTRICT][0]["Status"] == "Om 1 dag"
 
 
@@ -158,3 +158,38 @@ def test_a_closed_weekday_is_not_swept(vejle) -> None:
     assert sweep_days(dt.date(2026, 12, 10), calendar) == [dt.date(2026, 12, 10)]
     assert sweep_days(dt.date(2026, 4, 3), calendar) == []  # Good Friday
     assert sweep_days(dt.date(2026, 12, 24), calendar) == []  # Vejle's closed day
+
+
+def test_summary_labels_deadline_kinds_in_danish_and_lists_what_stays_overdue_issue_17() -> None:
+    """Issue 17: 'acknowledgement overdue' was shown in English; overdue deadlines stay in the summary."""
+    sweep = {"queued": 1, "handled": {"acknowledgement_overdue": 1, "review_overdue": 2},
+             "overdue_deadlines": [
+                 {"kind": "review_overdue", "rule_id": "CAL-6"}, {"kind": "review_overdue", "rule_id": "CAL-6"},
+                 {"kind": "acknowledgement_overdue_escalation", "rule_id": "LAW-2"}]}
+    text = summary_markdown(today=TODAY, sweep=sweep, outbox={}, tables={}, key_prefix="demo-")
+    assert "Frister behandlet i dag: Kvittering for underretning 1, Halvårsvurdering 2" in text
+    assert "**Overskredne frister: 3** (Halvårsvurdering 2, Kvittering for underretning: eskalering 1)" in text
+    assert "acknowledgement" not in text and "overdue" not in text
+
+
+def test_sent_today_counts_only_today_not_since_then_issue_17(engine) -> None:
+    """Issue 17: the demo's last day showed 100 'sent today' (every message since the first day)."""
+    from pprflow.flows.dashboard import outbox_counts
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks.outbox import queue_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+
+    cph = dt.timezone(dt.timedelta(hours=1))
+    with Session(engine) as session:
+        times = (dt.datetime(2026, 12, 9, 23, 30, tzinfo=cph), dt.datetime(2026, 12, 10, 8, tzinfo=cph),
+                 dt.datetime(2026, 12, 11, 0, 5, tzinfo=cph))
+        for i, sent in enumerate(times):
+            message = queue_message(session, kind="receipt", to=f"modtager{i}@skole.example",
+                                    context=MESSAGE_KINDS["receipt"].example_context(), serves=f"test:{i}",
+                                    sender="ppr@vejle.example")
+            assert isinstance(message, OutboxMessage)
+            message.status, message.sent_at = "sent", sent
+            session.add(message)
+        session.commit()
+        assert outbox_counts(session, TODAY)["sent_today"] == 1
+        assert outbox_counts(session, TODAY + dt.timedelta(days=1))["sent_today"] == 1
