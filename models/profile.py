@@ -59,6 +59,12 @@ class DistrictMeetingSettings(_Strict):
     weekday: Weekday = "thursday"
     cadence_weeks: int = 2
     time: dt.time = dt.time(9, 0)
+    plan_ahead_weeks: int = Field(
+        8, ge=1, le=52, description="Issue 17: the daily sweep keeps each district's meetings planned this far ahead "
+                                    "on the cadence (administrators still move or cancel single dates).")
+    alert_after_meetings: int = Field(
+        2, ge=1, le=20, description="Issue 17: a case that has waited this many district meetings unassigned is an "
+                                    "alert to its coordinator (once).")
 
 
 class MeetingSettings(_Strict):

@@ -436,6 +436,19 @@ def _review_overdue() -> Context:
     return {**_review_base(), "escalation": {"step": 2, "of": 3, "to_role": "coordinator"}}
 
 
+def _district_waiting() -> Context:
+    # Issue 17: a case that waited two district meetings unassigned; the coordinator is told once.
+    return {
+        **_base("Vejle Kommune", "Mette Hansen", "PPR Vejle"),
+        "case": _vejle_case(),
+        "district": "Nord",
+        "reason": "unassigned",
+        "meetings_waited": 2,
+        "received_on": dt.date(2026, 11, 2),
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
 def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
@@ -542,6 +555,9 @@ _KINDS = (
           "PPR-teamet", _kv_topic_list, optional=("topics", "participants", "link")),
     _kind("district_case_list", "CAL-5", "Nye sager til distriktsmødet i PPR.",
           "PPR-distriktet", _district_case_list, optional=("cases", "link")),
+    _kind("district_waiting", "PATH-4",
+          "Sagen venter: intet distriktsmøde planlagt i distriktet, eller flere møder uden fordeling (issue 17).",
+          "Tovholderen (ellers distriktets PPR-team)", _district_waiting, optional=("link",)),
     _kind("assignment", "PATH-4",
           "Sagen er fordelt på distriktsmødet: kontakt skole/dagtilbud og aftal opstartsmøde.",
           "Den PPR-medarbejder, der har fået sagen", _assignment,
