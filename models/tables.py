@@ -151,6 +151,9 @@ class Meeting(SQLModel, table=True):
     purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True), description="Formål.")
     agenda_deadline: dt.date | None = Field(default=None, index=True, description="CAL-2 / CAL-3 deadline.")
     agenda_sent_at: dt.datetime | None = _when()
+    urgent_reason: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True),
+        description="CAL-2 (issue 17): why the meeting was called inside the 5-working-day window (short notice).")
     minutes_recorded_at: dt.datetime | None = _when()
     flagged_closed_day: bool = Field(default=False, description="CAL-5: falls on a closed day.")
     status: str = Field(default="scheduled", max_length=20)
