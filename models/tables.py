@@ -29,7 +29,7 @@ class Institution(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
-    kind: str = Field(max_length=20, description="daycare | school")
+    kind: str = Field(max_length=20, description="daycare | school | health_visitors (sundhedsplejen, ROLE-2)")
     district: str = Field(index=True, max_length=100)
 
 

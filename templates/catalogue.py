@@ -449,6 +449,18 @@ def _district_waiting() -> Context:
     }
 
 
+def _case_transferred() -> Context:
+    # ROLE-3: the child moved from daycare to school; the new leader is told and takes over.
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
+        "case": _randers_case(),
+        "from_institution": "Børnehuset Solsikken",
+        "transferred_on": dt.date(2027, 8, 2),
+        "open_deadlines": [{"label": "Halvårsvurdering", "due": dt.date(2027, 9, 15)}],
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
 def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
@@ -558,6 +570,9 @@ _KINDS = (
     _kind("district_waiting", "PATH-4",
           "Sagen venter: intet distriktsmøde planlagt i distriktet, eller flere møder uden fordeling (issue 17).",
           "Tovholderen (ellers distriktets PPR-team)", _district_waiting, optional=("link",)),
+    _kind("case_transferred", "ROLE-3",
+          "Barnet er flyttet: sagen følger med til den nye institution, hvis leder overtager.",
+          "Den nye institutions leder", _case_transferred, optional=("open_deadlines", "link")),
     _kind("assignment", "PATH-4",
           "Sagen er fordelt på distriktsmødet: kontakt skole/dagtilbud og aftal opstartsmøde.",
           "Den PPR-medarbejder, der har fået sagen", _assignment,
