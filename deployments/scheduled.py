@@ -45,7 +45,7 @@ def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) 
         # the sweep flow, as a subflow; with stuck deadlines it completes with a message and its report
         report = cast("dict[str, Any]", daily_sweep(today=day, acting_user=ctx.actor))
     keys = publish_dashboard(today, sweep=report, engine=ctx.engine, timezone=ctx.profile.timezone,
-                             closed_day=not days)
+                             closed_day=not days, key_prefix=ctx.profile.artifact_prefix)
     result = {"today": today.isoformat(), "swept": [d.isoformat() for d in days], "sweep": report,
               "artifacts": keys}
     message = stuck_message(report)

@@ -25,6 +25,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, or_, select
 
+from pprflow.models.rules_deadlines import DEADLINE_KINDS, kind_label
 from pprflow.models.tables import Case, Deadline, Institution, Meeting, OutboxMessage
 
 HORIZON_DAYS = 14
@@ -47,22 +48,8 @@ RULE_LABELS: dict[str, str] = {
 }
 """A deadline's Danish label by the rule it serves, when its kind has none of its own."""
 
-KIND_LABELS: dict[str, str] = {
-    "agenda_deadline_reminder": "Dagsorden: påmindelse til mødeleder",
-    "network_agenda": "Dagsorden sendes",
-    "kv_notice_reminder": "KV: emner senest (varsel)",
-    "kv_topic_list": "KV: emneliste til PPR",
-    "district_case_list": "Distriktsmøde: sagsliste",
-    "district_assignment": "Distriktsmøde: fordeling",
-    "startup_meeting_reminder": "Opstartsmøde aftales",
-    "review_reminder": "Halvårsvurdering: påmindelse",
-    "review_overdue": "Halvårsvurdering",
-    "acknowledgement_overdue": "Kvittering for underretning",
-    "acknowledgement_overdue_coordinator": "Kvittering for underretning: tovholder",
-    "acknowledgement_overdue_escalation": "Kvittering for underretning: eskalering",
-    "investigation_due": "Børnefaglig undersøgelse",
-}
-"""The Danish label of each deadline kind the pathways pin (tasks/*.py); a new kind falls back to its rule."""
+KIND_LABELS: dict[str, str] = {kind: k.label for kind, k in DEADLINE_KINDS.items()}
+"""The Danish label of each deadline kind the pathways pin: one list, models/rules_deadlines.py (CAL-10, issue 17)."""
 
 EMPTY = "—"
 """An empty cell: the UI renders cells as markdown, where '-' becomes a bullet."""
@@ -90,10 +77,12 @@ class DeadlineItem:
     district: str | None
     case_id: int | None = None
     meeting_id: int | None = None
+    escalation_step: int = 0
 
 
 def label_for(kind: str, rule_id: str) -> str:
-    return KIND_LABELS.get(kind) or RULE_LABELS.get(rule_id) or kind.replace("_", " ").capitalize()
+    """The Danish label (issue 17: never the English kind name): the kind's, else the rule's."""
+    return KIND_LABELS.get(kind) or RULE_LABELS.get(rule_id) or kind_label(kind, rule_id)
 
 
 def danish_date(d: dt.date) -> str:
@@ -133,14 +122,25 @@ def deadline_rows(items: Iterable[DeadlineItem], today: dt.date,
             "Sag": f"#{item.case_id}" if item.case_id is not None else EMPTY,
             "Møde": f"#{item.meeting_id}" if item.meeting_id is not None else EMPTY,
             "Status": status_for(item, today),
-            "Påmindelse": "sendt" if item.done else f"planlagt {item.remind_on.isoformat()}",
+            "Påmindelse": reminder_cell(item, today),
             "Regel": item.rule_id,
         })
     return dict(sorted(tables.items()))
 
 
+def reminder_cell(item: DeadlineItem, today: dt.date) -> str:
+    """What has been sent: a handled deadline 'sendt'; an overdue one the escalation rung reached (issue 17)."""
+    if item.done:
+        return "sendt"
+    if item.escalation_step:
+        nxt = f", næste {item.remind_on.isoformat()}" if item.remind_on > today else ""
+        return f"eskaleret trin {item.escalation_step}{nxt}"
+    return f"planlagt {item.remind_on.isoformat()}"
+
+
 def summary_markdown(*, today: dt.date, sweep: Mapping[str, Any] | None, outbox: Mapping[str, int],
-                     tables: Mapping[str, list[dict[str, str]]], closed_day: bool = False) -> str:
+                     tables: Mapping[str, list[dict[str, str]]], closed_day: bool = False,
+                     key_prefix: str = "") -> str:
     """The short Danish summary: what the sweep queued, what the outbox sent, what is overdue."""
     lines = [f"## Daglig gennemgang {danish_date(today)}", ""]
     if closed_day:
@@ -149,8 +149,8 @@ def summary_markdown(*, today: dt.date, sweep: Mapping[str, Any] | None, outbox:
         handled = sweep.get("handled") or {}
         lines.append(f"- Påmindelser lagt i udbakken: **{sweep.get('queued', 0)}**")
         if handled:
-            lines.append("- Frister behandlet: " + ", ".join(f"{k.replace('_', ' ')} {v}"
-                                                            for k, v in sorted(handled.items())))
+            lines.append("- Frister behandlet i dag: " + ", ".join(f"{label_for(k, '')} {v}"
+                                                                    for k, v in sorted(handled.items())))
         if sweep.get("unknown_kinds"):
             lines.append(f"- Fristtyper uden behandler: {', '.join(sweep['unknown_kinds'])}")
         stuck = sweep.get("stuck_deadlines") or []
@@ -160,13 +160,22 @@ def summary_markdown(*, today: dt.date, sweep: Mapping[str, Any] | None, outbox:
             lines += [f"  - {label_for(s['kind'], s['rule_id'])}, "
                       f"{'sag ' + str(s['case_id']) if s.get('case_id') else 'uden sag'}, frist-id {s['deadline_id']}"
                       for s in stuck]
+    late = (sweep or {}).get("overdue_deadlines") or []
+    if late:  # issue 17: overdue stays in the summary until the awaited thing happens
+        counts: dict[str, int] = {}
+        for o in late:
+            label = label_for(o["kind"], o["rule_id"])
+            counts[label] = counts.get(label, 0) + 1
+        lines.append(f"- **Overskredne frister: {len(late)}** (" + ", ".join(
+            f"{label} {n}" for label, n in sorted(counts.items())) + ")")
     lines.append(f"- Udbakken: sendt i dag **{outbox.get('sent_today', 0)}**, venter {outbox.get('pending', 0)}, "
                  f"fejlet {outbox.get('failed', 0)}")
     overdue = sum(1 for rows in tables.values() for r in rows if r["Status"].startswith("Overskredet"))
     upcoming = sum(1 for rows in tables.values() for r in rows if not r["Status"].startswith("Overskredet"))
     lines.append(f"- Frister: **{overdue}** overskredet, {upcoming} de næste {HORIZON_DAYS} dage")
     if tables:
-        lines += ["", "Se tabellerne pr. distrikt: " + ", ".join(f"`{artifact_key('frister', d)}`" for d in tables)]
+        lines += ["", "Se tabellerne pr. distrikt: "
+                  + ", ".join(f"`{key_prefix}{artifact_key('frister', d)}`" for d in tables)]
     lines += ["", "_Ingen børn nævnes her: sager vises kun med sagsnummer._"]
     return "\n".join(lines)
 
@@ -192,22 +201,24 @@ def load_deadline_items(session: Session, today: dt.date, horizon_days: int = HO
             kind=deadline.kind, rule_id=deadline.rule_id, due_on=deadline.due_on, remind_on=deadline.remind_on,
             done=deadline.done_at is not None,
             district=deadline.district or institution_district or meeting_district,
-            case_id=deadline.case_id, meeting_id=deadline.meeting_id,
+            case_id=deadline.case_id, meeting_id=deadline.meeting_id, escalation_step=deadline.escalation_step,
         )
     return list(items.values())
 
 
 def outbox_counts(session: Session, today: dt.date, tz: str = "Europe/Copenhagen") -> dict[str, int]:
-    """Sent since local midnight, pending and failed messages."""
+    """Sent on `today` (local midnight to the next, issue 17: per day, not since then), pending and failed."""
     from zoneinfo import ZoneInfo
 
     midnight = dt.datetime.combine(today, dt.time(0), tzinfo=ZoneInfo(tz))
+    next_midnight = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(tz))
 
     def count(*where: Any) -> int:
         return int(session.exec(select(func.count()).select_from(OutboxMessage).where(*where)).one())
 
     return {
-        "sent_today": count(OutboxMessage.status == "sent", col(OutboxMessage.sent_at) >= midnight),
+        "sent_today": count(OutboxMessage.status == "sent", col(OutboxMessage.sent_at) >= midnight,
+                            col(OutboxMessage.sent_at) < next_midnight),
         "pending": count(OutboxMessage.status == "pending"),
         "failed": count(OutboxMessage.status == "failed"),
     }
@@ -216,8 +227,9 @@ def outbox_counts(session: Session, today: dt.date, tz: str = "Europe/Copenhagen
 @task(name="publicér overblik", cache_policy=NO_CACHE)
 def publish_dashboard(today: dt.date, *, sweep: Mapping[str, Any] | None = None, engine: Engine | None = None,
                       timezone: str = "Europe/Copenhagen", closed_day: bool = False,
-                      horizon_days: int = HORIZON_DAYS) -> list[str]:
-    """Publish the deadline table per district and the summary; returns the artifact keys."""
+                      horizon_days: int = HORIZON_DAYS, key_prefix: str = "") -> list[str]:
+    """Publish the deadline table per district and the summary; returns the artifact keys, each after
+    `key_prefix` (the profile's `artifact_prefix`: the demo's keys never overwrite a municipality's)."""
     if engine is None:
         from pprflow.tasks.context import Ctx
 
@@ -227,15 +239,16 @@ def publish_dashboard(today: dt.date, *, sweep: Mapping[str, Any] | None = None,
         counts = outbox_counts(session, today, timezone)
     keys = []
     for district, rows in tables.items():
-        key = artifact_key("frister", district)
+        key = key_prefix + artifact_key("frister", district)
         create_table_artifact(table=rows, key=key,
                               description=f"Frister i distrikt {district} pr. {danish_date(today)}: "
                                           "overskredne og de kommende")
         keys.append(key)
     create_markdown_artifact(
-        key=SUMMARY_KEY,
-        markdown=summary_markdown(today=today, sweep=sweep, outbox=counts, tables=tables, closed_day=closed_day),
+        key=key_prefix + SUMMARY_KEY,
+        markdown=summary_markdown(today=today, sweep=sweep, outbox=counts, tables=tables, closed_day=closed_day,
+                                  key_prefix=key_prefix),
         description=f"Daglig gennemgang {danish_date(today)}",
     )
-    keys.append(SUMMARY_KEY)
+    keys.append(key_prefix + SUMMARY_KEY)
     return keys

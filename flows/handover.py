@@ -9,7 +9,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.models.calendar import local_today
-from pprflow.tasks import handover
+from pprflow.tasks import handover, transfer
 from pprflow.tasks.context import Ctx
 
 hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE)(handover.handover)
@@ -22,3 +22,15 @@ def hand_over_case(case_id: int, to_email: str, today: dt.date | None = None,
     """Set the new coordinator and inform everyone on the case."""
     ctx = Ctx.from_environment(actor=acting_user)
     return hand_over(ctx=ctx, case_id=case_id, to_email=to_email, today=today or local_today())
+
+
+move_case = task(name="flyt sagen med barnet", cache_policy=NO_CACHE)(transfer.transfer_case)
+
+
+@flow(name="sag-flytter-med-barnet", description="Barnet flytter: sagen følger med til den nye institution med "
+      "historik, samtykke, niveauer, fortrolighed og åbne frister; den nye leder overtager (ROLE-3).")
+def transfer_case_flow(case_id: int, to_institution: str, today: dt.date | None = None,
+                       acting_user: str | None = None) -> dict[str, Any]:
+    """ROLE-3: move the case to the institution the child moved to; its leader is told."""
+    ctx = Ctx.from_environment(actor=acting_user)
+    return move_case(ctx=ctx, case_id=case_id, to_institution=to_institution, today=today or local_today())

@@ -59,6 +59,12 @@ class DistrictMeetingSettings(_Strict):
     weekday: Weekday = "thursday"
     cadence_weeks: int = 2
     time: dt.time = dt.time(9, 0)
+    plan_ahead_weeks: int = Field(
+        8, ge=1, le=52, description="Issue 17: the daily sweep keeps each district's meetings planned this far ahead "
+                                    "on the cadence (administrators still move or cancel single dates).")
+    alert_after_meetings: int = Field(
+        2, ge=1, le=20, description="Issue 17: a case that has waited this many district meetings unassigned is an "
+                                    "alert to its coordinator (once).")
 
 
 class MeetingSettings(_Strict):
@@ -85,6 +91,42 @@ class NotificationSettings(_Strict):
         default=False, description="ESC-3 (Randers [003]): notifications other than for suspected violence or abuse "
                                    "(the level-5 contact) are held until the outposted social worker has reviewed "
                                    "them; the abuse notification is never held (ESC-2).")
+
+
+EscalationRole = Literal["leader", "coordinator", "top"]
+
+
+class EscalationStep(_Strict):
+    """One rung of a deadline kind's escalation ladder (issue 17): who is told, how many working days
+    after the deadline (1 = the first working day after it; CAL-10: always a working day)."""
+
+    after_working_days: int = Field(ge=1, le=60)
+    to: EscalationRole
+
+
+class EscalationSettings(_Strict):
+    """Issue 17: a missed deadline climbs a ladder, each step once and recorded, and stays overdue until the
+    thing it waits for happens. `ladders` maps a deadline kind (models/rules_deadlines.py) to its steps;
+    `top` is the last rung: the PPR leader's or the family centre leader's mailbox."""
+
+    top: EmailAddress | None = Field(
+        default=None, description="The last rung of every ladder: the PPR / family-centre leader's mailbox.")
+    ladders: dict[str, list[EscalationStep]] = Field(default_factory=dict)
+
+    @field_validator("ladders")
+    @classmethod
+    def _known_increasing(cls, ladders: dict[str, list[EscalationStep]]) -> dict[str, list[EscalationStep]]:
+        from pprflow.models.rules_deadlines import ESCALATING_KINDS
+
+        for kind, steps in ladders.items():
+            if kind not in ESCALATING_KINDS:
+                raise ValueError(f"escalation ladder for {kind!r}: only {', '.join(sorted(ESCALATING_KINDS))} "
+                                 "escalate")
+            days = [s.after_working_days for s in steps]
+            if not steps or days != sorted(set(days)):
+                raise ValueError(f"escalation ladder for {kind!r}: give steps with strictly increasing "
+                                 f"after_working_days, got {days}")
+        return ladders
 
 
 class RetentionSettings(_Strict):
@@ -138,6 +180,10 @@ class Profile(_Strict):
     sender_name: str = Field("", description="The sending unit's name in From (`PPR Vejle Kommune <ppr@vejle.dk>`), "
                                              "so Outlook shows who wrote; empty shows the bare address.")
     contact: Contact = Field(description="The sending unit's name, phone and address (issue 16).")
+    artifact_prefix: str = Field(
+        "", pattern=r"^([a-z0-9]+-)?$", max_length=30,
+        description="Issue 17: put before every dashboard artifact key (the demo uses 'demo-'), so two profiles on "
+                    "one Prefect server never overwrite each other's 'daglig-gennemgang'.")
     closed_days: list[str] = Field(default_factory=list, description="MM-DD days closed beyond holidays (CAL-1).")
     mailboxes: Mailboxes
     pathways: dict[Pathway, Literal[
@@ -149,6 +195,7 @@ class Profile(_Strict):
     review: ReviewSettings = ReviewSettings()
     notification: NotificationSettings = NotificationSettings()
     retention: RetentionSettings = RetentionSettings()
+    escalation: EscalationSettings = EscalationSettings()
     levels: LevelSettings
     early_years_directory: dict[str, EarlyYearsContacts] = Field(default_factory=dict)
     places: dict[str, str] = Field(
@@ -188,6 +235,8 @@ class Profile(_Strict):
         for key, value in self.mailboxes.model_dump().items():
             if value is not None:
                 found[f"mailboxes.{key}"] = value
+        if self.escalation.top is not None:
+            found["escalation.top"] = self.escalation.top
         for district, value in self.district_teams.items():
             found[f"district_teams.{district}"] = value
         for institution, contacts in self.early_years_directory.items():

@@ -56,7 +56,9 @@ class InstitutionIn(_Strict):
     """The school (skole) or daycare (dagtilbud) that refers, and its district (distrikt, CAL-5)."""
 
     name: ShortText = Field(description="Institutionens navn, fx 'Skovbakkeskolen'.")
-    kind: Literal["daycare", "school"] = Field(description="daycare (dagtilbud) eller school (skole).")
+    kind: Literal["daycare", "school", "health_visitors"] = Field(
+        description="daycare (dagtilbud), school (skole) eller health_visitors (sundhedsplejen, før "
+                    "institutionsalderen, ROLE-2).")
     district: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
         description="PPR-distrikt; sagen kommer på distriktets næste distriktsmøde (CAL-5).")
 

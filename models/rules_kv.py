@@ -104,11 +104,12 @@ def notice_reminder_day(calendar: WorkingCalendar, notice_deadline: dt.date, day
     return calendar.previous_working_day(notice_deadline - dt.timedelta(days=days_before))
 
 
-def topic_list_day(notice_deadline: dt.date) -> dt.date:
-    """CAL-3: topics are accepted through the whole deadline day, so the list goes to PPR the morning
-    after — complete, and still at least 4 days before the session. Sending it on the deadline day
-    itself would lose every topic submitted later that day."""
-    return notice_deadline + dt.timedelta(days=1)
+def topic_list_day(calendar: WorkingCalendar, notice_deadline: dt.date) -> dt.date:
+    """CAL-3/CAL-10: topics are accepted through the whole deadline day, so the list goes to PPR the
+    next working day after it — complete, and never on a closed day (a deadline on a Friday sends the
+    list on Monday, not Saturday). Sending it on the deadline day itself would lose every topic
+    submitted later that day."""
+    return calendar.add_working_days(notice_deadline, 1)
 
 
 @dataclass(frozen=True)

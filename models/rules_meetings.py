@@ -84,6 +84,10 @@ class MeetingInput(_Input):
                                      description="The leader's phone; default: the staff directory.")
     purpose: str | None = Field(default=None, max_length=2000)
     participants: list[Participant] = Field(default_factory=list)
+    urgent_reason: str | None = Field(
+        default=None, min_length=3, max_length=500,
+        description="CAL-2 (issue 17): why a meeting inside the 5-working-day window cannot wait; the agenda goes "
+                    "out at once and the minutes say the meeting was called at short notice.")
 
 
 DEFAULT_MEETING_MINUTES = 90
@@ -187,10 +191,12 @@ class AgendaDates:
 
     deadline: dt.date
     remind_leader_on: dt.date
+    short_notice: bool = False
+    """CAL-2: an urgent meeting inside the window (a reason recorded): the agenda goes out at once."""
 
 
 def agenda_dates(calendar: WorkingCalendar, *, meeting_date: dt.date, today: dt.date, working_days: int,
-                 reminder_working_days: int) -> AgendaDates:
+                 reminder_working_days: int, urgent_reason: str | None = None) -> AgendaDates:
     """CAL-2: the agenda goes to parents and partners *no later than 5 working days before the meeting*.
 
     A meeting whose deadline has already passed is refused: the parents would not get the agenda in
@@ -199,13 +205,21 @@ def agenda_dates(calendar: WorkingCalendar, *, meeting_date: dt.date, today: dt.
     deadline = calendar.agenda_deadline(meeting_date, working_days)
     if meeting_date < today:
         raise InvalidInput(f"the meeting date {meeting_date.isoformat()} is in the past", rule_id="CAL-2")
+    urgent = (urgent_reason or "").strip()
     if deadline < today:
+        if urgent:  # CAL-2 (issue 17): the seed sets when the agenda goes out, it does not forbid urgent meetings
+            return AgendaDates(deadline=today, remind_leader_on=today, short_notice=True)
         earliest = _earliest_meeting(calendar, today, working_days)
         raise RuleViolation(
             "CAL-2",
             f"the agenda for a meeting on {meeting_date.isoformat()} had to go out by {deadline.isoformat()}, "
-            f"{working_days} working days before; choose {earliest.isoformat()} or later",
+            f"{working_days} working days before; choose {earliest.isoformat()} or later, or give the reason it "
+            "cannot wait (--urgent-reason) and the agenda goes out at once",
         )
+    if urgent:
+        raise InvalidInput(f"--urgent-reason is for a meeting inside the {working_days}-working-day window; the "
+                           f"agenda for {meeting_date.isoformat()} can go out by {deadline.isoformat()}: "
+                           "leave --urgent-reason out", rule_id="CAL-2")
     remind = calendar.add_working_days(deadline, -reminder_working_days) if reminder_working_days else deadline
     return AgendaDates(deadline=deadline, remind_leader_on=max(remind, today))
 

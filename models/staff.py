@@ -36,8 +36,9 @@ class StaffIn(StrictInput):
     email: EmailStr = Field(description="Arbejdsmail; den, personen handler som (--as).")
     role: DirectoryRole = Field(description="Rolle, fx teacher, school_leader, ppr_psychologist, administrator.")
     institution: Name | None = Field(default=None, description="Institutionens navn (skole/dagtilbud).")
-    institution_kind: Literal["school", "daycare"] | None = Field(
-        default=None, description="school eller daycare, når institutionen er ny.")
+    institution_kind: Literal["school", "daycare", "health_visitors"] | None = Field(
+        default=None, description="school, daycare eller health_visitors (sundhedsplejen, ROLE-2), når institutionen "
+                                  "er ny.")
     district: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = Field(
         default=None, description="PPR-distrikt, fx Nord.")
     phone: Phone | None = Field(default=None, description="Telefon (valgfri), fx +45 12 34 56 78.")

@@ -29,7 +29,7 @@ class Institution(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True, max_length=200)
-    kind: str = Field(max_length=20, description="daycare | school")
+    kind: str = Field(max_length=20, description="daycare | school | health_visitors (sundhedsplejen, ROLE-2)")
     district: str = Field(index=True, max_length=100)
 
 
@@ -151,6 +151,9 @@ class Meeting(SQLModel, table=True):
     purpose: str | None = Field(default=None, sa_column=Column(Text, nullable=True), description="Formål.")
     agenda_deadline: dt.date | None = Field(default=None, index=True, description="CAL-2 / CAL-3 deadline.")
     agenda_sent_at: dt.datetime | None = _when()
+    urgent_reason: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True),
+        description="CAL-2 (issue 17): why the meeting was called inside the 5-working-day window (short notice).")
     minutes_recorded_at: dt.datetime | None = _when()
     flagged_closed_day: bool = Field(default=False, description="CAL-5: falls on a closed day.")
     status: str = Field(default="scheduled", max_length=20)
@@ -233,6 +236,9 @@ class Deadline(SQLModel, table=True):
         default=None, sa_column=Column(Text, nullable=True),
         description="The one-line error of the last failed attempt; cleared when handled.")
     stuck_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    escalation_step: int = Field(
+        default=0, sa_column_kwargs={"server_default": "0"},
+        description="Issue 17: how many rungs of the profile's escalation ladder have been climbed (each once).")
     created_at: dt.datetime = _created()
 
 

@@ -173,7 +173,7 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
     # LAW-2: late acknowledgement → the notifier's leader, then the coordinator, then the escalation address.
     subject = _subject(notification)
     for step, kind in enumerate(ACKNOWLEDGEMENT_KINDS, start=1):
-        pin_deadline(session, kind=kind, rule_id="LAW-2", subject_key=subject, due_on=due,
+        pin_deadline(session, calendar=calendar, kind=kind, rule_id="LAW-2", subject_key=subject, due_on=due,
                      remind_on=calendar.add_working_days(due, step), case_id=case_id)
     return notification
 

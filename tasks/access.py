@@ -35,6 +35,7 @@ from pprflow.models.access import (
     is_system_actor,
 )
 from pprflow.models.errors import AccessDenied
+from pprflow.models.rules_moves import leader_roles_for
 from pprflow.models.tables import Case, CaseParty, Consent, Deadline, Institution, Meeting, OutboxMessage, StaffMember
 from pprflow.tasks import audit
 
@@ -68,12 +69,14 @@ def case_facts_for(session: Session, case: Case) -> CaseFacts:
     people = {e.strip().lower() for e in (case.coordinator_email, case.assigned_ppr_email, case.submitted_by_email,
                                           *(e for e, _ in staff_parties)) if e}
     members = session.exec(select(StaffMember).where(col(StaffMember.email).in_(people))).all() if people else []
+    institution = session.get(Institution, case.institution_id)
+    # ROLE-3: the leaders of the institution the case belongs to now; ROLE-2: the health visitor of the team
+    roles = leader_roles_for(institution.kind if institution is not None else None)
     leaders = session.exec(select(StaffMember.email).where(
-        StaffMember.institution_id == case.institution_id, col(StaffMember.role).in_(LEADER_ROLES),
+        StaffMember.institution_id == case.institution_id, col(StaffMember.role).in_(roles),
         StaffMember.active == True)).all()  # noqa: E712
     # MEET-4 / ROLE-1: a leader on the case (a party with a leader role) is the institution's leader for it
     leaders = [*leaders, *(e for e, r in staff_parties if r in LEADER_ROLES)]
-    institution = session.get(Institution, case.institution_id)
     return case_facts(
         case_id=case.id, coordinator=case.coordinator_email, assigned_ppr=case.assigned_ppr_email,
         submitted_by=case.submitted_by_email, staff_parties=staff_parties,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from pprflow.models.access import LEADER_ROLES
+from pprflow.models.access import LEADER_ROLES  # noqa: F401 - re-exported (tasks/abuse.py)
 from pprflow.models.address import address_key
 from pprflow.models.errors import NotFound
 from pprflow.models.profile import Profile
@@ -202,11 +202,16 @@ def institution_leader(session: Session, case: Case) -> str:
 
     Looked up among the case's parties first, then the institution's staff.
     """
+    from pprflow.models.rules_moves import leader_roles_for
+
     on_case = parties(session, case.id or 0)
     staff = list(session.exec(
         select(StaffMember).where(StaffMember.institution_id == case.institution_id).order_by(col(StaffMember.id))
     ).all())
-    for role in LEADER_ROLES:
+    institution = session.get(Institution, case.institution_id)
+    # ROLE-2: before institution age the health visitor calls the network meeting; ROLE-3: always the leader of
+    # the institution the case belongs to now
+    for role in leader_roles_for(institution.kind if institution is not None else None):
         for party in on_case:
             if party.role == role and not party.is_parent:
                 return party.email

@@ -4,7 +4,9 @@ A deadline is stored on a row with the day its reminder is due, so the sweep fin
 with one indexed query (`done_at IS NULL AND remind_on <= today`) instead of re-deriving every
 case. Pathway modules register a handler per deadline kind with `@reminder(kind)`.
 Running the sweep twice queues nothing new: handlers queue through the idempotent outbox and
-a handled deadline is marked done.
+a handled deadline is marked done — unless it waits for something a person must do (issue 17):
+then the handler returns False, the deadline climbs its escalation ladder (tasks/escalation.py) and
+stays overdue in the sweep's result and on the dashboard until that thing happens.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from pprflow.models.abuse import ACKNOWLEDGEMENT_KINDS
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.profile import Profile
+from pprflow.models.rules_deadlines import kind_label, reminder_day
 from pprflow.models.tables import Deadline
 from pprflow.models.types import utcnow
 
@@ -27,6 +31,7 @@ from pprflow.models.types import utcnow
 def pin_deadline(
     session: Session,
     *,
+    calendar: WorkingCalendar,
     kind: str,
     rule_id: str,
     subject_key: str,
@@ -36,7 +41,12 @@ def pin_deadline(
     meeting_id: int | None = None,
     district: str | None = None,
 ) -> Deadline:
-    """Store a deadline once; pinning the same (kind, subject, due date) again returns the stored row."""
+    """Store a deadline once; pinning the same (kind, subject, due date) again returns the stored row.
+
+    CAL-10 by construction: every stored reminder day passes through `rules_deadlines.reminder_day`
+    with the profile's `calendar`, so no reminder or notice is ever stored on a closed day.
+    """
+    remind_on = reminder_day(calendar, kind, remind_on)
     existing = session.exec(
         select(Deadline).where(
             Deadline.kind == kind, Deadline.subject_key == subject_key, Deadline.due_on == due_on
@@ -123,6 +133,7 @@ class SweepReport:
     queued_after: int = 0
     unknown_kinds: list[str] = field(default_factory=list)
     stuck: list[dict[str, Any]] = field(default_factory=list)
+    overdue: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def queued(self) -> int:
@@ -131,7 +142,7 @@ class SweepReport:
     def as_dict(self) -> dict[str, Any]:
         return {"today": self.today.isoformat(), "handled": self.handled, "closed": self.closed,
                 "queued": self.queued, "unknown_kinds": self.unknown_kinds, "stuck": len(self.stuck),
-                "stuck_deadlines": self.stuck}
+                "stuck_deadlines": self.stuck, "overdue": len(self.overdue), "overdue_deadlines": self.overdue}
 
 
 def error_line(exc: BaseException) -> str:
@@ -200,6 +211,16 @@ def due_deadlines(session: Session, today: dt.date, limit: int | None = None,
     return list(session.exec(select(Deadline).where(col(Deadline.id).in_(ids)).order_by(col(Deadline.id))).all())
 
 
+def overdue_deadlines(session: Session, today: dt.date) -> list[dict[str, Any]]:
+    """Issue 17: every open deadline whose due day has passed — it stays here (and on the dashboard) until the
+    thing it waits for happens. Case and meeting ids only, never a name (PRIV-2)."""
+    rows = session.exec(select(Deadline).where(Deadline.done_at == None, Deadline.due_on < today)  # noqa: E711
+                        .order_by(col(Deadline.due_on), col(Deadline.id))).all()
+    return [{"deadline_id": d.id, "kind": d.kind, "label": kind_label(d.kind, d.rule_id), "rule_id": d.rule_id,
+             "case_id": d.case_id, "meeting_id": d.meeting_id, "due_on": d.due_on.isoformat(),
+             "days_overdue": (today - d.due_on).days, "escalation_step": d.escalation_step} for d in rows]
+
+
 def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = "system:sweep",
               batch_size: int = 500) -> SweepReport:
     """Queue every reminder due as of `today`; one transaction per deadline. Safe to run twice.
@@ -247,4 +268,5 @@ def run_sweep(engine: Engine, profile: Profile, *, today: dt.date, actor: str = 
             break
     with Session(engine) as session:
         report.queued_after = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+        report.overdue = overdue_deadlines(session, today)
     return report

@@ -171,6 +171,7 @@ def demo_profile_toml(world: World) -> str:
 # Every address is .example: nothing here can reach a real mailbox.
 name = "demo"
 display_name = "Demo Kommune"
+artifact_prefix = "demo-"          # issue 17: the demo's dashboard artifacts never overwrite a real municipality's
 timezone = "Europe/Copenhagen"
 sender = "ppr@{DOMAIN}"
 closed_days = ["12-24", "12-31", "06-05"]

@@ -217,13 +217,15 @@ def _pin_kv_deadlines(session: Session, profile: Profile, meeting: Meeting) -> t
     deadline = meeting.agenda_deadline or meeting.date
     subject = f"meeting:{meeting.id}"
     notice = pin_deadline(
-        session, kind=KV_NOTICE_REMINDER, rule_id="CAL-3", subject_key=subject, due_on=deadline,
+        session, calendar=calendar_of(profile),
+        kind=KV_NOTICE_REMINDER, rule_id="CAL-3", subject_key=subject, due_on=deadline,
         remind_on=notice_reminder_day(calendar_of(profile), deadline, profile.kv.reminder_days_before_notice),
         meeting_id=meeting.id, district=meeting.district,
     )
     topic_list = pin_deadline(
-        session, kind=KV_TOPIC_LIST, rule_id="CAL-3", subject_key=subject, due_on=deadline,
-        remind_on=topic_list_day(deadline), meeting_id=meeting.id, district=meeting.district,
+        session, calendar=calendar_of(profile),
+        kind=KV_TOPIC_LIST, rule_id="CAL-3", subject_key=subject, due_on=deadline,
+        remind_on=topic_list_day(calendar_of(profile), deadline), meeting_id=meeting.id, district=meeting.district,
     )
     return notice, topic_list
 

@@ -17,6 +17,7 @@ from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import InvalidInput
 from pprflow.models.profile import Profile
+from pprflow.models.rules_deadlines import act_by
 from pprflow.models.rules_levels import (
     SPHERE_LABELS,
     Direction,
@@ -64,12 +65,15 @@ def _levels(case: Case) -> tuple[int, int]:
 
 def pin_review(session: Session, case: Case, *, profile: Profile, start: dt.date) -> Deadline:
     """CAL-6: the next half-yearly review, its reminder (coordinator and leader) and its overdue notice."""
-    dates = review_dates(WorkingCalendar.for_profile(profile), start=start, months=profile.review.months,
+    calendar = WorkingCalendar.for_profile(profile)
+    dates = review_dates(calendar, start=start, months=profile.review.months,
                          reminder_days=profile.review.reminder_days)
     subject = review_subject(case.id)
-    deadline = pin_deadline(session, kind=REVIEW_REMINDER, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+    deadline = pin_deadline(session, calendar=calendar,
+                            kind=REVIEW_REMINDER, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
                             remind_on=dates.remind_on, case_id=case.id)
-    pin_deadline(session, kind=REVIEW_OVERDUE, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
+    pin_deadline(session, calendar=calendar,
+                 kind=REVIEW_OVERDUE, rule_id="CAL-6", subject_key=subject, due_on=dates.due,
                  remind_on=dates.overdue_on, case_id=case.id)
     return deadline
 
@@ -275,7 +279,7 @@ def _review_context(session: Session, case: Case, deadline: Deadline, profile: P
         "last_review_on": _last_review(session, case),
         "deadline": deadline.due_on,
         # CAL-10: six months is counted in calendar days; the reader acts by the working day before.
-        "act_by": WorkingCalendar.for_profile(profile).previous_working_day(deadline.due_on),
+        "act_by": act_by(WorkingCalendar.for_profile(profile), deadline.due_on),
         "link": None,
     }
 
@@ -296,16 +300,37 @@ def _review_reminder(session: Session, deadline: Deadline, sweep: SweepContext) 
 
 @reminder(REVIEW_OVERDUE)
 def _review_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
-    """CAL-6: tell the leader the review is overdue (the review closes this deadline when recorded)."""
+    """CAL-6 + issue 17: the review is overdue. With a ladder in the profile, the leader, then the coordinator,
+    then the PPR / family-centre leader (`[escalation] top`) are told, each once, recorded; the deadline stays
+    open (overdue on the dashboard) until the review is recorded (`record_review` closes it). Without a ladder
+    the leader is told once and the deadline still stays open."""
+    from pprflow.tasks.escalation import climb, ladder
+
     case = get_case(session, deadline.case_id or 0)
     if case.status != "open" or not is_specialised(_levels(case)):
-        return True
+        return True  # nothing awaited any more: the effort ended or the case closed
     leader = institution_leader(session, case)
-    queue_message(session, kind="review_overdue", to=leader,
-                  context=_review_context(session, case, deadline, sweep.profile, leader),
-                  serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:overdue",
-                  sender=sweep.profile.sender, case=case, actor=sweep.actor)
-    return True
+    steps = ladder(sweep.profile, REVIEW_OVERDUE)
+
+    def notify(to: str, number: int, step: Any) -> None:
+        context = _review_context(session, case, deadline, sweep.profile, to)
+        context["escalation"] = {"step": number, "of": len(steps), "to_role": step.to}
+        key = "overdue" if number == 1 else f"overdue:step{number}"
+        queue_message(session, kind="review_overdue", to=to, context=context,
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:{key}",
+                      sender=sweep.profile.sender, case=case, actor=sweep.actor)
+
+    if steps:
+        climb(session, deadline, sweep, notify=notify, recipients={
+            "leader": leader, "coordinator": case.coordinator_email, "top": sweep.profile.escalation.top})
+    elif deadline.escalation_step == 0:
+        queue_message(session, kind="review_overdue", to=leader,
+                      context={**_review_context(session, case, deadline, sweep.profile, leader), "escalation": None},
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:overdue",
+                      sender=sweep.profile.sender, case=case, actor=sweep.actor)
+        deadline.escalation_step = 1
+        session.add(deadline)
+    return False  # issue 17: overdue stays overdue until the review is recorded
 
 
 def unique_emails(emails: list[str]) -> list[str]:
@@ -331,7 +356,8 @@ def start_investigation(*, ctx: Ctx, case_id: int, aware_on: dt.date, today: dt.
         case = get_case(session, case_id)
         authorize(session, ctx.actor, Perm.CASE_INVESTIGATION, case=case, what="case start-investigation")  # PRIV-4
         due = investigation_dates(aware_on=aware_on, months=ctx.profile.review.investigation_months, today=today)
-        deadline = pin_deadline(session, kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
+        deadline = pin_deadline(session, calendar=WorkingCalendar.for_profile(ctx.profile),
+                                kind=INVESTIGATION_DUE, rule_id="CAL-7", subject_key=f"case:{case.id}",
                                 due_on=due, remind_on=due, case_id=case.id)
         audit.record(session, actor=ctx.actor, action="create", entity="deadline", entity_id=deadline.id,
                      case_id=case.id, reason="CAL-7", detail={"aware_on": aware_on.isoformat(),

@@ -151,6 +151,7 @@ def meeting_context(session: Session, meeting: Meeting, profile: Profile) -> dic
         "level": level_label(profile, meeting.level),
         "level_number": meeting.level,
         "agenda_deadline": meeting.agenda_deadline,
+        "short_notice_reason": meeting.urgent_reason,  # CAL-2: called inside the window (issue 17)
         "leader_name": person_name(session, meeting.leader_email, case_id=meeting.case_id) or None,
         "leader": leader_context(session, meeting.leader_email, case_id=meeting.case_id, phone=meeting.leader_phone),
     }
@@ -224,7 +225,8 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
         ends = meeting_end(data.starts_at, data.ends_at)
         dates = agenda_dates(calendar, meeting_date=data.date, today=today,
                              working_days=profile.meetings.agenda_working_days,
-                             reminder_working_days=profile.meetings.agenda_reminder_working_days)
+                             reminder_working_days=profile.meetings.agenda_reminder_working_days,
+                             urgent_reason=data.urgent_reason)
         leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
         from pprflow.tasks.outbox import parent_emails, protected_among
 
@@ -241,15 +243,21 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
             ends_at=local_datetime(data.date, ends, calendar.tz),
             level=data.level, leader_email=leader, leader_phone=phone, location=place, address=address,
             purpose=data.purpose or DEFAULT_PURPOSE[data.kind], agenda_deadline=dates.deadline,
+            urgent_reason=data.urgent_reason.strip() if dates.short_notice and data.urgent_reason else None,
         )
         session.add(meeting)
         session.flush()
         subject = meeting_subject(meeting.id)
-        pin_deadline(session, kind=AGENDA_REMINDER, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+        pin_deadline(session, calendar=calendar,
+                     kind=AGENDA_REMINDER, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
                      remind_on=dates.remind_leader_on, case_id=case.id, meeting_id=meeting.id)
-        pin_deadline(session, kind=AGENDA_DISPATCH, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
+        pin_deadline(session, calendar=calendar,
+                     kind=AGENDA_DISPATCH, rule_id="CAL-2", subject_key=subject, due_on=dates.deadline,
                      remind_on=dates.deadline, case_id=case.id, meeting_id=meeting.id)
         closed = 0
+        if dates.short_notice:  # CAL-2 (issue 17): an urgent meeting's agenda goes out at once
+            queue_agenda(session, meeting, profile=profile, actor=ctx.actor)
+            close_deadlines(session, subject_key=subject, kinds=(AGENDA_REMINDER,))
         if data.kind == "startup":  # PATH-4: the start-up meeting is arranged; stop reminding
             closed = close_deadlines(session, subject_key=f"case:{case.id}", kinds=(STARTUP_MEETING_REMINDER,))
         case.last_activity_at = utcnow()
@@ -257,7 +265,8 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
         audit.record(session, actor=ctx.actor, action="create", entity="meeting", entity_id=meeting.id,
                      case_id=case.id, reason="CAL-2",
                      detail={"kind": kind, "date": data.date.isoformat(), "level": data.level,
-                             "agenda_deadline": dates.deadline.isoformat(), "leader": leader})
+                             "agenda_deadline": dates.deadline.isoformat(), "leader": leader,
+                             "short_notice_reason": meeting.urgent_reason})
         result = _schedule_result(session, meeting, profile, created=True)
         result["startup_reminders_closed"] = closed
         session.commit()
@@ -275,6 +284,7 @@ def _schedule_result(session: Session, meeting: Meeting, profile: Profile, *, cr
         "agenda_deadline": meeting.agenda_deadline.isoformat() if meeting.agenda_deadline else None,
         "leader_reminded_on": reminder_row.remind_on.isoformat() if reminder_row else None,
         "form": agenda_form(kind, first=first, level=meeting.level), "created": created,
+        "short_notice_reason": meeting.urgent_reason,
         "rule_ids": ["CAL-2", "MEET-3", "MEET-4"],
     }
 

@@ -28,7 +28,7 @@ from pprflow.models.access import Perm
 from pprflow.models.address import parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime, local_today
 from pprflow.models.errors import InvalidInput
-from pprflow.models.profile import Profile
+from pprflow.models.profile import WEEKDAYS, Profile
 from pprflow.models.rules_ppr import (
     case_list_day,
     check_assignable,
@@ -36,7 +36,7 @@ from pprflow.models.rules_ppr import (
     startup_meeting_due,
 )
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, StaffMember
+from pprflow.models.tables import Case, CaseParty, Deadline, Meeting, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.access import audit_list, authorize, authorize_in, readable_case_ids
@@ -101,7 +101,8 @@ def next_open_district_meeting(session: Session, district: str, today: dt.date) 
 def pin_case_list(session: Session, profile: Profile, meeting: Meeting) -> Deadline:
     """The list of new cases goes to the district's PPR team 1 working day before the meeting (CAL-5)."""
     return pin_deadline(
-        session, kind=DISTRICT_CASE_LIST, rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
+        session, calendar=calendar_of(profile),
+        kind=DISTRICT_CASE_LIST, rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
         due_on=meeting.date, remind_on=case_list_day(calendar_of(profile), meeting.date),
         meeting_id=meeting.id, district=meeting.district,
     )
@@ -117,13 +118,15 @@ def place_on_district_meeting(session: Session, *, profile: Profile, case: Case,
     meeting = next_open_district_meeting(session, district, today)
     if meeting is None:
         waiting = pin_deadline(
-            session, kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
+            session, calendar=calendar_of(profile),
+            kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
             due_on=today, remind_on=today, case_id=case.id, district=district,
         )
         return None, waiting
     pin_case_list(session, profile, meeting)
     deadline = pin_deadline(
-        session, kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
+        session, calendar=calendar_of(profile),
+        kind=DISTRICT_ASSIGNMENT, rule_id="PATH-4", subject_key=f"case:{case.id}",
         due_on=meeting.date, remind_on=meeting.date + dt.timedelta(days=1),
         case_id=case.id, meeting_id=meeting.id, district=district,
     )
@@ -154,7 +157,12 @@ def _move_to_next_meeting(session: Session, deadline: Deadline, *, profile: Prof
         session.add(deadline)
         return True
     meeting = next_open_district_meeting(session, deadline.district or "", today)
-    if meeting is None or meeting.id == deadline.meeting_id:
+    if meeting is not None and meeting.id == deadline.meeting_id:
+        return False  # its meeting has not been held yet
+    if meeting is None:
+        # issue 17: no district meeting ahead — the case does not sit without a word
+        alert_waiting_case(session, profile=profile, case=case, district=deadline.district or "",
+                           reason="no_meeting", actor=actor)
         return False
     deadline.done_at = utcnow()
     session.add(deadline)
@@ -162,7 +170,42 @@ def _move_to_next_meeting(session: Session, deadline: Deadline, *, profile: Prof
     audit.record(session, actor=actor, action="change", entity="case", entity_id=case.id, case_id=case.id,
                  reason="PATH-4", detail={"district_meeting": meeting.date.isoformat(),
                                           "from_meeting_id": deadline.meeting_id})
+    waited = meetings_waited(session, case)
+    if waited >= profile.district_meeting.alert_after_meetings:
+        alert_waiting_case(session, profile=profile, case=case, district=deadline.district or "",
+                           reason="unassigned", actor=actor, waited=waited)
     return True
+
+
+def meetings_waited(session: Session, case: Case) -> int:
+    """Issue 17: how many district meetings a case has been on without being assigned (the one it is on now
+    does not count)."""
+    placements = session.exec(select(Deadline.meeting_id).where(
+        Deadline.kind == DISTRICT_ASSIGNMENT, Deadline.case_id == case.id, Deadline.meeting_id != None,  # noqa: E711
+        Deadline.done_at != None)).all()  # noqa: E711
+    return len({m for m in placements if m is not None})
+
+
+def alert_waiting_case(session: Session, *, profile: Profile, case: Case, district: str, reason: str,
+                       actor: str, waited: int = 0) -> None:
+    """Issue 17 (PATH-4/CAL-5): a case whose district has no meeting ahead, or that has waited
+    `alert_after_meetings` meetings unassigned, is an alert to its coordinator (else the district's PPR team),
+    once per reason (the outbox key), audited once; it also stays overdue on the dashboard."""
+    to = case.coordinator_email or profile.district_team(district)
+    received = case.created_at.astimezone(ZoneInfo(profile.timezone)).date()
+    context = {
+        **base_context(profile, recipient_name=person_name(session, to, case_id=case.id)),
+        "case": case_context(session, case, profile), "district": district or "uden distrikt", "reason": reason,
+        "meetings_waited": waited, "received_on": received, "link": None,
+    }
+    before = session.exec(select(OutboxMessage.id).where(OutboxMessage.template == "district_waiting",
+                                                         OutboxMessage.case_id == case.id)).all()
+    message = queue_message(session, kind="district_waiting", to=to, context=context,
+                            serves=f"district-waiting:{reason}", sender=profile.sender, case=case, actor=actor)
+    if message is not None and message.id not in before:
+        audit.record(session, actor=actor, action="create", entity="alert", entity_id=message.id, case_id=case.id,
+                     reason="PATH-4", detail={"alert": "district_waiting", "reason": reason, "district": district,
+                                              "meetings_waited": waited})
 
 
 def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count: int,
@@ -179,37 +222,86 @@ def schedule_district_meetings(ctx: Ctx, *, district: str, start: dt.date, count
         raise InvalidInput("--district must name the PPR district, e.g. Nord", rule_id="CAL-5")
     today = today or local_today()
     settings = ctx.profile.district_meeting
-    tz = ZoneInfo(ctx.profile.timezone)
     plan = plan_district_meetings(calendar_of(ctx.profile), start=start, count=count, weekday=settings.weekday,
                                   cadence_weeks=settings.cadence_weeks)
-    rows = []
     with Session(ctx.engine, expire_on_commit=False) as session:
         authorize(session, ctx.actor, Perm.DISTRICT_SCHEDULE, what="district schedule")  # PRIV-4: administrators
-        for planned in plan:
-            meeting = session.exec(
-                select(Meeting).where(Meeting.kind == "district", Meeting.district == district,
-                                      Meeting.date == planned.held_on)
-            ).first()
-            created = meeting is None
-            if meeting is None:
-                meeting = Meeting(kind="district", district=district, date=planned.held_on,
-                                  starts_at=local_datetime(planned.held_on, settings.time, tz),
-                                  flagged_closed_day=planned.moved, status="scheduled")
-                session.add(meeting)
-                session.flush()
-                audit.record(session, actor=ctx.actor, action="create", entity="meeting", entity_id=meeting.id,
-                             reason="CAL-5", detail={"kind": "district", "district": district,
-                                                     "date": planned.held_on.isoformat(),
-                                                     "planned": planned.planned.isoformat()})
-            deadline = pin_case_list(session, ctx.profile, meeting)
-            rows.append({
-                "id": meeting.id, "date": meeting.date.isoformat(), "planned_date": planned.planned.isoformat(),
-                "moved_from_closed_day": planned.moved, "case_list_on": deadline.remind_on.isoformat(),
-                "created": created,
-            })
+        rows = _create_district_meetings(session, ctx.profile, district, plan, actor=ctx.actor)
         moved = _move_waiting_cases(session, profile=ctx.profile, district=district, today=today, actor=ctx.actor)
         session.commit()
     return {"district": district, "meetings": rows, "cases_placed": moved}
+
+
+def _create_district_meetings(session: Session, profile: Profile, district: str, plan: list[Any], *,
+                              actor: str) -> list[dict[str, Any]]:
+    """Store the planned district meetings not yet stored (CAL-5) with their case-list deadline; idempotent."""
+    settings = profile.district_meeting
+    tz = ZoneInfo(profile.timezone)
+    rows = []
+    for planned in plan:
+        meeting = session.exec(
+            select(Meeting).where(Meeting.kind == "district", Meeting.district == district,
+                                  Meeting.date == planned.held_on)
+        ).first()
+        created = meeting is None
+        if meeting is None:
+            meeting = Meeting(kind="district", district=district, date=planned.held_on,
+                              starts_at=local_datetime(planned.held_on, settings.time, tz),
+                              flagged_closed_day=planned.moved, status="scheduled")
+            session.add(meeting)
+            session.flush()
+            audit.record(session, actor=actor, action="create", entity="meeting", entity_id=meeting.id,
+                         reason="CAL-5", detail={"kind": "district", "district": district,
+                                                 "date": planned.held_on.isoformat(),
+                                                 "planned": planned.planned.isoformat()})
+        deadline = pin_case_list(session, profile, meeting)
+        rows.append({
+            "id": meeting.id, "date": meeting.date.isoformat(), "planned_date": planned.planned.isoformat(),
+            "moved_from_closed_day": planned.moved, "case_list_on": deadline.remind_on.isoformat(),
+            "created": created,
+        })
+    return rows
+
+
+def keep_district_meetings_ahead(engine: Any, profile: Profile, *, today: dt.date,
+                                 actor: str) -> dict[str, list[str]]:
+    """Issue 17/CAL-5: plans never run out. Every district whose administrators have planned district meetings
+    keeps them planned `plan_ahead_weeks` ahead on the profile's cadence, counted from the first meeting held on
+    its planned day (a meeting moved off a closed day does not shift the rhythm), like the KV cycle (CAL-4).
+    A cancelled date stays cancelled (it is not re-created); cases waiting for a meeting are placed.
+    Returns the dates added per district. Idempotent: run by every daily sweep."""
+    from pprflow.models.rules_kv import next_session_dates
+
+    settings = profile.district_meeting
+    calendar = calendar_of(profile)
+    until = today + dt.timedelta(weeks=settings.plan_ahead_weeks)
+    added: dict[str, list[str]] = {}
+    with Session(engine, expire_on_commit=False) as session:
+        districts = sorted({d for d in session.exec(
+            select(Meeting.district).where(Meeting.kind == "district")).all() if d})
+        for district in districts:
+            meetings = session.exec(
+                select(Meeting).where(Meeting.kind == "district", Meeting.district == district)
+                .order_by(col(Meeting.date))).all()
+            anchor = next((m.date for m in meetings if not m.flagged_closed_day), meetings[0].date)
+            dates = next_session_dates(anchor=anchor, last=max(meetings[-1].date, today - dt.timedelta(days=1)),
+                                       cadence_weeks=settings.cadence_weeks, until=until)
+            if not [d for d in dates if d >= today]:
+                continue
+            first = next(d for d in dates if d >= today)
+            plan = plan_district_meetings(calendar, start=first, count=len(dates) - dates.index(first),
+                                          weekday=WEEKDAYS[first.weekday()], cadence_weeks=settings.cadence_weeks)
+            # an administrator's single-date change wins: no new meeting within half a cadence of any meeting
+            # of the district, held, moved or cancelled
+            half = settings.cadence_weeks * 7 / 2
+            plan = [p for p in plan if all(abs((m.date - p.held_on).days) >= half and
+                                           abs((m.date - p.planned).days) >= half for m in meetings)]
+            rows = _create_district_meetings(session, profile, district, plan, actor=actor)
+            if created := [r["date"] for r in rows if r["created"]]:
+                added[district] = created
+            _move_waiting_cases(session, profile=profile, district=district, today=today, actor=actor)
+        session.commit()
+    return added
 
 
 def _cases_on_meeting(session: Session, meeting_id: int | None) -> list[tuple[Case, Deadline]]:
@@ -417,7 +509,8 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
                      reason="PATH-4", detail={"assigned_ppr_email": to, "previous": previous,
                                               "district_meeting": decided_on.isoformat()})
         due = startup_meeting_due(calendar_of(profile), today, profile.meetings.startup_meeting_lead_working_days)
-        reminder_row = pin_deadline(session, kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=subject,
+        reminder_row = pin_deadline(session, calendar=calendar_of(profile),
+                                    kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=subject,
                                     due_on=due, remind_on=due, case_id=case.id)
         if reminder_row.done_at is not None:  # reassigned the same day: the reminder now serves the new employee
             reminder_row.done_at = None
@@ -465,6 +558,7 @@ def remind_startup_meeting(session: Session, deadline: Deadline, sweep: SweepCon
         context=_assignment_context(session, case, profile, to=employee,
                                     decided_on=_decided_on(session, case, deadline.due_on), deadline=next_due),
     )
-    pin_deadline(session, kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=deadline.subject_key,
+    pin_deadline(session, calendar=calendar_of(profile),
+                 kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=deadline.subject_key,
                  due_on=next_due, remind_on=next_due, case_id=case.id)
     return True

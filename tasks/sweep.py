@@ -18,4 +18,11 @@ from pprflow.tasks.deadlines import run_sweep
 def sweep(ctx: Ctx, *, today: dt.date) -> dict[str, Any]:
     """Run the sweep for `today` and return its JSON report (handled per kind, closed, queued)."""
     authorize_in(ctx.engine, ctx.actor, Perm.JOB_SWEEP, what="sweep")  # PRIV-4: a job
-    return run_sweep(ctx.engine, ctx.profile, today=today, actor=ctx.actor).as_dict()
+    from pprflow.tasks.ppr import keep_district_meetings_ahead
+
+    # issue 17: plans never run out — district meetings are extended on the cadence before the deadlines
+    # are swept, so a waiting case finds the new meeting instead of raising an alert
+    planned = keep_district_meetings_ahead(ctx.engine, ctx.profile, today=today, actor=ctx.actor)
+    report = run_sweep(ctx.engine, ctx.profile, today=today, actor=ctx.actor).as_dict()
+    report["district_meetings_planned"] = planned
+    return report

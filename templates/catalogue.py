@@ -431,6 +431,36 @@ def _review_base() -> Context:
     }
 
 
+def _review_overdue() -> Context:
+    # Issue 17: the second rung of the profile's ladder (leader, coordinator, PPR / family-centre leader).
+    return {**_review_base(), "escalation": {"step": 2, "of": 3, "to_role": "coordinator"}}
+
+
+def _district_waiting() -> Context:
+    # Issue 17: a case that waited two district meetings unassigned; the coordinator is told once.
+    return {
+        **_base("Vejle Kommune", "Mette Hansen", "PPR Vejle"),
+        "case": _vejle_case(),
+        "district": "Nord",
+        "reason": "unassigned",
+        "meetings_waited": 2,
+        "received_on": dt.date(2026, 11, 2),
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
+def _case_transferred() -> Context:
+    # ROLE-3: the child moved from daycare to school; the new leader is told and takes over.
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
+        "case": _randers_case(),
+        "from_institution": "Børnehuset Solsikken",
+        "transferred_on": dt.date(2027, 8, 2),
+        "open_deadlines": [{"label": "Halvårsvurdering", "due": dt.date(2027, 9, 15)}],
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
 def _abuse_notification() -> Context:
     return {
         **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
@@ -537,6 +567,12 @@ _KINDS = (
           "PPR-teamet", _kv_topic_list, optional=("topics", "participants", "link")),
     _kind("district_case_list", "CAL-5", "Nye sager til distriktsmødet i PPR.",
           "PPR-distriktet", _district_case_list, optional=("cases", "link")),
+    _kind("district_waiting", "PATH-4",
+          "Sagen venter: intet distriktsmøde planlagt i distriktet, eller flere møder uden fordeling (issue 17).",
+          "Tovholderen (ellers distriktets PPR-team)", _district_waiting, optional=("link",)),
+    _kind("case_transferred", "ROLE-3",
+          "Barnet er flyttet: sagen følger med til den nye institution, hvis leder overtager.",
+          "Den nye institutions leder", _case_transferred, optional=("open_deadlines", "link")),
     _kind("assignment", "PATH-4",
           "Sagen er fordelt på distriktsmødet: kontakt skole/dagtilbud og aftal opstartsmøde.",
           "Den PPR-medarbejder, der har fået sagen", _assignment,
@@ -557,7 +593,8 @@ _KINDS = (
           "Påmindelse: vurder mindst hvert halve år, om den specialiserede indsats fortsat er nødvendig.",
           "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
     _kind("review_overdue", "CAL-6", "Halvårsvurderingen af en specialiseret indsats er overskredet.",
-          "Tovholder/leder", _review_base, optional=("last_review_on", "link")),
+          "Lederen, så tovholderen, så PPR-/familiecenterlederen (profilens eskaleringsstige)", _review_overdue,
+          optional=("last_review_on", "link", "escalation")),
     _kind("family_centre_contact", "LVL-6",
           "Sagen går til Familie- og Rådgivningscentret (niveau 5); fremskudt socialrådgiver inddraget først (LVL-5).",
           "Familie- og Rådgivningscentret og en evt. socialrådgiver på barnets sag", _family_centre_contact,

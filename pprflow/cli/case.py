@@ -211,6 +211,21 @@ def handover_command(
                        today=today(today_)))
 
 
+@app.command("transfer")
+def transfer_command(
+    case: CaseArg,
+    to_institution: Annotated[str, typer.Option("--to-institution", metavar="INSTITUTION",
+                                                help="Skolen/dagtilbuddet barnet er flyttet til.")],
+    today_: TodayOption = None,
+) -> None:
+    """Barnet flytter: sagen følger med til den nye institution, hvis leder overtager (ROLE-3)."""
+    from pprflow.cli.runner import run_step
+    from pprflow.tasks.transfer import transfer_case
+
+    emit_json(run_step("pprflow.flows.handover:transfer_case_flow", transfer_case, ctx=STATE.ctx(), case_id=case,
+                       to_institution=to_institution, today=today(today_)))
+
+
 @app.command("show")
 def show_command(case: CaseArg) -> None:
     """Vis sagen som JSON: niveauer, tovholder, parter, frister, fortrolighed over for forældrene."""

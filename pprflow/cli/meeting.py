@@ -32,6 +32,10 @@ def schedule_command(
     address: Annotated[str | None, typer.Option("--address", help="Stedets adresse; standard: profilens [places].")]
     = None,
     purpose: Annotated[str | None, typer.Option("--purpose", help="Mødets formål.")] = None,
+    urgent_reason: Annotated[str | None, typer.Option(
+        "--urgent-reason", metavar="BEGRUNDELSE",
+        help="Hastemøde inden for 5 arbejdsdage (CAL-2): hvorfor mødet ikke kan vente. Dagsordenen sendes straks, "
+             "og referatet nævner det korte varsel.")] = None,
     today_: TodayOption = None,
 ) -> None:
     """Planlæg et møde: dagsordensfrist 5 arbejdsdage før (CAL-2) og påmindelse til mødelederen."""
@@ -42,7 +46,7 @@ def schedule_command(
     data = build(MeetingInput, "meeting", case_id=case, kind=kind, level=level, date=parse_date(date, "--date"),
                  starts_at=parse_time(time), ends_at=parse_time(end) if end else None,
                  leader_email=parse_optional_email(leader, "--leader"), leader_phone=leader_phone,
-                 location=location, address=address, purpose=purpose)
+                 location=location, address=address, purpose=purpose, urgent_reason=urgent_reason)
     emit_json(run_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=STATE.ctx(), data=data,
                        today=today(today_)))
 

@@ -18,6 +18,7 @@ from pprflow.flows.dashboard import (
     load_deadline_items,
     summary_markdown,
 )
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.tables import Child, Meeting
 from pprflow.tasks.deadlines import pin_deadline
 from tests import factories
@@ -57,7 +58,7 @@ def test_rows_show_overdue_first_then_upcoming_within_the_horizon() -> None:
 
 def test_rows_without_a_district_and_unknown_kinds_are_still_shown() -> None:
     rows = deadline_rows([item(TODAY + dt.timedelta(days=1), kind="some_new_kind", rule="X-1", district=None)], TODAY)
-    assert rows[NO_DISTRICT][0]["Hvad"] == "Some new kind"
+    assert rows[NO_DISTRICT][0]["Hvad"] == "Frist (X-1)", "issue 17: Danish, never the English kind name"
     assert rows[NO_DISTRICT][0]["Status"] == "Om 1 dag"
 
 
@@ -80,14 +81,17 @@ def test_rows_come_from_the_deadline_table_with_the_case_district_and_name_no_ch
         child = session.get(Child, case.child_id)
         assert child is not None
         child.pseudonym = "Mikkel Sørensen"
-        pin_deadline(session, kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:1",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:1",
                      due_on=TODAY + dt.timedelta(days=4), remind_on=TODAY + dt.timedelta(days=1), case_id=case.id)
-        pin_deadline(session, kind="acknowledgement_overdue", rule_id="LAW-2", subject_key="notification:1",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="acknowledgement_overdue", rule_id="LAW-2", subject_key="notification:1",
                      due_on=TODAY - dt.timedelta(days=1), remind_on=TODAY, case_id=case.id)
         meeting = Meeting(kind="district", district="Syd", date=TODAY + dt.timedelta(days=7))
         session.add(meeting)
         session.flush()
-        pin_deadline(session, kind="district_case_list", rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="district_case_list", rule_id="CAL-5", subject_key=f"meeting:{meeting.id}",
                      due_on=meeting.date, remind_on=meeting.date - dt.timedelta(days=1), meeting_id=meeting.id)
         session.commit()
         case_id = case.id
@@ -125,7 +129,8 @@ def test_the_morning_sweep_publishes_the_deadline_tables_and_summary(pprflow_env
 
     with Session(engine) as session:
         case = factories.case_with_parents(session, institution_name="Dashboardskolen")
-        pin_deadline(session, kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:99",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="agenda_deadline_reminder", rule_id="CAL-2", subject_key="meeting:99",
                      due_on=TODAY + dt.timedelta(days=2), remind_on=TODAY + dt.timedelta(days=1), case_id=case.id,
                      district="Dashboard Øst")
         session.commit()
@@ -153,3 +158,38 @@ def test_a_closed_weekday_is_not_swept(vejle) -> None:
     assert sweep_days(dt.date(2026, 12, 10), calendar) == [dt.date(2026, 12, 10)]
     assert sweep_days(dt.date(2026, 4, 3), calendar) == []  # Good Friday
     assert sweep_days(dt.date(2026, 12, 24), calendar) == []  # Vejle's closed day
+
+
+def test_summary_labels_deadline_kinds_in_danish_and_lists_what_stays_overdue_issue_17() -> None:
+    """Issue 17: 'acknowledgement overdue' was shown in English; overdue deadlines stay in the summary."""
+    sweep = {"queued": 1, "handled": {"acknowledgement_overdue": 1, "review_overdue": 2},
+             "overdue_deadlines": [
+                 {"kind": "review_overdue", "rule_id": "CAL-6"}, {"kind": "review_overdue", "rule_id": "CAL-6"},
+                 {"kind": "acknowledgement_overdue_escalation", "rule_id": "LAW-2"}]}
+    text = summary_markdown(today=TODAY, sweep=sweep, outbox={}, tables={}, key_prefix="demo-")
+    assert "Frister behandlet i dag: Kvittering for underretning 1, Halvårsvurdering 2" in text
+    assert "**Overskredne frister: 3** (Halvårsvurdering 2, Kvittering for underretning: eskalering 1)" in text
+    assert "acknowledgement" not in text and "overdue" not in text
+
+
+def test_sent_today_counts_only_today_not_since_then_issue_17(engine) -> None:
+    """Issue 17: the demo's last day showed 100 'sent today' (every message since the first day)."""
+    from pprflow.flows.dashboard import outbox_counts
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks.outbox import queue_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+
+    cph = dt.timezone(dt.timedelta(hours=1))
+    with Session(engine) as session:
+        times = (dt.datetime(2026, 12, 9, 23, 30, tzinfo=cph), dt.datetime(2026, 12, 10, 8, tzinfo=cph),
+                 dt.datetime(2026, 12, 11, 0, 5, tzinfo=cph))
+        for i, sent in enumerate(times):
+            message = queue_message(session, kind="receipt", to=f"modtager{i}@skole.example",
+                                    context=MESSAGE_KINDS["receipt"].example_context(), serves=f"test:{i}",
+                                    sender="ppr@vejle.example")
+            assert isinstance(message, OutboxMessage)
+            message.status, message.sent_at = "sent", sent
+            session.add(message)
+        session.commit()
+        assert outbox_counts(session, TODAY)["sent_today"] == 1
+        assert outbox_counts(session, TODAY + dt.timedelta(days=1))["sent_today"] == 1

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from pprflow.flows.dashboard import summary_markdown
 from pprflow.flows.sweep import stuck_message
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import RuleViolation
 from pprflow.models.tables import Deadline, OutboxMessage
 from pprflow.tasks.deadlines import HANDLERS, Handler, SweepContext, pin_deadline, run_sweep
@@ -51,7 +52,8 @@ def handlers() -> Iterator[None]:
 
 def pin(engine, kind: str, subject: str) -> int:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        deadline = pin_deadline(session, kind=kind, rule_id="CAL-2", subject_key=subject, due_on=TODAY,
+        deadline = pin_deadline(session, calendar=WorkingCalendar(),
+                                kind=kind, rule_id="CAL-2", subject_key=subject, due_on=TODAY,
                                 remind_on=TODAY - dt.timedelta(days=1))
         session.commit()
         return deadline.id or 0

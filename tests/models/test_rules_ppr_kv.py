@@ -89,7 +89,14 @@ def test_leader_is_reminded_before_the_five_day_notice_deadline_CAL_3(calendar) 
     deadline = calendar.kv_notice_deadline(D(2026, 12, 1), 5)
     assert deadline == D(2026, 11, 26)
     assert notice_reminder_day(calendar, deadline, 2) == D(2026, 11, 24)
-    assert topic_list_day(deadline) == D(2026, 11, 27)
+    assert topic_list_day(calendar, deadline) == D(2026, 11, 27)
+
+
+def test_topic_list_after_a_friday_notice_deadline_goes_on_monday_CAL_10(calendar) -> None:
+    """CAL-10: issue 17 saw 'planlagt 2026-12-05' (a Saturday) for the KV topic list."""
+    deadline = calendar.kv_notice_deadline(D(2026, 12, 9), 5)
+    assert deadline == D(2026, 12, 4)  # a Friday
+    assert topic_list_day(calendar, deadline) == D(2026, 12, 7)
 
 
 def test_a_topic_after_the_notice_deadline_is_refused_naming_CAL_3() -> None:

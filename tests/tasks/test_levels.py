@@ -167,7 +167,9 @@ def test_investigation_deadline_four_months_CAL_7(rctx: Ctx, engine: Engine, ran
     result = start_investigation(ctx=rctx, case_id=case_id, aware_on=dt.date(2026, 10, 31),
                                  today=dt.date(2026, 11, 2))
     assert result["investigation_due"] == "2027-02-28"
-    assert run_sweep(engine, randers, today=dt.date(2027, 2, 28)).handled == {"investigation_due": 1}
+    # CAL-10: 28 Feb 2027 is a Sunday: the deadline is noted on the first working day after it.
+    assert run_sweep(engine, randers, today=dt.date(2027, 2, 28)).handled == {}
+    assert run_sweep(engine, randers, today=dt.date(2027, 3, 1)).handled == {"investigation_due": 1}
 
 
 def test_level_changes_on_postgres_too_LVL_1(any_engine: Engine, randers: Any) -> None:

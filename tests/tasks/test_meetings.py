@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import RuleViolation
 from pprflow.models.referral import ConsentIn
 from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
@@ -158,7 +159,8 @@ def test_agenda_carries_the_network_map_and_first_meeting_form_MEET_5_MEET_3(rct
 def test_startup_meeting_closes_the_startup_reminder_PATH_4(rctx: Ctx, engine: Engine) -> None:
     case_id = _case(engine, level=1)
     with Session(engine) as session:
-        pin_deadline(session, kind="startup_meeting_reminder", rule_id="PATH-4", subject_key=f"case:{case_id}",
+        pin_deadline(session, calendar=WorkingCalendar(),
+                     kind="startup_meeting_reminder", rule_id="PATH-4", subject_key=f"case:{case_id}",
                      due_on=dt.date(2026, 12, 7), remind_on=dt.date(2026, 12, 7), case_id=case_id)
         session.commit()
     result = _meeting(rctx, case_id, kind="startup", level=None, date=dt.date(2026, 12, 14))

@@ -1,0 +1,117 @@
+"""ROLE-3: a child who moves keeps the case — `pprflow case transfer CASE --to-institution NAME`.
+
+The case row moves (`Case.institution_id`), so everything that hangs on the case goes with it: history
+(audit events, meetings, minutes), consent, levels, ESC-1 confidentiality and open deadlines. Everything
+that asks "who leads this case" asks the institution it belongs to *now* (tasks/casefile.institution_leader,
+the access policy's case facts in tasks/access.py), so the new leader takes over and the old one is not
+reminded again; the old institution's leaders who were parties on the case as leaders are taken off it.
+The new leader is told in Danish (`case_transferred`). Running it twice moves once and tells once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import Session, select
+
+from pprflow.models.access import LEADER_ROLES, Perm
+from pprflow.models.errors import InvalidInput
+from pprflow.models.rules_deadlines import kind_label
+from pprflow.models.rules_moves import check_transfer
+from pprflow.models.rules_privacy import check_no_cpr_number
+from pprflow.models.tables import CaseParty, Deadline, Institution, StaffMember
+from pprflow.models.types import utcnow
+from pprflow.tasks import audit
+from pprflow.tasks.access import authorize
+from pprflow.tasks.casefile import base_context, case_context, get_case, institution_leader, person_name
+from pprflow.tasks.context import Ctx
+from pprflow.tasks.outbox import queue_message
+
+
+def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date) -> dict[str, Any]:
+    """ROLE-3: move an open case to the institution the child moved to; tell its leader."""
+    name = to_institution.strip()
+    check_no_cpr_number("--to-institution", name)  # PRIV-2
+    if not name:
+        raise InvalidInput("--to-institution must name the school or daycare the child moved to", rule_id="ROLE-3")
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, case_id)
+        # ROLE-3/ROLE-1: the outgoing side moves the case (coordinator, leader, assigned PPR, administrator)
+        authorize(session, ctx.actor, Perm.CASE_HANDOVER, case=case, what="case transfer")  # PRIV-4
+        target = session.exec(select(Institution).where(Institution.name == name)).first()
+        if target is None:
+            raise InvalidInput(f"institution {name!r} is not registered: check the name or add it to the staff "
+                               "directory (pprflow staff import) first", rule_id="ROLE-3")
+        source = session.get(Institution, case.institution_id)
+        if source is not None and source.id == target.id:
+            return {"case_id": case_id, "institution": target.name, "changed": False, "messages": [],
+                    "rule_id": "ROLE-3"}
+        check_transfer(case_id=case_id, status=case.status, from_name=source.name if source else "",
+                       from_kind=source.kind if source else "", to_name=target.name, to_kind=target.kind)
+        old_leader = institution_leader(session, case)
+        removed = _retire_old_leaders(session, case_id=case_id, old_institution_id=case.institution_id,
+                                      actor=ctx.actor)
+        case.institution_id = target.id or 0
+        case.last_activity_at = utcnow()
+        session.add(case)
+        session.flush()
+        open_rows = list(session.exec(select(Deadline).where(Deadline.case_id == case_id,
+                                                             Deadline.done_at == None)).all())  # noqa: E711
+        audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case_id, case_id=case_id,
+                     reason="ROLE-3", detail={"institution": {"from": source.name if source else None,
+                                                              "to": target.name},
+                                              "open_deadlines": len(open_rows), "leaders_taken_off": removed,
+                                              "confidential_from_parents": case.confidential_from_parents})
+        new_leader = institution_leader(session, case)
+        old_coordinator = case.coordinator_email
+        if _belongs_to(session, old_coordinator, source.id if source else None) or \
+                old_coordinator.strip().lower() in {r.lower() for r in removed}:
+            # ROLE-1/ROLE-3: the old institution's coordinator does not follow the child; the new leader takes over
+            case.coordinator_email = new_leader
+            session.add(case)
+            audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case_id,
+                         case_id=case_id, reason="ROLE-3",
+                         detail={"coordinator": {"from": old_coordinator, "to": new_leader}})
+        messages: list[int] = []
+        if new_leader and new_leader.strip().lower() != old_leader.strip().lower():
+            context = {
+                **base_context(ctx.profile, recipient_name=person_name(session, new_leader, case_id=case_id)),
+                "case": case_context(session, case, ctx.profile),
+                "from_institution": source.name if source else "",
+                "transferred_on": today,
+                "open_deadlines": [{"label": kind_label(d.kind, d.rule_id), "due": d.due_on}
+                                   for d in sorted(open_rows, key=lambda d: d.due_on)],
+                "link": None,
+            }
+            message = queue_message(session, kind="case_transferred", to=new_leader, context=context,
+                                    serves=f"transfer:{target.id}", sender=ctx.profile.sender, case=case,
+                                    actor=ctx.actor)
+            if message is not None and message.id is not None:
+                messages.append(message.id)
+        session.commit()
+        return {"case_id": case_id, "institution": target.name, "previous_institution": source.name if source
+                else None, "changed": True, "new_leader": new_leader, "open_deadlines": len(open_rows),
+                "coordinator": case.coordinator_email, "messages": messages, "rule_id": "ROLE-3"}
+
+
+def _belongs_to(session: Session, email: str, institution_id: int | None) -> bool:
+    member = session.exec(select(StaffMember).where(StaffMember.email == email.strip().lower())).first()
+    return member is not None and institution_id is not None and member.institution_id == institution_id
+
+
+def _retire_old_leaders(session: Session, *, case_id: int, old_institution_id: int, actor: str) -> list[str]:
+    """ROLE-3: the old institution's leaders on the case as leaders are taken off it (audited), so no reminder
+    and no access follows them; everyone else on the case (parents, partners, PPR) stays."""
+    removed = []
+    for party in session.exec(select(CaseParty).where(CaseParty.case_id == case_id)).all():
+        if party.is_parent or party.role not in LEADER_ROLES:
+            continue
+        member = session.exec(select(StaffMember).where(StaffMember.email == party.email)).first()
+        if member is not None and member.institution_id not in (None, old_institution_id):
+            continue  # a leader of another institution on the case for another reason stays
+        removed.append(party.email)
+        audit.record(session, actor=actor, action="delete", entity="caseparty", entity_id=party.id, case_id=case_id,
+                     reason="ROLE-3", detail={"email": party.email, "role": party.role})
+        session.delete(party)
+    return removed
