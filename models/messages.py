@@ -94,6 +94,7 @@ _WHAT: tuple[tuple[str, str], ...] = (
     ("less than or equal", "er for stor"),
     ("valid date", "er ikke en gyldig dato (dd-mm-åååå)"),
     ("valid integer", "skal være et tal"),
+    ("whole number", "skal være et helt tal, fx 2017"),
     ("e-mail", "er ikke en gyldig e-mailadresse"),
     ("email", "er ikke en gyldig e-mailadresse"),
 )

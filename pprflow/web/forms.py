@@ -108,6 +108,12 @@ def _text(form: dict[str, str], name: str) -> str | None:
     return value or None
 
 
+def _number(value: str | None) -> int | str:
+    """A form's number field as an int; anything else is passed on for the model to refuse in one line."""
+    text = (value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 6 else text
+
+
 def _split(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").replace(";", ",").split(",") if p.strip()]
 
@@ -126,7 +132,8 @@ def referral_from_form(spec: PathwaySpec, form: dict[str, str], *, member: Staff
     if _text(form, "group"):
         raw["group"] = _text(form, "group")
     if spec.child and (_text(form, "child_pseudonym") or _text(form, "child_birth_year")):
-        raw["child"] = {"pseudonym": form.get("child_pseudonym", ""), "birth_year": form.get("child_birth_year", "")}
+        raw["child"] = {"pseudonym": form.get("child_pseudonym", ""),
+                        "birth_year": _number(form.get("child_birth_year"))}
     parents = []
     for i in (1, 2):
         name, email = _text(form, f"parent{i}_name"), _text(form, f"parent{i}_email")
@@ -183,7 +190,7 @@ def report_from_form(form: dict[str, str], *, reporter_email: str) -> Any:
     if _text(form, "child_group"):
         data["child"]["group"] = _text(form, "child_group")
     if _text(form, "child_birth_year"):
-        data["child"]["birth_year"] = _text(form, "child_birth_year")
+        data["child"]["birth_year"] = _number(form.get("child_birth_year"))
     if _text(form, "observed_time"):
         data["observed_time"] = _text(form, "observed_time")
     return parse_report(data)
