@@ -126,8 +126,13 @@ def danish(exc: PprflowError, labels: dict[str, str] | None = None) -> Message:
 
 
 def danish_line(exc: PprflowError) -> str:
-    """The CLI's one line: the catalogue's Danish line when it knows the error, else the error's own line."""
-    return danish(exc).text
+    """The CLI's one line: the catalogue's Danish line for a rule refusal it knows, else the error's own line
+    (an input error keeps its JSON field path, `referral: action_plan.goal: ...`: that is what to fix in the file)."""
+    raw = " ".join(exc.message.split())
+    for entry in CATALOGUE:
+        if entry.rule_id == exc.rule_id and re.search(entry.pattern, raw):
+            return _with_rule(entry.danish, exc.rule_id)
+    return exc.one_line()
 
 
 def _with_rule(text: str, rule_id: str | None) -> str:

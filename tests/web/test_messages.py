@@ -39,6 +39,14 @@ def test_every_catalogue_entry_is_reachable_only_by_its_rule() -> None:
         assert danish(other).text == other.one_line(), "a phrase alone does not match another rule's error"
 
 
+def test_the_cli_keeps_the_json_path_of_an_input_error() -> None:
+    from pprflow.models.errors import InvalidInput
+
+    exc = InvalidInput("referral: action_plan.goal: must not be empty", rule_id="PLAN-1")
+    assert danish_line(exc) == exc.one_line()
+    assert danish(exc).field == "plan_goal" and "skal udfyldes" in danish(exc).text
+
+
 def test_unknown_errors_keep_their_own_line() -> None:
     exc = PprflowError("sag 7 findes ikke")
     assert danish_line(exc) == "sag 7 findes ikke"
