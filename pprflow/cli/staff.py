@@ -62,8 +62,9 @@ def _read_password() -> str:
 @app.command("set-password")
 def set_password_command(email: Annotated[str, typer.Argument(metavar="EMAIL", help="Arbejdsmail.")]) -> None:
     """Sæt en medarbejders adgangskode til webappen (administratorer); gemmes kun som argon2-hash."""
-    from pprflow.web.accounts import set_password
+    from pprflow.web.accounts import authorize_set_password, set_password
 
+    authorize_set_password(STATE.engine(), actor=STATE.ctx().actor, email=email)  # PRIV-4, before asking
     secret = _read_password()
     emit_json(set_password(STATE.engine(), actor=STATE.ctx().actor, email=email, password=secret))
 

@@ -39,6 +39,15 @@ def _bootstrap(session: Session, member: StaffMember) -> bool:
     return has is None
 
 
+def authorize_set_password(engine: Engine, *, actor: str, email: str) -> None:
+    """May `actor` set `email`'s password? Asked before a password is even typed (PRIV-4; a refusal is audited)."""
+    needle = email.strip().lower()
+    with Session(engine) as session:
+        member = session.exec(select(StaffMember).where(StaffMember.email == needle)).first()
+        if member is None or not _bootstrap(session, member):
+            authorize(session, actor, Perm.STAFF_MANAGE, what="staff set-password")
+
+
 def set_password(engine: Engine, *, actor: str, email: str, password: str) -> dict[str, object]:
     """`pprflow staff set-password EMAIL`: an administrator sets a member's password (audited, PRIV-1)."""
     check_password_strength(password)
