@@ -233,7 +233,9 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             token = await oauth.idp.authorize_access_token(request)
         except OAuthError:
             raise Forbidden("Log ind hos kommunens identitetsudbyder mislykkedes. Prøv igen.", 400) from None
-        claims = token.get("userinfo") or {}
+        claims = dict(token.get("userinfo") or {})
+        if not claims.get(settings.oidc_email_claim):  # not in the ID token: ask the userinfo endpoint
+            claims |= dict(await oauth.idp.userinfo(token=token))
         email = str(claims.get(settings.oidc_email_claim) or "").strip().lower()
         with Session(engine) as session:
             actor = resolve_actor(session, email)  # PRIV-4: roles from the staff directory by the e-mail claim

@@ -51,16 +51,19 @@ def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{home / 'pprflow.db'}"
     upgrade(url)
     world.build(get_engine(url))
-    port = free_port()
+    port, idp_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    issuer = start_provider(home, idp_port, f"{base}/auth/callback")
     drop = {"PREFECT_API_URL", "PPRFLOW_USER", "PPRFLOW_DATABASE_URL", "PPRFLOW_PROFILE"}
     env = {k: v for k, v in os.environ.items() if k not in drop} | {
         "PPRFLOW_HOME": str(home), "PPRFLOW_DATABASE_URL": url, "PPRFLOW_PROFILE": "vejle",
-        "PPRFLOW_TRANSPORT": "file", "PPRFLOW_WEB_SECRET_KEY": "browser-test-" + "k" * 40}
+        "PPRFLOW_TRANSPORT": "file", "PPRFLOW_WEB_SECRET_KEY": "browser-test-" + "k" * 40,
+        "PPRFLOW_WEB_OIDC_ISSUER": issuer, "PPRFLOW_WEB_OIDC_CLIENT_ID": CLIENT_ID,
+        "PPRFLOW_WEB_OIDC_CLIENT_SECRET": CLIENT_SECRET}
     log = home / "web.log"
     with log.open("wb") as out:
         process = subprocess.Popen([str(PPRFLOW), "web", "--port", str(port)], env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -75,6 +78,32 @@ def web_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield base
     process.terminate()
     process.wait(timeout=20)
+    for idp in PROVIDERS:
+        idp.terminate()
+        idp.wait(timeout=20)
+
+
+CLIENT_ID = "pprflow-web"
+CLIENT_SECRET = "test-only-" + "c" * 32
+PROVIDERS: list[subprocess.Popen[bytes]] = []
+
+
+def start_provider(home: Path, port: int, redirect_uri: str) -> str:
+    """A real OpenID provider (npm oidc-provider on Node) on loopback: tests/support/oidc_provider.js."""
+    script = ROOT / "tests" / "support" / "oidc_provider.js"
+    assert (ROOT / "node_modules" / "oidc-provider").exists(), "oidc-provider missing: run npm ci (scripts/setup.sh)"
+    log = home / "oidc.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(["node", str(script), str(port), CLIENT_ID, CLIENT_SECRET, redirect_uri],
+                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    PROVIDERS.append(process)
+    deadline = time.monotonic() + 30
+    while "ready " not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"oidc-provider did not start:\n{log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.2)
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
@@ -200,4 +229,36 @@ def test_a_referral_by_keyboard_alone(browser: Any, web_url: str) -> None:
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert "Henvendelsen er modtaget" in page.get_by_role("heading", level=1).inner_text()
+    page.close()
+
+
+def _sign_in_at_provider(browser: Any, base: str, email: str) -> Any:
+    page = browser.new_page(locale="da-DK")
+    page.goto(f"{base}/login")
+    page.get_by_role("link", name="Log ind med kommunens konto").click()
+    page.locator("input[name=login]").fill(email)  # the provider's development sign-in page
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    if page.url.startswith(base):
+        return page
+    page.locator("button[type=submit]").click()  # the provider's consent page ("Continue")
+    page.wait_for_url(f"{base}/**")
+    return page
+
+
+def test_sign_in_through_the_municipal_openid_provider(browser: Any, web_url: str) -> None:
+    """OpenID Connect with Authlib against a real provider; the role comes from the staff directory (PRIV-4)."""
+    page = _sign_in_at_provider(browser, web_url, world.LEADER)
+    assert page.url == f"{web_url}/"
+    assert f"{world.LEADER} (Skoleleder)" in page.content()
+    check(page, "15-logget-ind-via-idp")
+    page.close()
+
+
+def test_an_identity_unknown_to_the_staff_directory_is_refused_PRIV_4(browser: Any, web_url: str) -> None:
+    page = _sign_in_at_provider(browser, web_url, "ukendt@kommune.example")
+    assert "ikke en aktiv medarbejder" in page.content()
+    page.goto(f"{web_url}/sager")
+    assert "/login" in page.url, "no session was made"
     page.close()
