@@ -48,6 +48,8 @@ class StaffMember(SQLModel, table=True):
                               description="Direct phone (telefon): mails give it so a reader can call (issue 16).")
     active: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()},
                          description="A deactivated member acts on nothing (PRIV-4).")
+    password_hash: str | None = Field(default=None, max_length=200,
+                                      description="argon2 hash of a local account's password (web app); never shown.")
 
 
 class Child(SQLModel, table=True):

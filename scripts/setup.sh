@@ -34,3 +34,10 @@ if [ "${PPRFLOW_SETUP_SERVICES:-1}" = "1" ]; then
       || echo "setup: could not install chromium; the browser tests will fail" >&2
   fi
 fi
+
+# The web app's test tools from npm (package-lock.json, exact versions): axe-core (accessibility checks
+# injected by Playwright) and oidc-provider (a real OpenID provider on loopback). The web app itself needs
+# no npm at run time: its DKFDS and htmx files are committed in pprflow/web/static/vendor (vendor_web.sh).
+if [ "${PPRFLOW_SETUP_DEV:-1}" = "1" ] && command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -24,6 +24,7 @@ from pprflow.cli import (
     serve,
     staff,
     sweep,
+    web,
 )
 from pprflow.cli.context import STATE
 from pprflow.cli.output import fail
@@ -77,6 +78,7 @@ app.add_typer(staff.app, name="staff")
 app.command("sweep")(sweep.sweep_command)
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
+app.command("web")(web.web)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -84,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
     except PprflowError as exc:
-        fail(exc.one_line(), code=exc.exit_code)
+        from pprflow.models.messages import danish_line  # the Danish message catalogue (issue 18)
+
+        fail(danish_line(exc), code=exc.exit_code)
     except click_exceptions.NoArgsIsHelpError:
         raise SystemExit(0) from None
     except click_exceptions.UsageError as exc:

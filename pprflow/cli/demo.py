@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -91,6 +91,7 @@ def demo(
            "PPRFLOW_THROTTLE_PER_MINUTE": "1000000"}
     ctx = Ctx(engine=STATE.engine(), profile=profile, actor="system:demo")
     script.seed_directory(ctx, world)  # PRIV-4: every demo person is a known member before acting
+    sign_ins = _demo_passwords(ctx, world, script.ADMIN)  # the web app: sign in as each kind of user
     calendar = WorkingCalendar.for_profile(profile)
     days = script.simulation_days(last_day, weeks)
     events = script.build_script(world, calendar, days=days, seed=seed)
@@ -121,9 +122,27 @@ def demo(
     emit(f"Mails (.eml):  {mail_dir}")
     emit(f"Profil:        {profile_path}")
     emit(f"Udbakken:      pprflow --profile {profile_path} --as {script.ADMIN} outbox list")
+    for role, email in sign_ins:
+        emit(f"Webapp:        {role}: {email} / adgangskode {DEMO_PASSWORD}  (pprflow --profile {profile_path} web)")
     if with_flows:
         dashboard = api.rstrip("/").removesuffix("/api")
         emit(f"Dashboard:     {dashboard}  (flow-kørsler og artefakterne frister-<distrikt>)")
     else:
         emit(f"Dashboard:     pprflow --profile {profile_path} serve, og kør demoen igen i et andet vindue med "
              f"PREFECT_API_URL=http://127.0.0.1:4200/api")
+
+
+DEMO_PASSWORD = "demo-adgangskode"
+"""The demo's synthetic staff sign in to the web app with this password (demo data only, .example addresses)."""
+
+
+def _demo_passwords(ctx: Any, world: Any, admin: str) -> list[tuple[str, str]]:
+    """A leader, a PPR employee and the administrator of the demo get a local password (issue 18)."""
+    from pprflow.web.accounts import set_password
+
+    school = world.institutions[0]
+    ppr = next(iter(world.ppr_staff.values()))[0]
+    people = [("leder", school.leader.email), ("PPR", ppr.email), ("administrator", admin)]
+    for _, email in people:
+        set_password(ctx.engine, actor=admin, email=email, password=DEMO_PASSWORD)
+    return people

@@ -216,6 +216,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port til dashboard og API.")] = DEFAULT_PORT,
     no_server: Annotated[bool, typer.Option(
         "--no-server", help="Start ingen Prefect-server; brug den i PREFECT_API_URL.")] = False,
+    web_port: Annotated[int, typer.Option(min=1, max=65535, help="Port til webappen.")] = 8000,
+    web_host: Annotated[str | None, typer.Option(help="Adresse webappen lytter på (standard som --host).")] = None,
+    no_web: Annotated[bool, typer.Option("--no-web", help="Start ikke webappen.")] = False,
 ) -> None:
     """Hovedjobbet: Prefect-server, migreringer og alle deployments (frister, udbakke, formularer)."""
     settings = STATE.settings
@@ -233,6 +236,9 @@ def serve(
     else:
         if not port_is_free(host, port):
             raise ConfigurationError(f"port {port} is in use: stop what runs there or choose --port")
+    if not no_web and not port_is_free(host if web_host is None else web_host, web_port):
+        raise ConfigurationError(f"port {web_port} (the web app) is in use: stop what runs there, choose --web-port, "
+                                 "or --no-web")
         env = server_environment(home, host=host, port=port, environ=os.environ)
         url = base_url(host, port)
     # pprflow's settings for every flow run this process starts (they run in child processes).
@@ -257,6 +263,11 @@ def serve(
 
         upgrade(STATE.url())
         emit(f"database klar: {_display_url(STATE.url())}")
+        if not no_web:  # the Danish web app next to Prefect's dashboard (issue 18)
+            from pprflow.cli.web import start_in_thread
+
+            start_in_thread(host if web_host is None else web_host, web_port, dashboard_url=url)
+            emit(f"Webapp: {base_url(host if web_host is None else web_host, web_port)}")
         if uses_postgres(os.environ) and not os.environ.get("PREFECT_SERVER_ENCRYPTION_KEY"):
             emit("bemærk: sæt PREFECT_SERVER_ENCRYPTION_KEY i produktion (krypterer Secret-blokke).")
 

@@ -28,6 +28,8 @@ def add_command(
     district: Annotated[str | None, typer.Option("--district", help="PPR-distrikt.")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="Telefon (valgfri).")] = None,
     leader: Annotated[str | None, typer.Option("--leader", metavar="EMAIL", help="Nærmeste leder.")] = None,
+    password: Annotated[bool, typer.Option("--password", help="Sæt en adgangskode til webappen (spørges skjult; "
+                                           "uden terminal: én linje på stdin).")] = False,
 ) -> None:
     """Tilføj eller opdatér en medarbejder (administratorer; den første administrator af driftsansvarlig)."""
     from pprflow.models.staff import parse_staff
@@ -36,7 +38,35 @@ def add_command(
     values = {"email": email, "name": name, "role": role, "institution": institution,
               "institution_kind": institution_kind, "district": district, "phone": phone, "leader_email": leader}
     data = parse_staff({k: v for k, v in values.items() if v is not None})
-    emit_json(add_staff(STATE.ctx(), data))
+    secret = _read_password() if password else None  # asked before anything is stored
+    result = add_staff(STATE.ctx(), data)
+    if secret is not None:
+        from pprflow.web.accounts import set_password
+
+        result |= set_password(STATE.engine(), actor=STATE.ctx().actor, email=email, password=secret)
+    emit_json(result)
+
+
+def _read_password() -> str:
+    """A password from a hidden prompt (twice), or one line on stdin when there is no terminal (scripts)."""
+    from pprflow.web.accounts import check_password_strength
+
+    if sys.stdin.isatty():
+        secret = str(typer.prompt("Adgangskode", hide_input=True, confirmation_prompt="Gentag adgangskoden"))
+    else:
+        secret = sys.stdin.readline().rstrip("\n")
+    check_password_strength(secret)
+    return secret
+
+
+@app.command("set-password")
+def set_password_command(email: Annotated[str, typer.Argument(metavar="EMAIL", help="Arbejdsmail.")]) -> None:
+    """Sæt en medarbejders adgangskode til webappen (administratorer); gemmes kun som argon2-hash."""
+    from pprflow.web.accounts import authorize_set_password, set_password
+
+    authorize_set_password(STATE.engine(), actor=STATE.ctx().actor, email=email)  # PRIV-4, before asking
+    secret = _read_password()
+    emit_json(set_password(STATE.engine(), actor=STATE.ctx().actor, email=email, password=secret))
 
 
 @app.command("import")

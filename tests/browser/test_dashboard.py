@@ -68,7 +68,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     log = home / "serve.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([str(PPRFLOW), "--profile", str(profile), "serve", "--port", str(port)],
+        process = subprocess.Popen([str(PPRFLOW), "--profile", str(profile), "serve", "--port", str(port),
+                                    "--web-port", str(free_port())],
                                    env=environment(home), stdout=out, stderr=subprocess.STDOUT)
     job = Served(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}/api", home, profile, process, log, port)
     deadline = time.monotonic() + 180

@@ -1,0 +1,461 @@
+"""The web app: `create_app(settings)` builds the FastAPI application (issue 18).
+
+Routes are thin: they parse a form into the same pydantic model the CLI and the flows use, call the same service
+function (tasks/), and render a Danish page. Each route declares its access kind (`@page`, pprflow.web.security);
+one guard (`_guard`, a dependency of the whole app) checks the CSRF token of every POST, the session (timeout),
+that the member is active in the staff directory (PRIV-4) and, for administrator pages, the policy. Every route
+that shows case data asks the one access policy (tasks/access.py) and audits what it showed (PRIV-1, PRIV-3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session, col, select
+from starlette.middleware.sessions import SessionMiddleware
+
+from pprflow.models.access import ADMINISTRATOR, LEADER_ROLES, Perm
+from pprflow.models.calendar import local_today
+from pprflow.models.errors import AccessDenied, PprflowError
+from pprflow.models.messages import danish
+from pprflow.models.tables import Case, Institution, OutboxMessage, StaffMember
+from pprflow.tasks.access import resolve_actor
+from pprflow.tasks.casefile import PATHWAY_LABELS, role_label
+from pprflow.tasks.context import Ctx
+from pprflow.web import forms
+from pprflow.web.security import (
+    Forbidden,
+    SignInRequired,
+    audit_list,
+    authorize,
+    check_csrf,
+    csrf_token,
+    current_actor,
+    declared_kind,
+    page,
+    readable_case_ids,
+    session_user,
+    sign_in,
+    sign_out,
+)
+from pprflow.web.settings import WebSettings
+
+HERE = Path(__file__).parent
+STATIC_MOUNT = "static"
+PUBLIC_MOUNTS = frozenset({STATIC_MOUNT})
+"""Mounted apps that are not routes: the static files (DKFDS, htmx, our CSS) are public."""
+
+STATUS_LABELS: dict[str, str] = {
+    "open": "Åben", "assigned": "Tildelt", "closed": "Afsluttet", "in_progress": "I gang", "active": "I gang",
+    "refused": "Afvist",
+}
+DEADLINE_LABELS: dict[str, str] = {
+    "district_case_list": "Sagsliste til distriktsmødet",
+    "district_assignment": "Fordeling på distriktsmødet",
+    "startup_meeting_reminder": "Opstartsmøde skal holdes",
+    "agenda_deadline_reminder": "Dagsorden skal sendes",
+    "network_agenda": "Dagsorden sendes",
+    "review_reminder": "Opfølgning (revurdering)",
+    "review_overdue": "Opfølgning er overskredet",
+    "investigation_due": "Børnefaglig undersøgelse",
+    "acknowledgement_overdue": "Kvittering for underretning mangler",
+    "acknowledgement_overdue_coordinator": "Kvittering for underretning mangler (tovholder)",
+    "acknowledgement_overdue_escalation": "Kvittering for underretning mangler (eskaleret)",
+    "kv_notice_reminder": "KV: indkaldelse",
+    "kv_topic_list": "KV: emneliste",
+}
+PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
+
+
+def deadline_label(kind: str) -> str:
+    return DEADLINE_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def _templates() -> Jinja2Templates:
+    from babel.dates import format_date
+
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["dato"] = lambda d: format_date(d, format="d. MMMM y", locale="da_DK") if d else "—"
+    env.filters["kortdato"] = lambda d: format_date(d, format="EEE d. MMM", locale="da_DK") if d else "—"
+    env.filters["rolle"] = role_label
+    env.globals.update(pathway_label=lambda p: PATHWAY_LABELS.get(p, p), status_label=lambda s: STATUS_LABELS.get(
+        s, s), deadline_label=deadline_label, csrf_token=csrf_token)
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -> FastAPI:
+    """The web app on `ctx` (database, profile; its actor is ignored: each request acts as its signed-in member)."""
+    settings = settings or WebSettings()
+    if ctx is None:
+        ctx = Ctx.from_environment(actor="system:web")
+    from pprflow.config import Settings
+
+    home = Settings().home
+    templates = _templates()
+    engine = ctx.engine
+    idle_s = settings.idle_timeout_minutes * 60
+
+    async def _guard(request: Request) -> None:
+        kind = declared_kind(request.scope.get("endpoint"))
+        if kind is None:  # fail closed: a route that declares no access kind answers nothing
+            raise Forbidden("Siden er ikke tilgængelig.", 404)
+        if request.method == "POST":
+            form = await request.form()
+            token = form.get("csrf_token")
+            check_csrf(request, token if isinstance(token, str) else None)
+        request.state.actor = None
+        if kind == "public":
+            return
+        user = session_user(request, idle_s)
+        if user is None:
+            raise SignInRequired("")
+        with Session(engine) as session:
+            actor = resolve_actor(session, user)  # PRIV-4: the role comes from the directory, every request
+        if not actor.is_person:
+            sign_out(request)
+            raise SignInRequired("Din bruger er ikke (længere) aktiv i medarbejderkartoteket. Kontakt PPR's "
+                                 "administration.")
+        request.state.actor = actor
+        if kind == "admin":
+            from pprflow.tasks.access import authorize as policy_authorize
+
+            with Session(engine) as session:
+                policy_authorize(session, actor.id, Perm.DISTRICT_SCHEDULE, what=f"web {request.url.path}")
+
+    app = FastAPI(title="pprflow", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(_guard)])
+    app.add_middleware(SessionMiddleware, secret_key=settings.signing_key(home), session_cookie="pprflow_session",
+                       max_age=settings.max_session_hours * 3600, same_site="lax", https_only=settings.https)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name=STATIC_MOUNT)
+    app.state.settings = settings
+    app.state.ctx = ctx
+
+    oauth = None
+    if settings.oidc_enabled:
+        from authlib.integrations.starlette_client import OAuth
+
+        oauth = OAuth()
+        oauth.register(
+            "idp", server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",  # type: ignore[union-attr]
+            client_id=settings.oidc_client_id,
+            client_secret=settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None,
+            client_kwargs={"scope": settings.oidc_scope, "code_challenge_method": "S256"},
+        )
+
+    def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        actor = getattr(request.state, "actor", None)
+        base = {"request": request, "actor": actor, "me": _me(actor), "oidc": oauth is not None,
+                "dashboard_url": settings.prefect_dashboard_url, "profile_name": ctx.profile.display_name}
+        return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+    def _me(actor: Any) -> dict[str, Any] | None:
+        if actor is None:
+            return None
+        return {"email": actor.id, "role": actor.role, "role_label": role_label(actor.role or ""),
+                "is_admin": actor.role == ADMINISTRATOR, "is_leader": actor.role in LEADER_ROLES,
+                "is_ppr": actor.role in PPR_ROLES or actor.role == ADMINISTRATOR}
+
+    def as_member(request: Request) -> Ctx:
+        return Ctx(engine=engine, profile=ctx.profile, actor=current_actor(request).id, profile_ref=ctx.profile_ref)
+
+    # --- errors ------------------------------------------------------------------------------------
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, exc: SignInRequired) -> Response:
+        if exc.reason:
+            request.session["flash"] = exc.reason
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(request, "error.html", status=exc.status, message=exc.message)
+
+    @app.exception_handler(AccessDenied)
+    async def _denied(request: Request, exc: AccessDenied) -> Response:
+        return render(request, "error.html", status=403, message=danish(exc).text)
+
+    @app.exception_handler(PprflowError)
+    async def _refused(request: Request, exc: PprflowError) -> Response:
+        return render(request, "error.html", status=400, message=danish(exc).text)
+
+    # --- public ------------------------------------------------------------------------------------
+
+    @app.get("/login", response_class=HTMLResponse)
+    @page("public")
+    async def login_form(request: Request, next: str = "/") -> Response:
+        flash = request.session.pop("flash", None)
+        return render(request, "login.html", next=_safe_next(next), flash=flash, error=None, email="")
+
+    @app.post("/login", response_class=HTMLResponse)
+    @page("public")
+    async def login_submit(request: Request) -> Response:
+        from pprflow.web.accounts import check_login
+
+        form = await request.form()
+        email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
+        target = _safe_next(str(form.get("next", "/")))
+        who = check_login(engine, email=email, password=password) if email and password else None
+        if who is None:
+            return render(request, "login.html", status=400, next=target, flash=None, email=email,
+                          error="E-mail eller adgangskode er forkert, eller din bruger er ikke aktiv. Prøv igen, "
+                                "eller bed PPR's administration om en ny adgangskode.")
+        sign_in(request, who, "password")
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/login/oidc")
+    @page("public")
+    async def login_oidc(request: Request, next: str = "/") -> Response:
+        if oauth is None:
+            raise Forbidden("Log ind med kommunens konto er ikke sat op; brug e-mail og adgangskode.", 404)
+        request.session["next"] = _safe_next(next)
+        redirect_uri = str(request.url_for("oidc_callback"))
+        return await oauth.idp.authorize_redirect(request, redirect_uri)  # type: ignore[no-any-return]
+
+    @app.get("/auth/callback", name="oidc_callback")
+    @page("public")
+    async def oidc_callback(request: Request) -> Response:
+        from authlib.integrations.starlette_client import OAuthError
+
+        if oauth is None:
+            raise Forbidden("Log ind med kommunens konto er ikke sat op.", 404)
+        try:
+            token = await oauth.idp.authorize_access_token(request)
+        except OAuthError:
+            raise Forbidden("Log ind hos kommunens identitetsudbyder mislykkedes. Prøv igen.", 400) from None
+        claims = dict(token.get("userinfo") or {})
+        if not claims.get(settings.oidc_email_claim):  # not in the ID token: ask the userinfo endpoint
+            claims |= dict(await oauth.idp.userinfo(token=token))
+        email = str(claims.get(settings.oidc_email_claim) or "").strip().lower()
+        with Session(engine) as session:
+            actor = resolve_actor(session, email)  # PRIV-4: roles from the staff directory by the e-mail claim
+            if not actor.is_person:
+                from pprflow.tasks import audit
+
+                audit.record(session, actor=email or "(ingen)", action="refused", entity="websession",
+                             reason="PRIV-4", detail={"what": "web login", "method": "oidc"})
+                session.commit()
+                raise Forbidden(f"{email or 'Din bruger'} er ikke en aktiv medarbejder i pprflows "
+                                "medarbejderkartotek. Kontakt PPR's administration.", 403)
+            from pprflow.tasks import audit
+
+            audit.record(session, actor=email, action="create", entity="websession", reason="web login",
+                         detail={"method": "oidc"})
+            session.commit()
+        target = _safe_next(str(request.session.get("next", "/")))
+        sign_in(request, email, "oidc")
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/tilgaengelighed", response_class=HTMLResponse)
+    @page("public")
+    async def accessibility_statement(request: Request) -> Response:
+        return render(request, "accessibility.html")
+
+    # --- any signed-in member ------------------------------------------------------------------------
+
+    @app.post("/logout")
+    @page("staff")
+    async def logout(request: Request) -> Response:
+        sign_out(request)
+        request.session["flash"] = "Du er logget ud."
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", response_class=HTMLResponse)
+    @page("staff")
+    async def home_page(request: Request) -> Response:
+        return render(request, "home.html")
+
+    @app.get("/underretning", response_class=HTMLResponse)
+    @page("staff")
+    async def report_form(request: Request) -> Response:
+        with Session(engine) as session:
+            defaults = forms.report_defaults(session, current_actor(request).id)
+        return render(request, "report.html", values=defaults, errors={}, top_error=None)
+
+    @app.post("/underretning", response_class=HTMLResponse)
+    @page("staff")
+    async def report_submit(request: Request) -> Response:
+        """ESC-1/ESC-2/LAW-1: any active member reports; nothing in access blocks it; the answer shows no case."""
+        from pprflow.tasks.abuse import report
+
+        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+        try:
+            data = forms.report_from_form(form, reporter_email=current_actor(request).id)
+            result = report(as_member(request), data, today=local_today())
+        except PprflowError as exc:
+            msg = danish(exc, forms.REPORT_LABELS)
+            errors = {msg.field: msg.text} if msg.field else {}
+            return render(request, "report.html", status=400, values=form, errors=errors,
+                          top_error=msg.text)
+        return render(request, "report_done.html", result=result)
+
+    # --- the leader: a new referral --------------------------------------------------------------------
+
+    @app.get("/henvendelse/ny", response_class=HTMLResponse)
+    @page("staff")
+    async def referral_start(request: Request) -> Response:
+        with Session(engine) as session:
+            institution = forms.institution_of(session, current_actor(request))
+        return render(request, "referral_start.html", pathways=forms.pathways_for(institution),
+                      institution=institution)
+
+    @app.get("/henvendelse/ny/{pathway}", response_class=HTMLResponse)
+    @page("staff")
+    async def referral_form(request: Request, pathway: str) -> Response:
+        spec = forms.pathway_spec(pathway)
+        return render(request, "referral_form.html", spec=spec, values={}, errors={}, top_error=None)
+
+    @app.post("/henvendelse/ny/{pathway}", response_class=HTMLResponse)
+    @page("case_data")
+    async def referral_submit(request: Request, pathway: str) -> Response:
+        """Through the same service function as `pprflow referral submit` (tasks/intake.py); a refusal is a
+        Danish sentence at the field it concerns, and nothing is stored."""
+        from pprflow.models.referral import parse_referral
+        from pprflow.tasks.intake import submit_referral
+
+        spec = forms.pathway_spec(pathway)
+        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+        actor = current_actor(request)
+        with Session(engine) as session:
+            authorize(request, session, Perm.REFERRAL_SUBMIT, what="web referral")  # PRIV-4
+            member = session.exec(select(StaffMember).where(StaffMember.email == actor.id)).one()
+            institution = forms.institution_of(session, actor)
+        try:
+            if institution is None:
+                raise PprflowError("Din bruger er ikke knyttet til en skole eller et dagtilbud i "
+                                   "medarbejderkartoteket; bed PPR's administration om at rette det.")
+            raw = forms.referral_from_form(spec, form, member=member, institution=institution)
+            referral = parse_referral(raw)
+            result = submit_referral(as_member(request), referral, today=local_today())
+        except PprflowError as exc:
+            msg = danish(exc, forms.REFERRAL_LABELS)
+            errors = {msg.field: msg.text} if msg.field else {}
+            return render(request, "referral_form.html", status=400, spec=spec, values=form, errors=errors,
+                          top_error=msg.text)
+        with Session(engine) as session:
+            messages = [session.get(OutboxMessage, i) for i in result.queued_message_ids]
+            sent = [{"to": m.to, "subject": m.subject} for m in messages if m is not None]
+        return render(request, "referral_done.html", result=result, sent=sent)
+
+    # --- the leader: our cases -------------------------------------------------------------------------
+
+    @app.get("/sager", response_class=HTMLResponse)
+    @page("case_data")
+    async def our_cases(request: Request) -> Response:
+        """"Vores sager": the institution's cases (and the member's own), filtered by the policy (PRIV-3),
+        audited as a search (PRIV-1)."""
+        actor = current_actor(request)
+        with Session(engine) as session:
+            query = select(Case.id).where(col(Case.status) != "closed")
+            if actor.institution_id is not None:
+                query = query.where((Case.institution_id == actor.institution_id)
+                                    | (Case.submitted_by_email == actor.id))
+            elif actor.role != ADMINISTRATOR:
+                query = query.where((Case.submitted_by_email == actor.id) | (Case.coordinator_email == actor.id)
+                                    | (Case.assigned_ppr_email == actor.id))
+            ids = [i for i in session.exec(query.limit(2000)).all() if i is not None]
+            readable = readable_case_ids(request, session, ids)
+            rows = forms.case_rows(session, sorted(readable, reverse=True))
+            audit_list(request, session, entity="case", reason="web: vores sager", terms={"page": "sager"},
+                       shown=readable, hidden=len(ids) - len(readable))
+            session.commit()
+        return render(request, "cases.html", rows=rows)
+
+    # --- the coordinator: today ------------------------------------------------------------------------
+
+    def _today_rows(request: Request) -> dict[str, Any]:
+        actor = current_actor(request)
+        today = local_today()
+        with Session(engine) as session:
+            districts = forms.districts_of(session, actor)
+            rows, unassigned, shown, hidden = forms.today_rows(session, actor, districts, today,
+                                                               lambda ids: readable_case_ids(request, session, ids))
+            audit_list(request, session, entity="deadline", reason="web: i dag",
+                       terms={"districts": sorted(districts)}, shown=shown, hidden=hidden)
+            employees = forms.ppr_employees(session, districts)
+            session.commit()
+        return {"rows": rows, "unassigned": unassigned, "districts": sorted(districts), "today": today,
+                "employees": employees}
+
+    @app.get("/i-dag", response_class=HTMLResponse)
+    @page("case_data")
+    async def today_page(request: Request) -> Response:
+        return render(request, "today.html", **_today_rows(request), notice=request.session.pop("notice", None))
+
+    @app.get("/i-dag/rækker", response_class=HTMLResponse)
+    @page("case_data")
+    async def today_partial(request: Request) -> Response:
+        """HTMX polling: the same rows, the same policy and audit."""
+        return render(request, "_today_rows.html", **_today_rows(request))
+
+    @app.post("/sager/{case_id}/tildel")
+    @page("case_data")
+    async def assign(request: Request, case_id: int) -> Response:
+        """One-step assignment at the district meeting (PATH-4), through `assign_case` (tasks/ppr.py)."""
+        from pprflow.tasks.ppr import assign_case
+
+        form = await request.form()
+        to = str(form.get("to", "")).strip()
+        with Session(engine) as session:
+            authorize(request, session, Perm.CASE_ASSIGN, case=case_id, what="web assign")  # PRIV-4
+        if not to:
+            request.session["notice"] = f"Vælg en PPR-medarbejder til sag {case_id}."
+            return RedirectResponse("/i-dag", status_code=303)
+        assign_case(as_member(request), case_id=case_id, to_email=to, today=local_today())
+        request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
+        return RedirectResponse("/i-dag", status_code=303)
+
+    # --- the administrator: district meetings ------------------------------------------------------------
+
+    @app.get("/admin/distriktsmoeder", response_class=HTMLResponse)
+    @page("admin")
+    async def district_meetings(request: Request, district: str = "") -> Response:
+        from pprflow.models.tables import Meeting
+
+        with Session(engine) as session:
+            query = select(Meeting).where(Meeting.kind == "district", Meeting.date >= local_today() - dt.timedelta(
+                days=7))
+            if district:
+                query = query.where(Meeting.district == district)
+            meetings = session.exec(query.order_by(col(Meeting.date)).limit(200)).all()
+            districts = sorted(set(session.exec(select(Institution.district)).all()))
+        return render(request, "district_meetings.html", meetings=meetings, districts=districts,
+                      values={"district": district}, errors={}, top_error=None,
+                      notice=request.session.pop("notice", None))
+
+    @app.post("/admin/distriktsmoeder", response_class=HTMLResponse)
+    @page("admin")
+    async def plan_district_meetings(request: Request) -> Response:
+        """CAL-5: a series per district; a closed day is moved to the next working day and flagged."""
+        from pprflow.tasks.ppr import schedule_district_meetings
+
+        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+        try:
+            start, count = forms.series_from_form(form)
+            result = schedule_district_meetings(as_member(request), district=form.get("district", ""), start=start,
+                                                count=count, today=local_today())
+        except PprflowError as exc:
+            msg = danish(exc)
+            request.session["notice"] = msg.text
+            return RedirectResponse("/admin/distriktsmoeder", status_code=303)
+        moved = sum(1 for m in result.get("meetings", []) if m.get("moved_from_closed_day"))
+        request.session["notice"] = (f"{count} distriktsmøder planlagt for {form.get('district')}"
+                                     + (f"; {moved} flyttet fra en lukkedag (CAL-5)" if moved else "") + ".")
+        return RedirectResponse(f"/admin/distriktsmoeder?district={quote(form.get('district', ''))}", status_code=303)
+
+    return app
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
