@@ -22,6 +22,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import day_run_name
 from pprflow.models.calendar import local_today
 from pprflow.tasks import retention
 from pprflow.tasks.context import Ctx
@@ -66,7 +67,7 @@ def delete_form_flow_runs(*, ended_before: dt.datetime, dry_run: bool = False,
                 deleted += 1
 
 
-@flow(name="sletning-efter-frist",
+@flow(name="sletning-efter-frist", flow_run_name=day_run_name("sletning"),
       description="Slet lukkede sager efter opbevaringsfristen med alt, der hører til (udbakke, vedhæftninger, "
                   "parter, samtykker, møder, frister), gammel logning og gamle formular-kørsler i Prefect "
                   "(PRIV-1, PRIV-2). Kun antal logges.")
