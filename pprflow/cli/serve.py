@@ -74,6 +74,20 @@ def server_environment(home: Path, *, host: str, port: int, environ: Mapping[str
     return env
 
 
+VACUUM_TYPES = "events,flow_runs"
+
+
+def vacuum_environment(retention_days: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """Issue 20 (PRIV-2): Prefect's own vacuum deletes flow runs (with their parameters, logs and
+    artifacts) and events older than the profile's retention; by default it keeps flow runs forever
+    and events 7 days. A value already in the environment is the administrator's and wins."""
+    seconds = str(retention_days * 86_400)
+    wanted = {"PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": VACUUM_TYPES,
+              "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": seconds,
+              "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"P{retention_days}D"}  # a plain timedelta: ISO 8601
+    return {name: value for name, value in wanted.items() if not environ.get(name)}
+
+
 def uses_postgres(environ: Mapping[str, str]) -> bool:
     return any((environ.get(name) or "").startswith("postgresql") for name in DATABASE_VARIABLES)
 
@@ -234,6 +248,7 @@ def serve(
         if not port_is_free(host, port):
             raise ConfigurationError(f"port {port} is in use: stop what runs there or choose --port")
         env = server_environment(home, host=host, port=port, environ=os.environ)
+        env |= vacuum_environment(profile.retention.flow_run_parameter_days, os.environ)
         url = base_url(host, port)
     # pprflow's settings for every flow run this process starts (they run in child processes).
     profile_ref = STATE.profile_name or settings.profile
@@ -267,14 +282,33 @@ def serve(
             emit(f"  deployment  {name}")
         for ref, why in catalogue.skipped.items():
             emit(f"  springer over {ref}: {why}")
-        serve_deployments(catalogue.deployments, on_ready=lambda: emit(
-            f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)"))
+
+        def ready() -> None:
+            announce_automations(settings)
+            emit(f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)")
+
+        serve_deployments(catalogue.deployments, on_ready=ready)
     except KeyboardInterrupt:
         pass
     finally:
         if server is not None:
             code = stop_server(server)
             emit(f"Prefect-serveren er stoppet (exit {code}).")
+
+
+def announce_automations(settings: Any) -> None:
+    """Create or update the operators' alerts (deployments/automations.py); say what exists, never stop."""
+    from pprflow.deployments.automations import ensure_automations
+
+    try:
+        names = ensure_automations(settings)
+    except Exception as exc:  # the job runs on without alerts, but says so
+        emit(f"advarsel: alarmerne kunne ikke oprettes ({type(exc).__name__}: {exc})")
+        return
+    for name in names:
+        emit(f"  automation  {name}")
+    if not (settings.alert_teams_webhook_url or settings.alert_webhook_url):
+        emit("bemærk: ingen alarmkanal: sæt PPRFLOW_ALERT_TEAMS_WEBHOOK_URL, så driften får besked om fejl.")
 
 
 def _display_url(url: str) -> str:
