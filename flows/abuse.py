@@ -13,13 +13,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import day_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.abuse import AbuseReport
 from pprflow.models.calendar import local_today
 from pprflow.tasks import abuse
 from pprflow.tasks.context import Ctx
 
-report = task(name="send underretningen straks", cache_policy=NO_CACHE)(abuse.report)
-report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE)(abuse.report_abuse)
+report = task(name="send underretningen straks", cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(abuse.report)
+report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE,
+                    **RETRY_ON_DATABASE_OUTAGE)(abuse.report_abuse)
 
 
 def _notification(result: dict[str, Any]) -> dict[str, str] | None:
@@ -34,7 +36,8 @@ def _acknowledged(result: dict[str, Any]) -> dict[str, str] | None:
     return {"prefect.resource.id": f"pprflow.underretning.{ids[0]}"} if ids else None
 
 
-acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE)(abuse.acknowledge)
+acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE,
+                   **RETRY_ON_DATABASE_OUTAGE)(abuse.acknowledge)
 
 
 @flow(name="mistanke-om-overgreb", flow_run_name=day_run_name("underretning"),

@@ -9,13 +9,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import case_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.referral import ConsentIn
 from pprflow.tasks import consent
 from pprflow.tasks.context import Ctx
 
-give_consent = task(name="registrér samtykke", cache_policy=NO_CACHE)(consent.give_consent)
-withdraw_consent = task(name="træk samtykke tilbage og stop deling", cache_policy=NO_CACHE)(consent.withdraw_consent)
+give_consent = task(name="registrér samtykke", cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(consent.give_consent)
+withdraw_consent = task(name="træk samtykke tilbage og stop deling", cache_policy=NO_CACHE,
+                        **RETRY_ON_DATABASE_OUTAGE)(consent.withdraw_consent)
 
 
 @flow(name="samtykke-givet", flow_run_name=case_run_name("samtykke"),

@@ -9,11 +9,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import case_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import handover
 from pprflow.tasks.context import Ctx
 
-hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE)(handover.handover)
+hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE,
+                 **RETRY_ON_DATABASE_OUTAGE)(handover.handover)
 
 
 @flow(name="tovholder-skift", flow_run_name=case_run_name("tovholder"),

@@ -12,15 +12,18 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import day_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.rules_kv import KVTopicIn
 from pprflow.tasks import kv
 from pprflow.tasks.context import Ctx
 
 plan_sessions = task(name="planlæg KV-møder efter kadencen (skole 2 uger, dagtilbud 6 uger)",
-                     cache_policy=NO_CACHE)(kv.schedule_kv_sessions)
-store_topic = task(name="gem anonymt KV-emne (mindst 5 dages varsel)", cache_policy=NO_CACHE)(kv.submit_kv_topic)
-extend_sessions = task(name="hold KV-møderne planlagt 12 uger frem", cache_policy=NO_CACHE)(kv.kv_cycle)
+                     cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(kv.schedule_kv_sessions)
+store_topic = task(name="gem anonymt KV-emne (mindst 5 dages varsel)", cache_policy=NO_CACHE,
+                   **RETRY_ON_DATABASE_OUTAGE)(kv.submit_kv_topic)
+extend_sessions = task(name="hold KV-møderne planlagt 12 uger frem", cache_policy=NO_CACHE,
+                       **RETRY_ON_DATABASE_OUTAGE)(kv.kv_cycle)
 
 
 @flow(name="kv-planlaeg", flow_run_name=day_run_name("kv-planlaeg"),

@@ -12,14 +12,18 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import case_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.rules_levels import LevelChangeInput
 from pprflow.tasks import levels
 from pprflow.tasks.context import Ctx
 
-change_level = task(name="skift niveau og meld papirerne", cache_policy=NO_CACHE)(levels.change_level)
-record_review = task(name="registrér halvårsvurdering", cache_policy=NO_CACHE)(levels.record_review)
-start_investigation = task(name="fastlæg frist for børnefaglig undersøgelse", cache_policy=NO_CACHE)(
+change_level = task(name="skift niveau og meld papirerne", cache_policy=NO_CACHE,
+                    **RETRY_ON_DATABASE_OUTAGE)(levels.change_level)
+record_review = task(name="registrér halvårsvurdering", cache_policy=NO_CACHE,
+                     **RETRY_ON_DATABASE_OUTAGE)(levels.record_review)
+start_investigation = task(name="fastlæg frist for børnefaglig undersøgelse", cache_policy=NO_CACHE,
+                           **RETRY_ON_DATABASE_OUTAGE)(
     levels.start_investigation)
 
 

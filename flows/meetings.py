@@ -15,16 +15,21 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import case_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
 from pprflow.tasks import meetings
 from pprflow.tasks.context import Ctx
 
-schedule_meeting = task(name="planlæg møde og fastlæg dagsordensfrist", cache_policy=NO_CACHE)(
+schedule_meeting = task(name="planlæg møde og fastlæg dagsordensfrist", cache_policy=NO_CACHE,
+                        **RETRY_ON_DATABASE_OUTAGE)(
     meetings.schedule_meeting)
-send_agenda = task(name="send dagsorden med kalenderinvitation", cache_policy=NO_CACHE)(meetings.send_agenda)
-record_minutes = task(name="registrér referat og send det", cache_policy=NO_CACHE)(meetings.record_minutes)
-add_partner = task(name="tilføj samarbejdspartner på samtykke", cache_policy=NO_CACHE)(meetings.add_partner)
+send_agenda = task(name="send dagsorden med kalenderinvitation", cache_policy=NO_CACHE,
+                   **RETRY_ON_DATABASE_OUTAGE)(meetings.send_agenda)
+record_minutes = task(name="registrér referat og send det", cache_policy=NO_CACHE,
+                      **RETRY_ON_DATABASE_OUTAGE)(meetings.record_minutes)
+add_partner = task(name="tilføj samarbejdspartner på samtykke", cache_policy=NO_CACHE,
+                   **RETRY_ON_DATABASE_OUTAGE)(meetings.add_partner)
 
 
 @flow(name="moede-planlaeg", flow_run_name=case_run_name("moede"),

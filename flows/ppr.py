@@ -11,16 +11,17 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from pprflow.flows.observe import case_run_name, day_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import ppr
 from pprflow.tasks.context import Ctx
 
 plan_meetings = task(name="planlæg distriktsmøder (hver 2. uge, aldrig på en lukkedag)",
-                     cache_policy=NO_CACHE)(ppr.schedule_district_meetings)
+                     cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(ppr.schedule_district_meetings)
 assign = task(name="fordel sagen til en PPR-medarbejder og fastlæg opstartsfristen",
-              cache_policy=NO_CACHE)(ppr.assign_case)
+              cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(ppr.assign_case)
 send_case_lists = task(name="send listen over nye sager til distriktets PPR-team",
-                       cache_policy=NO_CACHE)(ppr.prepare_district_meetings)
+                       cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(ppr.prepare_district_meetings)
 
 
 @flow(name="distriktsmoeder-planlaeg", flow_run_name=day_run_name("distriktsmoeder-planlaeg"),
