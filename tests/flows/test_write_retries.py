@@ -17,7 +17,7 @@ NO_RETRY = {
     "pprflow.flows.delivery:deliver_due_messages": "the outbox keeps the message pending; the next run sends it",
     "pprflow.flows.delivery:deliver_urgent_messages": "the urgent lane retries itself (URGENT_RETRY)",
     "pprflow.flows.retention:delete_form_flow_runs": "writes to Prefect, not to pprflow; retries on its own",
-    "pprflow.flows.dashboard:publish_dashboard": "reads the database, writes Prefect artifacts; the next sweep publishes again",
+    "pprflow.flows.dashboard:publish_dashboard": "reads only; writes Prefect artifacts",
 }
 
 
