@@ -38,6 +38,24 @@ REFUSALS: tuple[type[PprflowError], ...] = (RuleViolation, AccessDenied, Invalid
 
 EVENT_PREFIX = "pprflow."
 
+PARAMETER_HELP: dict[str, str] = {
+    "case_id": "Sagens nummer i pprflow (kun nummeret; navne hører ikke hjemme her).",
+    "acting_user": "Den medarbejder, der udfører skridtet (e-mail fra medarbejderlisten); tom: PPRFLOW_USER.",
+    "today": "Den dag skridtet gælder for (tom: i dag, dansk tid).",
+    "to_email": "E-mail på den PPR-medarbejder eller tovholder, der overtager sagen (fra medarbejderlisten).",
+    "meeting_id": "Mødets nummer i pprflow.",
+    "consent_id": "Samtykkets nummer i pprflow (tom: det seneste på sagen).",
+    "data": "Oplysningerne til skridtet (formularen).",
+    "district": "Distriktets navn, f.eks. Nord.",
+    "start": "Første dato.",
+    "count": "Hvor mange der planlægges.",
+    "review_date": "Datoen for halvårsvurderingen.",
+    "aware_on": "Den dag kommunen blev bekendt med forholdene (fristen regnes herfra).",
+    "direction": "up: et niveau op; down: et niveau ned.",
+}
+"""Danish descriptions of the form fields the Prefect UI shows (Prefect 3.9 reads a flow's parameter
+descriptions from its docstring's Args section; it always titles a field with the parameter's name)."""
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -130,6 +148,15 @@ def label_run(case_id: int, *, rename: str | None = None) -> None:
         get_run_logger().warning("Kørslen kunne ikke mærkes med sagens id: %s", type(exc).__name__)
 
 
+def with_parameter_help(doc: str | None, signature: inspect.Signature) -> str:
+    """The docstring with a Google-style Args section in Danish for the parameters the form shows."""
+    lines = [f"    {name}: {PARAMETER_HELP[name]}" for name in signature.parameters if name in PARAMETER_HELP]
+    text = inspect.cleandoc(doc or "")
+    if not lines or "Args:" in text:
+        return text
+    return f"{text}\n\nArgs:\n" + "\n".join(lines)
+
+
 def observed(event: str | None = None, *, rule_id: str | None = None, action: str | None = None,
              facts: Callable[[Any], dict[str, Any]] | None = None,
              resource: Callable[[Any], dict[str, str] | None] | None = None,
@@ -169,6 +196,7 @@ def observed(event: str | None = None, *, rule_id: str | None = None, action: st
 
         run.__signature__ = signature  # type: ignore[attr-defined]  # Prefect's forms: real types, not strings
         run.__annotations__ = typing.get_type_hints(fn)
+        run.__doc__ = with_parameter_help(fn.__doc__, signature)
         return typing.cast(F, run)
 
     return decorate
