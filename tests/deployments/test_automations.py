@@ -99,3 +99,44 @@ def test_a_failed_run_alerts_once_an_hour_and_a_refusal_never(
     prepare_district_meetings(return_state=True)
     time.sleep(15)
     assert len(received) == 1, "a second failure within the hour does not alert again; the refusal never did"
+
+
+def test_a_run_whose_heartbeat_stops_is_marked_crashed_by_the_zombie_automation(fast_flow_runs: None) -> None:
+    """The guide's proactive trigger, at a 4 s heartbeat (12 s window) so the test is short; pprflow serve
+    uses Prefect's heartbeat setting (180 s: a zombie is marked after 9 minutes)."""
+    from prefect.automations import Automation
+    from prefect.client.orchestration import get_client
+    from prefect.events import emit_event
+    from prefect.events.clients import get_events_client  # noqa: F401 - the worker below uses it
+    from prefect.events.worker import EventsWorker
+    from prefect.states import Running
+
+    from pprflow.deployments.automations import ZOMBIE, desired_automations, ensure
+    from pprflow.flows.ppr import assign_district_case
+
+    wanted = desired_automations(flow_names=["sag-fordel"], block_id=None, sweep_deployment_id=None,
+                                 heartbeat_seconds=4)
+    ids = ensure(wanted)
+    assert ensure(wanted) == ids and list(ids) == [ZOMBIE]
+    try:
+        with get_client(sync_client=True) as client:
+            run = client.create_flow_run(assign_district_case, parameters={"case_id": 1, "to_email": "x@ppr.example"},
+                                         state=Running())
+            flow = client.read_flow(run.flow_id)
+        emit_event(event="prefect.flow-run.heartbeat", resource={"prefect.resource.id": f"prefect.flow-run.{run.id}"},
+                   related=[{"prefect.resource.id": f"prefect.flow.{flow.id}", "prefect.resource.role": "flow",
+                             "prefect.resource.name": flow.name}])
+        EventsWorker.drain_all()
+        deadline = time.monotonic() + 90
+        state = None
+        while time.monotonic() < deadline:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(run.id).state
+            if state is not None and state.is_crashed():
+                break
+            time.sleep(1)
+        assert state is not None and state.is_crashed(), f"still {state}"
+        assert "heartbeat" in (state.message or "")
+    finally:
+        for automation_id in ids.values():
+            Automation.read(id=automation_id).delete()
