@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     for ref, why in catalogue.skipped.items():
         out.write(f"skipped   {ref}: {why}\n")
     out.write(f"{len(ids)} deployments on work pool {args.work_pool!r}\n")
+    from pprflow.deployments.automations import ensure_automations
+
+    for name in ensure_automations(Settings()):  # the operators' alerts, idempotent (issue 20)
+        out.write(f"automation {name}\n")
     return 0
 
 

@@ -23,6 +23,7 @@ from prefect import flow
 from prefect.states import Failed, State
 
 from pprflow.flows.dashboard import publish_dashboard
+from pprflow.flows.observe import day_run_name
 from pprflow.flows.sweep import daily_sweep, stuck_message
 from pprflow.models.calendar import WorkingCalendar, local_today
 from pprflow.tasks.context import Ctx
@@ -33,7 +34,8 @@ def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:
     return [today] if calendar.is_working_day(today) else []
 
 
-@flow(name="morgen-gennemgang", description="Daglig gennemgang af frister (arbejdsdage kl. 6.30) og overblik "
+@flow(name="morgen-gennemgang", flow_run_name=day_run_name("morgen-gennemgang"),
+      description="Daglig gennemgang af frister (arbejdsdage kl. 6.30) og overblik "
                                             "over frister pr. distrikt som artefakter.")
 def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
     """Sweep the pinned deadlines of today (a working day) and publish the dashboard."""

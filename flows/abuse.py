@@ -12,18 +12,38 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import day_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.abuse import AbuseReport
 from pprflow.models.calendar import local_today
 from pprflow.tasks import abuse
 from pprflow.tasks.context import Ctx
 
-report = task(name="send underretningen straks", cache_policy=NO_CACHE)(abuse.report)
-report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE)(abuse.report_abuse)
-acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE)(abuse.acknowledge)
+report = task(name="send underretningen straks", cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(abuse.report)
+report_abuse = task(name="send underretning og skærm forældrene", cache_policy=NO_CACHE,
+                    **RETRY_ON_DATABASE_OUTAGE)(abuse.report_abuse)
 
 
-@flow(name="mistanke-om-overgreb", description="Mistanke om vold eller overgreb: underretning straks til "
+def _notification(result: dict[str, Any]) -> dict[str, str] | None:
+    """The event's resource: the notification, never the case (ESC-1: that it exists is personal data)."""
+    if not result.get("notification_id"):
+        return None
+    return {"prefect.resource.id": f"pprflow.underretning.{result['notification_id']}"}
+
+
+def _acknowledged(result: dict[str, Any]) -> dict[str, str] | None:
+    ids = result.get("acknowledged") or []
+    return {"prefect.resource.id": f"pprflow.underretning.{ids[0]}"} if ids else None
+
+
+acknowledge = task(name="registrér kvittering for underretning", cache_policy=NO_CACHE,
+                   **RETRY_ON_DATABASE_OUTAGE)(abuse.acknowledge)
+
+
+@flow(name="mistanke-om-overgreb", flow_run_name=day_run_name("underretning"),
+      description="Mistanke om vold eller overgreb: underretning straks til "
       "Familie- og Rådgivningscentret; forældrene orienteres ikke (ESC-1). Alle medarbejdere kan (LAW-1).")
+@observed("underretning.sendt", rule_id="ESC-1", label_case=False, resource=_notification)
 def report_suspected_abuse(case_id: int, today: dt.date | None = None,
                            acting_user: str | None = None) -> dict[str, Any]:
     """Notify the family centre now and keep everything from the parents."""
@@ -31,8 +51,10 @@ def report_suspected_abuse(case_id: int, today: dt.date | None = None,
     return report_abuse(ctx=ctx, case_id=case_id, today=today or local_today())
 
 
-@flow(name="underretning", description="Underretning ved mistanke om vold eller overgreb, med eller uden sag: "
+@flow(name="underretning", flow_run_name=day_run_name("underretning"),
+      description="Underretning ved mistanke om vold eller overgreb, med eller uden sag: "
       "sendes straks til Familie- og Rådgivningscentret; ingen anden regel kan standse den (ESC-1, ESC-2, LAW-1).")
+@observed("underretning.sendt", rule_id="ESC-2", label_case=False, resource=_notification)
 def report_notification(data: AbuseReport, today: dt.date | None = None,
                         acting_user: str | None = None) -> dict[str, Any]:
     """The notification as its own intake: who reports, the institution, the child, what was observed."""
@@ -40,7 +62,9 @@ def report_notification(data: AbuseReport, today: dt.date | None = None,
     return report(ctx=ctx, data=data, today=today or local_today())
 
 
-@flow(name="underretning-kvittering", description="Kvittering for underretningen er modtaget (LAW-2).")
+@flow(name="underretning-kvittering", flow_run_name=day_run_name("underretning-kvittering"),
+      description="Kvittering for underretningen er modtaget (LAW-2).")
+@observed("underretning.kvitteret", rule_id="LAW-2", label_case=False, resource=_acknowledged)
 def acknowledge_notification(case_id: int | None = None, notification_id: int | None = None,
                              today: dt.date | None = None,
                              acting_user: str | None = None) -> dict[str, Any]:

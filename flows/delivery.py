@@ -8,6 +8,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import day_run_name
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.delivery import URGENT_WATCH_SECONDS, deliver, deliver_urgent
 
@@ -15,7 +16,8 @@ deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO
 deliver_urgent_messages = task(name="send urgent messages", retries=0, cache_policy=NO_CACHE)(deliver_urgent)
 
 
-@flow(name="udbakke-afsendelse", description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
+@flow(name="udbakke-afsendelse", flow_run_name=day_run_name("udbakke"),
+      description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
 def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> dict[str, Any]:
     """Deliver the outbox; a mail server that is down leaves everything pending, visible on the dashboard."""
     ctx = Ctx.from_environment(actor=acting_user or "system:outbox")  # a job (PRIV-4)
@@ -31,7 +33,7 @@ def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> 
     return report
 
 
-@flow(name="udbakke-straks",
+@flow(name="udbakke-straks", flow_run_name=day_run_name("udbakke-straks"),
       description="Sender underretninger (ESC-1, LAW-1) straks: hvert minut, hele døgnet, før al anden post.")
 def deliver_urgent_outbox(watch_seconds: float = URGENT_WATCH_SECONDS,
                           acting_user: str | None = None) -> dict[str, Any]:

@@ -8,15 +8,20 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import case_run_name, observed
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import handover, transfer
 from pprflow.tasks.context import Ctx
 
-hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE)(handover.handover)
+hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE,
+                 **RETRY_ON_DATABASE_OUTAGE)(handover.handover)
 
 
-@flow(name="tovholder-skift", description="Ny tovholder på sagen (præcis én); alle på sagen orienteres — "
+@flow(name="tovholder-skift", flow_run_name=case_run_name("tovholder"),
+      description="Ny tovholder på sagen (præcis én); alle på sagen orienteres — "
       "forældrene ikke ved mistanke om overgreb (ROLE-1, ESC-1).")
+@observed("sag.tovholder_skiftet", rule_id="ROLE-1")
 def hand_over_case(case_id: int, to_email: str, today: dt.date | None = None,
                    acting_user: str | None = None) -> dict[str, Any]:
     """Set the new coordinator and inform everyone on the case."""

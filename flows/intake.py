@@ -14,6 +14,7 @@ import datetime as dt
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import day_run_name, observed
 from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.referral import Referral
@@ -28,10 +29,11 @@ open_case = task(name="opret sag, tovholder, beskeder og frister", cache_policy=
                  **RETRY_ON_DATABASE_OUTAGE)(intake.submit_referral)  # one transaction: safe to run again
 
 
-@flow(name="henvendelse-modtag",
+@flow(name="henvendelse-modtag", flow_run_name=day_run_name("henvendelse"),
       description="Modtag en henvendelse fra skole/dagtilbud: kontrollér forudsætningerne (handleplan, samtykke, "
                   "PPV kun fra skoleleder ved skolestart), opret sagen med én tovholder, send henvendelsen og "
                   "kvitteringen, og sæt PPR-sager på næste distriktsmøde.")
+@observed("sag.oprettet", rule_id="PATH-1", action="modtag", facts=lambda r: {"spor": r.pathway})
 def referral_intake(referral: Referral, acting_user: str, today: dt.date | None = None) -> IntakeResult:
     """A referral becomes a case, or is refused with the rule it breaks (nothing stored)."""
     ctx = Ctx.from_environment(actor=acting_user)

@@ -22,6 +22,8 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from pprflow.flows.observe import day_run_name
+from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import retention
 from pprflow.tasks.context import Ctx
@@ -39,7 +41,7 @@ FORM_FLOWS: frozenset[str] = frozenset({
 """Flows whose parameters carry personal data or free text (tests/flows check every flow against this)."""
 
 purge_case_data = task(name="slet lukkede sager og gammel logning efter fristen",
-                       cache_policy=NO_CACHE)(retention.purge_expired)
+                       cache_policy=NO_CACHE, **RETRY_ON_DATABASE_OUTAGE)(retention.purge_expired)
 
 
 @task(name="slet gamle formular-kørsler i Prefect", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=10)
@@ -66,7 +68,7 @@ def delete_form_flow_runs(*, ended_before: dt.datetime, dry_run: bool = False,
                 deleted += 1
 
 
-@flow(name="sletning-efter-frist",
+@flow(name="sletning-efter-frist", flow_run_name=day_run_name("sletning"),
       description="Slet lukkede sager efter opbevaringsfristen med alt, der hører til (udbakke, vedhæftninger, "
                   "parter, samtykker, møder, frister), gammel logning og gamle formular-kørsler i Prefect "
                   "(PRIV-1, PRIV-2). Kun antal logges.")

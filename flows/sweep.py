@@ -12,6 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, State
 
+from pprflow.flows.observe import day_run_name, emit, observed
 from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import sweep as sweep_service
@@ -21,9 +22,10 @@ queue_due_reminders = task(name="kø påmindelser for forfaldne frister", cache_
                            **RETRY_ON_DATABASE_OUTAGE)(sweep_service.sweep)  # idempotent: safe to run again
 
 
-@flow(name="daglig-gennemgang",
+@flow(name="daglig-gennemgang", flow_run_name=day_run_name("gennemgang"),
       description="Gennemgå de fastlagte frister og kø alle påmindelser, der er forfaldne i dag. Sikker at køre "
                   "to gange.")
+@observed()
 def daily_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
     """Queue every reminder due as of `today` (default: today in Europe/Copenhagen).
 
@@ -31,6 +33,12 @@ def daily_sweep(today: dt.date | None = None, acting_user: str | None = None) ->
     names the stuck count (the scheduled `morgen-gennemgang` fails visibly after the dashboard)."""
     ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
     report = queue_due_reminders(ctx=ctx, today=today or local_today())
+    for stuck in report.get("stuck_deadlines") or []:  # the case's history shows the deadline that sits fast
+        emit("frist.fastlaast", case_id=stuck.get("case_id"), rule_id=stuck.get("rule_id"),
+             frist=stuck.get("deadline_id"), art=stuck.get("kind"))
+    emit("gennemgang.gennemfoert", case_id=None, rule_id="CAL-10",
+         resource={"prefect.resource.id": f"pprflow.gennemgang.{report.get('today')}"},
+         paamindelser=report.get("queued", 0), fastlaaste=report.get("stuck", 0))
     message = stuck_message(report)
     if message is not None:
         return Completed(message=message, data=report)

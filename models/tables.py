@@ -315,3 +315,29 @@ class AuditEvent(SQLModel, table=True):
 def _normalise_staff_email(_mapper: Any, _connection: Any, member: StaffMember) -> None:
     """Staff emails are stored trimmed and lower-case, so a lookup is an equality on the unique index."""
     member.email = member.email.strip().lower()
+
+
+class MailboxSend(SQLModel, table=True):
+    """One message a sending mailbox sent (or is sending): the shared throttle window (issue 20).
+
+    Every delivery run, in any process, reserves its slot here before the transport is called
+    (tasks/mailbox_quota.py), so Exchange Online's 30 a minute and 10,000 recipients a day hold
+    across runs. Rows older than a day are deleted as the window moves. No personal data: the
+    sending mailbox is the municipality's own.
+    """
+
+    __table_args__ = (Index("ix_mailboxsend_mailbox_at", "mailbox", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mailbox: str = Field(max_length=254)
+    at: float = Field(description="Wall-clock seconds (Unix time) the slot was taken.")
+    recipients: int = Field(default=1)
+    lane: str = Field(default="routine", max_length=20)
+
+
+class MailboxLock(SQLModel, table=True):
+    """One row per sending mailbox, updated first in each reservation: on PostgreSQL the row lock
+    serialises concurrent reservations for the same mailbox (SQLite: BEGIN IMMEDIATE does)."""
+
+    mailbox: str = Field(primary_key=True, max_length=254)
+    touched_at: float = Field(default=0.0)

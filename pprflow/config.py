@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     authority_base_url: str = "https://login.microsoftonline.com"
 
     throttle_per_minute: int = Field(30, description="Messages a minute per sending mailbox (Exchange Online: 30).")
+    alert_teams_webhook_url: SecretStr | None = Field(None, description="Microsoft Teams webhook (Workflows) "
+                                                      "the operators' alerts go to (deployments/automations.py).")
+    alert_webhook_url: str | None = Field(None, description="Any JSON webhook for the operators' alerts "
+                                          "(used when no Teams webhook is set).")
+    throttle_recipients_per_day: int = Field(10_000, description="Recipients a day per sending mailbox "
+                                             "(Exchange Online: 10,000).")
+    throttle_urgent_reserve_per_minute: int = Field(5, description="ESC-1: of the minute's messages, this many "
+                                                    "are kept free of routine mail for the abuse notification.")
+    throttle_urgent_reserve_per_day: int = Field(200, description="ESC-1: of the day's recipients, this many "
+                                                 "are kept free of routine mail for the abuse notification.")
     transport_max_wait: float = Field(30.0, description="Longest a transport waits inside one call (EWS back-off, "
                                       "Graph Retry-After) before the outbox takes over; 0 = fail fast.")
     transport_max_requests: int = Field(3, description="Requests per Graph call when it answers 429/503.")

@@ -14,8 +14,6 @@ from typing import Any
 
 from pprflow.tasks.context import Ctx
 
-_THROTTLES: dict[int, Any] = {}
-
 URGENT_WATCH_SECONDS = 50.0
 """How long one urgent run keeps watching the urgent lane; the next run starts on the next minute."""
 
@@ -23,13 +21,17 @@ URGENT_POLL_SECONDS = 2.0
 """How often the urgent run looks for a newly queued notification."""
 
 
-def make_throttle(per_minute: int) -> Any:
-    """One per-mailbox throttle per process, so consecutive runs in a server share the window."""
-    from pprflow.tasks.throttle import MailboxThrottle
+def make_throttle(engine: Any, settings: Any) -> Any:
+    """The per-mailbox window kept in the database (tasks/mailbox_quota.py): every run, in any process,
+    consecutive or concurrent, counts against the same 30 a minute and 10,000 recipients a day (issue 20;
+    a window in process memory started empty in every scheduled run). ESC-1: the urgent reserve is kept free
+    of routine mail."""
+    from pprflow.tasks.mailbox_quota import DatabaseThrottle
 
-    if per_minute not in _THROTTLES:
-        _THROTTLES[per_minute] = MailboxThrottle(per_minute=per_minute)
-    return _THROTTLES[per_minute]
+    return DatabaseThrottle(engine, per_minute=settings.throttle_per_minute,
+                            recipients_per_day=settings.throttle_recipients_per_day,
+                            urgent_per_minute=settings.throttle_urgent_reserve_per_minute,
+                            urgent_per_day=settings.throttle_urgent_reserve_per_day)
 
 
 def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
@@ -46,7 +48,8 @@ def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
     settings = Settings()
     chosen = transport if transport is not None else make_transport(settings)
     report = deliver_due(ctx.engine, chosen, limit=limit, lanes=lanes or LANES,
-                         throttle=make_throttle(settings.throttle_per_minute), max_throttle_wait=0.0,
+                         throttle=make_throttle(ctx.engine, settings), max_throttle_wait=0.0,
+                         clock=time.time,  # the window is shared between processes: wall-clock time
                          close_transport=close_transport,
                          sender_names={ctx.profile.sender: ctx.profile.sender_name})
     return report.as_dict() | {"transport": chosen.name}
@@ -57,7 +60,9 @@ def deliver_urgent(*, ctx: Ctx, watch_seconds: float = URGENT_WATCH_SECONDS, pol
                    sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Deliver the urgent lane only (ESC-1/LAW-1), looking again every `poll_seconds` for `watch_seconds`.
 
-    Never behind routine mail or its throttle; a transient failure is tried again a few minutes later
+    Never behind routine mail: routine mail leaves the mailbox's urgent reserve free
+    (tasks/mailbox_quota.py), and an urgent message waits for the rolling minute, not deferred; a
+    transient failure is tried again a few minutes later
     (tasks/outbox.py URGENT_RETRY) and the watch goes on for the other urgent messages.
     """
     from pprflow.config import Settings

@@ -289,13 +289,12 @@ class DeliveryReport:
 
 
 class Throttle:
-    """The interface delivery needs from tasks.throttle (per sending mailbox)."""
+    """The interface delivery needs from a per-sending-mailbox throttle: production's is the database
+    window every run shares (tasks/mailbox_quota.py), tests may use tasks/throttle.py's in-memory one."""
 
-    def wait_time(self, mailbox: str, recipients: int, now: float) -> float:  # pragma: no cover - protocol
+    def acquire(self, mailbox: str, recipients: int, now: float, lane: str = "routine") -> float:  # pragma: no cover
+        """Take the slot (0.0) or return the seconds to wait, nothing taken; atomic across runs."""
         return 0.0
-
-    def record(self, mailbox: str, recipients: int, now: float) -> None:  # pragma: no cover - protocol
-        return None
 
 
 URGENT = "urgent"
@@ -305,6 +304,9 @@ LANES: tuple[str, ...] = (URGENT, ROUTINE)
 CLAIM_LEASE = dt.timedelta(minutes=15)
 """A claim older than this is taken over by the next run (a run on another machine that died). Far
 longer than any transport's timeout, so a live run never loses a message it is still sending."""
+
+MINUTE_WAIT = 60.0
+"""The longest an urgent message waits for its mailbox's rolling minute (ESC-1: never deferred by it)."""
 
 URGENT_RETRY = dt.timedelta(minutes=2)
 """An urgent message whose transport failed transiently is tried again this much later (ESC-1/LAW-1)."""
@@ -512,12 +514,20 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
                 session.commit()
                 report.cancelled.append(message_id)
                 continue
-            if throttle is not None and not urgent:  # the urgent lane never queues behind the throttle
+            if throttle is not None:
+                # Both lanes count against the mailbox's limit (Exchange blocks a mailbox over it, which
+                # would hold the notification too); routine mail leaves the ESC-1 reserve free, and an
+                # urgent message waits for the window (at most a minute) instead of being deferred.
+                session.commit()  # no transaction held here: the throttle takes its own write lock
                 recipients = 1 + len(message.cc)
-                wait = throttle.wait_time(message.sender, recipients, clock())
-                if wait > 0 and wait <= max_throttle_wait:
+                longest = max(max_throttle_wait, MINUTE_WAIT if urgent else 0.0)
+                wait = throttle.acquire(message.sender, recipients, clock(), message.lane)
+                for _ in range(3):  # another run may take the freed slot first; then defer
+                    if not 0 < wait <= longest:
+                        break
                     sleep(wait)
-                elif wait > 0:
+                    wait = throttle.acquire(message.sender, recipients, clock(), message.lane)
+                if wait > 0:
                     throttled_senders.add(message.sender)
                     _release(message)
                     session.add(message)
@@ -537,8 +547,6 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
                 else:
                     sent_id = transport.send(outgoing)
                     report.sent.append(message_id)
-                    if throttle is not None:
-                        throttle.record(message.sender, 1 + len(message.cc), clock())
             except DeliveryError as exc:
                 message.last_error = exc.one_line()[:2000]
                 _release(message)

@@ -64,5 +64,5 @@ def test_a_message_over_the_daily_limit_can_never_go():
 def test_throttle_fits_the_outbox_interface():
     from pprflow.tasks.outbox import Throttle
 
-    for name in ("wait_time", "record"):
+    for name in ("acquire",):
         assert callable(getattr(MailboxThrottle(), name)) and hasattr(Throttle, name)

@@ -74,6 +74,23 @@ def server_environment(home: Path, *, host: str, port: int, environ: Mapping[str
     return env
 
 
+PAUSE_MARKER = "paused-by-shutdown.json"
+"""The deployments `pprflow serve` itself paused when it stopped (see `keep_administrators_pauses`)."""
+
+VACUUM_TYPES = "events,flow_runs"
+
+
+def vacuum_environment(retention_days: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """Issue 20 (PRIV-2): Prefect's own vacuum deletes flow runs (with their parameters, logs and
+    artifacts) and events older than the profile's retention; by default it keeps flow runs forever
+    and events 7 days. A value already in the environment is the administrator's and wins."""
+    seconds = str(retention_days * 86_400)
+    wanted = {"PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": VACUUM_TYPES,
+              "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": seconds,
+              "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": f"P{retention_days}D"}  # a plain timedelta: ISO 8601
+    return {name: value for name, value in wanted.items() if not environ.get(name)}
+
+
 def uses_postgres(environ: Mapping[str, str]) -> bool:
     return any((environ.get(name) or "").startswith("postgresql") for name in DATABASE_VARIABLES)
 
@@ -155,7 +172,77 @@ def _stop_on_signals() -> None:
         signal.signal(sig, handler)
 
 
-def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lambda: None) -> None:
+def _deployment_name(deployment: Any) -> str:
+    return f"{deployment.flow_name}/{deployment.name}"
+
+
+def keep_administrators_pauses(deployments: list[Any], marker: Path | None) -> list[str]:
+    """Issue 20: an administrator's pause survives a restart.
+
+    The runner pauses every schedule when it stops (pause_on_shutdown) and applying a deployment
+    un-pauses it, so a plain restart would resume what an administrator paused. On a clean stop we
+    write down which deployments *we* are about to pause (`record_our_pauses`); at start, a deployment
+    the server has paused that is not on that list was paused by an administrator (or by nobody we
+    know of after a crash, when the runner paused nothing): it is applied paused. Returns those names.
+    """
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    ours: set[str] = set()
+    if marker is not None and marker.exists():
+        try:
+            ours = set(json.loads(marker.read_text(encoding="utf-8")))
+        except (ValueError, TypeError):
+            ours = set()
+    paused: list[Any] = []
+    known = 0
+    with get_client(sync_client=True) as client:
+        for deployment in deployments:
+            try:
+                existing = client.read_deployment_by_name(_deployment_name(deployment))
+            except ObjectNotFound:
+                continue
+            known += 1
+            if existing.paused:
+                paused.append(deployment)
+    if marker is not None and not marker.exists() and known and len(paused) == known:
+        paused = []  # every one paused and no list: the stop of a version that kept none; resume all
+    kept: list[str] = []
+    for deployment in paused:
+        if _deployment_name(deployment) not in ours:
+            deployment.paused = True
+            kept.append(_deployment_name(deployment))
+    if marker is not None:
+        marker.unlink(missing_ok=True)
+    return kept
+
+
+async def record_our_pauses(deployments: list[Any], marker: Path | None) -> None:
+    """Before the runner pauses everything on its way out: which deployments are running now."""
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    if marker is None:
+        return
+    active: list[str] = []
+    async with get_client() as client:
+        for deployment in deployments:
+            try:
+                existing = await client.read_deployment_by_name(_deployment_name(deployment))
+            except ObjectNotFound:
+                continue
+            if not existing.paused:
+                active.append(_deployment_name(deployment))
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(sorted(active)), encoding="utf-8")
+
+
+def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lambda: None,
+                      pause_marker: Path | None = None) -> None:
     """`prefect.serve` with a dependable stop: SIGTERM or Ctrl-C asks the runner to stop (it pauses the
     schedules on its way out); a second signal cancels it outright.
 
@@ -169,6 +256,8 @@ def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lam
 
     runner = Runner(pause_on_shutdown=True)
     try:
+        for name in keep_administrators_pauses(deployments, pause_marker):
+            emit(f"  på pause (af en administrator, forbliver på pause)  {name}")
         for deployment in deployments:
             runner.add_deployment(deployment)
     except KeyboardInterrupt:
@@ -189,6 +278,10 @@ def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lam
                     break
                 await asyncio.sleep(0.1)
             if runner.started and not task.done():
+                try:
+                    await record_our_pauses(deployments, pause_marker)
+                except Exception:  # the server is gone: after a crash nothing is known to be ours
+                    pass
                 await runner.astop()
             else:
                 task.cancel()
@@ -240,6 +333,7 @@ def serve(
         raise ConfigurationError(f"port {web_port} (the web app) is in use: stop what runs there, choose --web-port, "
                                  "or --no-web")
         env = server_environment(home, host=host, port=port, environ=os.environ)
+        env |= vacuum_environment(profile.retention.flow_run_parameter_days, os.environ)
         url = base_url(host, port)
     # pprflow's settings for every flow run this process starts (they run in child processes).
     profile_ref = STATE.profile_name or settings.profile
@@ -278,14 +372,33 @@ def serve(
             emit(f"  deployment  {name}")
         for ref, why in catalogue.skipped.items():
             emit(f"  springer over {ref}: {why}")
-        serve_deployments(catalogue.deployments, on_ready=lambda: emit(
-            f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)"))
+
+        def ready() -> None:
+            announce_automations(settings)
+            emit(f"Dashboard: {url}  ({profile.display_name}; stop med Ctrl-C)")
+
+        serve_deployments(catalogue.deployments, on_ready=ready, pause_marker=home / "prefect" / PAUSE_MARKER)
     except KeyboardInterrupt:
         pass
     finally:
         if server is not None:
             code = stop_server(server)
             emit(f"Prefect-serveren er stoppet (exit {code}).")
+
+
+def announce_automations(settings: Any) -> None:
+    """Create or update the operators' alerts (deployments/automations.py); say what exists, never stop."""
+    from pprflow.deployments.automations import ensure_automations
+
+    try:
+        names = ensure_automations(settings)
+    except Exception as exc:  # the job runs on without alerts, but says so
+        emit(f"advarsel: alarmerne kunne ikke oprettes ({type(exc).__name__}: {exc})")
+        return
+    for name in names:
+        emit(f"  automation  {name}")
+    if not (settings.alert_teams_webhook_url or settings.alert_webhook_url):
+        emit("bemærk: ingen alarmkanal: sæt PPRFLOW_ALERT_TEAMS_WEBHOOK_URL, så driften får besked om fejl.")
 
 
 def _display_url(url: str) -> str:

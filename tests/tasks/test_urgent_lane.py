@@ -84,14 +84,14 @@ def test_esc1_the_notification_queued_last_leaves_first_ahead_of_300_routine_mes
 
 def test_esc1_the_routine_throttle_does_not_hold_the_notification(engine: Engine) -> None:
     routine(engine, 40)
-    throttle = MailboxThrottle(per_minute=30)
+    throttle = MailboxThrottle(per_minute=30, urgent_per_minute=5)
     transport = Recording()
     first = deliver_due(engine, transport, throttle=throttle, clock=lambda: 100.0)
-    assert len(first.sent) == 30 and len(first.deferred) == 10, "the routine mail waits for the next minute"
+    assert len(first.sent) == 25 and len(first.deferred) == 15, "routine mail leaves the ESC-1 reserve free"
     urgent = notification(engine)
     second = deliver_due(engine, transport, throttle=throttle, clock=lambda: 101.0)
     assert second.sent == [urgent], "the same mailbox is full for routine mail, the notification still leaves"
-    assert len(second.deferred) == 10
+    assert len(second.deferred) == 15
 
 
 def test_esc1_a_transient_error_on_an_older_routine_message_does_not_stop_the_notification(engine: Engine) -> None:
