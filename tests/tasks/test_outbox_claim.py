@@ -1,6 +1,7 @@
 """The atomic outbox claim (`tasks/outbox.py` `claim_next`, `dead_claimants`): which due message a delivery
-run takes, and when a claim held by another run is taken over. OUT-1 (each message sent once): a message
-held by a live run is never handed to a second one; ESC-1/LAW-1: the urgent lane leaves first.
+run takes, and when a claim held by another run is taken over. Each message is sent once (README's delivery
+promise; RULES.md gives it no ID): a message held by a live run is never handed to a second one; ESC-2: the
+notification's urgent lane leaves ahead of routine mail.
 
 These tests call the claim itself on a real database (SQLite; the lock test on the real PostgreSQL server),
 so removing any of its conditions fails one of them (scripts/mutation.sh claim)."""
@@ -64,7 +65,7 @@ def drain(engine: Engine, claimant: str = "run-a", **kw: object) -> list[int]:
     return taken
 
 
-def test_a_free_due_message_is_claimed_once_and_the_claim_is_committed_OUT_1(engine: Engine) -> None:
+def test_a_free_due_message_is_claimed_once_and_the_claim_is_committed(engine: Engine) -> None:
     message_id = queue(engine, 1)
     taken = claim(engine, "run-a")
     assert taken == message_id and type(taken) is int
@@ -75,7 +76,7 @@ def test_a_free_due_message_is_claimed_once_and_the_claim_is_committed_OUT_1(eng
     assert claim(engine, "run-a") is None, "nor twice to the same run"
 
 
-def test_only_pending_messages_that_are_due_are_claimed_OUT_1(engine: Engine) -> None:
+def test_only_pending_messages_that_are_due_are_claimed(engine: Engine) -> None:
     due_now = queue(engine, 1, age=dt.timedelta(0))
     queue(engine, 2, age=-dt.timedelta(seconds=1))  # due a second from now
     queue(engine, 3, status="sent")
@@ -84,7 +85,7 @@ def test_only_pending_messages_that_are_due_are_claimed_OUT_1(engine: Engine) ->
     assert drain(engine) == [due_now], "send_after == now is due; later, sent, cancelled and failed are not"
 
 
-def test_a_claim_is_taken_over_only_after_the_lease_or_when_its_run_is_dead_OUT_1(engine: Engine) -> None:
+def test_a_claim_is_taken_over_only_after_the_lease_or_when_its_run_is_dead(engine: Engine) -> None:
     fresh = queue(engine, 1, claimed_by="run-live", claimed_at=NOW - dt.timedelta(minutes=1))
     at_lease = queue(engine, 2, claimed_by="run-live", claimed_at=NOW - CLAIM_LEASE)
     expired = queue(engine, 3, claimed_by="run-gone", claimed_at=NOW - CLAIM_LEASE - dt.timedelta(seconds=1))
@@ -96,7 +97,7 @@ def test_a_claim_is_taken_over_only_after_the_lease_or_when_its_run_is_dead_OUT_
     assert row(engine, dead).claimed_by == "run-a"
 
 
-def test_the_urgent_lane_first_then_oldest_first_then_lowest_id_ESC_1(engine: Engine) -> None:
+def test_the_urgent_lane_first_then_oldest_first_then_lowest_id_ESC_2(engine: Engine) -> None:
     old_routine = queue(engine, 1, age=dt.timedelta(hours=3))
     urgent = queue(engine, 2, kind="abuse_notification", age=dt.timedelta(minutes=1))
     assert row(engine, urgent).lane == URGENT and row(engine, old_routine).lane == ROUTINE
@@ -106,7 +107,7 @@ def test_the_urgent_lane_first_then_oldest_first_then_lowest_id_ESC_1(engine: En
     assert drain(engine) == [urgent, old_routine, same_time_a, same_time_b, newer]
 
 
-def test_the_lane_sender_and_only_filters_are_each_obeyed_OUT_1(engine: Engine) -> None:
+def test_the_lane_sender_and_only_filters_are_each_obeyed(engine: Engine) -> None:
     routine = queue(engine, 1)
     urgent = queue(engine, 2, kind="abuse_notification")
     other = queue(engine, 3, sender=OTHER_SENDER)
@@ -116,7 +117,7 @@ def test_the_lane_sender_and_only_filters_are_each_obeyed_OUT_1(engine: Engine) 
     assert drain(engine, skip_senders=()) == [routine]
 
 
-def test_a_run_of_this_process_is_dead_once_it_has_ended_OUT_1() -> None:
+def test_a_run_of_this_process_is_dead_once_it_has_ended() -> None:
     running, ended = new_claimant(), new_claimant()
     outbox._ACTIVE_RUNS.add(running)
     try:
@@ -126,7 +127,7 @@ def test_a_run_of_this_process_is_dead_once_it_has_ended_OUT_1() -> None:
     assert dead_claimants([running]) == [running]
 
 
-def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone_OUT_1() -> None:
+def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone() -> None:
     host = socket.gethostname()
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
@@ -141,14 +142,14 @@ def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone_OUT_1() 
         alive.wait()
 
 
-def test_a_claimant_names_its_host_and_process_and_is_unique_OUT_1() -> None:
+def test_a_claimant_names_its_host_and_process_and_is_unique() -> None:
     first, second = new_claimant(), new_claimant()
     assert first != second
     assert re.fullmatch(rf"{re.escape(socket.gethostname())}:{os.getpid()}:[0-9a-f]{{12}}", first), first
 
 
 @pytest.mark.postgres
-def test_concurrent_runs_skip_a_row_another_run_is_locking_on_postgresql_OUT_1(pg_engine: Engine) -> None:
+def test_concurrent_runs_skip_a_row_another_run_is_locking_on_postgresql(pg_engine: Engine) -> None:
     """PostgreSQL: FOR UPDATE SKIP LOCKED in the candidate query. A run never waits for (or takes) a row
     another transaction is claiming; it takes the next one."""
     first = queue(pg_engine, 1, age=dt.timedelta(hours=2))
