@@ -133,13 +133,25 @@ def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone() -> Non
     gone.wait()
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        claimants = [f"{host}:{gone.pid}:aaaa", f"{host}:{alive.pid}:bbbb", f"{host}:1:cccc",  # pid 1: init, alive
-                     f"other-{host}:{gone.pid}:dddd",  # another machine: only the lease frees it
-                     f"{host}:notapid:eeee", "garbage"]
-        assert dead_claimants(claimants) == [f"{host}:{gone.pid}:aaaa"]
+        claimants = [f"other-{host}:{gone.pid}:dddd",  # another machine: only the lease frees it
+                     f"{host}:notapid:eeee", "garbage",  # not ours to judge; the scan goes on
+                     f"{host}:{gone.pid}:aaaa", f"{host}:{alive.pid}:bbbb", f"{host}:1:cccc",  # pid 1: init, alive
+                     f"{host}:{gone.pid}:ff:ff"]  # the token is whatever follows the pid
+        assert dead_claimants(claimants) == [f"{host}:{gone.pid}:aaaa", f"{host}:{gone.pid}:ff:ff"]
+        assert alive.poll() is None, "asking whether a run is alive never signals it"
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_a_process_of_another_user_counts_as_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.kill(pid, 0) on another user's process raises PermissionError: it exists, so its claim is kept
+    (as root every process can be signalled, so the error is raised here on purpose)."""
+    def not_yours(pid: int, signal: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(outbox.os, "kill", not_yours)
+    assert dead_claimants([f"{socket.gethostname()}:{os.getpid() + 1}:aaaa"]) == []
 
 
 def test_a_claimant_names_its_host_and_process_and_is_unique() -> None:
