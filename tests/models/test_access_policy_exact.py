@@ -225,3 +225,9 @@ def test_a_message_of_no_case_exactly_PRIV_3() -> None:
     assert decide(homeless, Perm.MESSAGE_READ, MessageFacts()) == Decision(False, refusal=nobody)
     assert not has_perm(homeless, Perm.MESSAGE_READ, MessageFacts(institution_id=3))
     assert not has_perm(homeless, Perm.MESSAGE_READ, MessageFacts(district="Nord"))
+
+
+def test_a_permission_the_policy_does_not_know_is_an_error_never_an_answer_PRIV_4() -> None:
+    """A new permission added to an entrance but not to a group of the policy fails loudly, naming it."""
+    with pytest.raises(ValueError, match=r"^unknown permission 'case\.teleport'$"):
+        decide(ADMIN, "case.teleport", facts())  # type: ignore[arg-type]
