@@ -4,7 +4,8 @@
 #
 #   scripts/mutation.sh                 # every set below
 #   scripts/mutation.sh privacy esc1    # only these sets
-#   MUTATION_CHILDREN=2 scripts/mutation.sh   (parallel mutant runs; default 2)
+#   MUTATION_CHILDREN=2 scripts/mutation.sh   (parallel mutant runs; default 1: the machine is shared)
+#   TESTS_access='tests/models/test_access.py' scripts/mutation.sh access   (other tests, e.g. a "before" figure)
 #   MUTANTS_esc1='pprflow.tasks.outbox.x__deliver__mutmut_*' scripts/mutation.sh esc1   (other functions)
 #
 # mutmut mutates files under `mutants/` of its working directory. pprflow's layout (models/, tasks/
@@ -16,10 +17,18 @@
 #            is ~600 mutants: hours on 2 cores)
 #   rules    models/rules_intake.py models/rules_levels.py models/rules_meetings.py models/rules_kv.py
 #            models/rules_ppr.py
+#   access   models/access.py: the one access policy (PRIV-3, PRIV-4), the whole module
+#   authorize tasks/access.py: `authorize` (the service-layer entrance), `resolve_actor`, `case_facts_for`
+#            and the ESC-1 parent check `_parent_of_confidential_child` (MUTANTS_authorize: others)
+#   claim    tasks/outbox.py: the atomic outbox claim `claim_next` and the dead-claimant takeover
+#            (`dead_claimants`, `_process_alive`, `new_claimant`) (MUTANTS_claim: others)
+#   cpr      the CPR check (PRIV-2): models/rules_privacy.py's detector, redactor and validator and
+#            models/abuse.py's blanking of a report (`blank_cpr_numbers`, `_Report._no_cpr`)
+#   Always run under `nice -n 19` with MUTATION_CHILDREN=1 on a shared machine.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY="$ROOT/.venv/bin/python"
-CHILDREN=${MUTATION_CHILDREN:-2}
+CHILDREN=${MUTATION_CHILDREN:-1}
 export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false PYTHONWARNINGS=ignore
 export PREFECT_HOME=${PREFECT_HOME:-$(mktemp -d)}
 
@@ -27,23 +36,36 @@ declare -A MODULES=(
   [privacy]="pprflow/models/rules_privacy.py"
   [esc1]="pprflow/tasks/outbox.py"
   [rules]="pprflow/models/rules_intake.py pprflow/models/rules_levels.py pprflow/models/rules_meetings.py pprflow/models/rules_kv.py pprflow/models/rules_ppr.py"
+  [access]="pprflow/models/access.py"
+  [authorize]="pprflow/tasks/access.py"
+  [claim]="pprflow/tasks/outbox.py"
+  [cpr]="pprflow/models/rules_privacy.py pprflow/models/abuse.py"
 )
 declare -A SELECT=(
   [privacy]=""
   [esc1]="${MUTANTS_esc1:-pprflow.tasks.outbox.x_suppression__mutmut_* pprflow.tasks.outbox.x_parent_emails__mutmut_*}"
   [rules]=""
+  [access]=""
+  [authorize]="${MUTANTS_authorize:-pprflow.tasks.access.x_authorize__mutmut_* pprflow.tasks.access.x_resolve_actor__mutmut_* pprflow.tasks.access.x_case_facts_for__mutmut_* pprflow.tasks.access.x__parent_of_confidential_child__mutmut_*}"
+  [claim]="${MUTANTS_claim:-pprflow.tasks.outbox.x_claim_next__mutmut_* pprflow.tasks.outbox.x_dead_claimants__mutmut_* pprflow.tasks.outbox.x__process_alive__mutmut_* pprflow.tasks.outbox.x_new_claimant__mutmut_*}"
+  [cpr]="${MUTANTS_cpr:-pprflow.models.rules_privacy.x__is_date__mutmut_* pprflow.models.rules_privacy.x_contains_cpr_number__mutmut_* pprflow.models.rules_privacy.x_redact_cpr_numbers__mutmut_* pprflow.models.rules_privacy.x_check_no_cpr_number__mutmut_* pprflow.models.rules_privacy.x__texts__mutmut_* pprflow.models.rules_privacy.x_is_cpr_error__mutmut_* pprflow.models.rules_privacy.xǁNoCprNumbersǁ_no_cpr_number__mutmut_* pprflow.models.abuse.x_blank_cpr_numbers__mutmut_* pprflow.models.abuse.xǁ_Reportǁ_no_cpr__mutmut_*}"
 )
 declare -A TESTS=(
   [privacy]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_privacy.py"
   [esc1]="tests/tasks/test_outbox_esc1.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
   [rules]="tests/models tests/property"
+  [access]="tests/models/test_access.py tests/models/test_access_policy_exact.py"
+  [authorize]="tests/tasks/test_authorize.py tests/tasks/test_privacy.py tests/tasks/test_staff.py"
+  [claim]="tests/tasks/test_outbox_claim.py tests/tasks/test_outbox_transactions.py"
+  [cpr]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_abuse.py tests/models/test_cpr_check.py"
 )
 SETS=("$@")
-[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 rules)
+[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 rules access authorize claim cpr)
 
 total_killed=0; total_all=0
 for set in "${SETS[@]}"; do
-  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, rules)" >&2; exit 2; }
+  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, rules, access, authorize, claim, cpr)" >&2; exit 2; }
+  override="TESTS_$set"; TESTS[$set]=${!override:-${TESTS[$set]}}
   work=$(mktemp -d "${TMPDIR:-/tmp}/pprflow-mutation-$set.XXXX")
   cp -rL "$ROOT/pprflow" "$work/pprflow"
   cp -r "$ROOT/tests" "$work/tests"
