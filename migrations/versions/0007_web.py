@@ -1,7 +1,7 @@
 """web: a local account's argon2 password hash on the staff directory (issue 18)
 
 Revision ID: 0007_web
-Revises: 0003_delivery
+Revises: 0006_stalls
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0007_web"
-down_revision = "0003_delivery"
+down_revision = "0006_stalls"
 branch_labels = None
 depends_on = None
 

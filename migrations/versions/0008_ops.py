@@ -1,7 +1,7 @@
 """ops: the per-mailbox throttle window in the database, shared by every run (issue 20)
 
 Revision ID: 0008_ops
-Revises: 0003_delivery
+Revises: 0007_web
 Create Date: 2026-11-29 22:15:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0008_ops"
-down_revision = "0003_delivery"
+down_revision = "0007_web"
 branch_labels = None
 depends_on = None
 
