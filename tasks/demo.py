@@ -224,6 +224,14 @@ closed_case_years = 5
 audit_years = 5
 flow_run_parameter_days = 7
 
+[escalation]                       # issue 17: a missed review climbs leader -> coordinator -> the PPR leader
+top = "ppr-leder@{DOMAIN}"
+ladders.review_overdue = [
+  {{ after_working_days = 1, to = "leader" }},
+  {{ after_working_days = 4, to = "coordinator" }},
+  {{ after_working_days = 9, to = "top" }},
+]
+
 [levels]
 model = "five_levels"
 names = ["Almenområdet", "Sparring", "Tværfagligt netværksmøde", "Specialiseret indsats", "Familiecentret"]
@@ -416,6 +424,12 @@ def _abuse(ctx: Ctx, *, case_id: int, today: dt.date) -> Any:
     return report_abuse(ctx, case_id, today=today)
 
 
+def _transfer(ctx: Ctx, *, case_id: int, to_institution: str, today: dt.date) -> Any:
+    from pprflow.tasks.transfer import transfer_case
+
+    return transfer_case(ctx=ctx, case_id=case_id, to_institution=to_institution, today=today)
+
+
 def _sweep(ctx: Ctx, *, today: dt.date) -> Any:
     from pprflow.tasks.sweep import sweep
 
@@ -446,6 +460,7 @@ ACTIONS: dict[str, Action] = {
     "level": Action("niveauskift", "pprflow.flows.levels:change_case_level", _level),
     "review": Action("halvårsvurdering", "pprflow.flows.levels:review_case", _review),
     "abuse": Action("underretning (mistanke om overgreb)", "pprflow.flows.abuse:report_suspected_abuse", _abuse),
+    "transfer": Action("sag flyttet med barnet", "pprflow.flows.handover:transfer_case_flow", _transfer),
     "sweep": Action("morgengennemgang", "pprflow.deployments.scheduled:morning_sweep", _sweep),
     "deliver": Action("udbakken sendt", "pprflow.flows.delivery:deliver_outbox", _deliver),
 }
@@ -563,6 +578,25 @@ def build_script(world: World, calendar: WorkingCalendar, *, days: list[dt.date]
         events.append(Event(review_day, "review", reviewer,
                             resolve=_for_case("review", partial(_review_call, review_day))))
 
+    # ROLE-3: after its review the child moves from daycare to school; the case goes along, the school's
+    # leader is told and takes over.
+    if working and (move_day := working[-1]) >= review_day:
+        events.append(Event(move_day, "transfer", reviewer, resolve=_for_case("review", partial(
+            _transfer_call, move_day, schools[0].name))))
+
+    # Issue 17: a second level-4 effort whose review nobody records: the overdue review climbs the profile's
+    # ladder (leader, coordinator, the PPR leader) and stays overdue on the dashboard.
+    if (overdue_due := wd(2)) is not None and len(working) > 12:
+        level4_late = calendar.previous_working_day(_add_months(overdue_due, -6))
+        late_intake = calendar.add_working_days(level4_late, -15)
+        unreviewed = referral_data(world, rng, "early_years_consultant", count + 2, late_intake)
+        events.append(Event(late_intake, "referral", unreviewed["submitted_by"]["email"],
+                            {"referral": parse_referral(unreviewed), "today": late_intake}, story="overdue"))
+        for to, when in ((2, calendar.add_working_days(level4_late, -10)),
+                         (3, calendar.add_working_days(level4_late, -5)), (4, level4_late)):
+            events.append(Event(when, "level", unreviewed["submitted_by"]["email"],
+                                resolve=_level_params("overdue", to, when)))
+
     # Start-up meeting (PATH-4): arranged by the assigned PPR employee a few days after assignment.
     # Network story (LVL-1..3, CAL-2, MEET-2): level 2, level 3, two network meetings with minutes.
     leader = story_coordinator.get("network", schools[0].leader.email)
@@ -635,6 +669,10 @@ def _for_meeting(story: str, build: Callable[[int], dict[str, Any]]) -> Resolver
 
 def _review_call(day: dt.date, case_id: int) -> dict[str, Any]:
     return {"case_id": case_id, "review_date": day, "today": day}
+
+
+def _transfer_call(day: dt.date, to_institution: str, case_id: int) -> dict[str, Any]:
+    return {"case_id": case_id, "to_institution": to_institution, "today": day}
 
 
 def _abuse_call(day: dt.date, case_id: int) -> dict[str, Any]:
@@ -778,13 +816,17 @@ def summary_rows(ctx: Ctx, state: DemoState, mail_dir: Path) -> list[tuple[str, 
     from sqlalchemy import func
     from sqlmodel import Session, select
 
-    from pprflow.models.tables import Case, Meeting, Notification, OutboxMessage
+    from pprflow.models.tables import AuditEvent, Case, Meeting, Notification, OutboxMessage
 
     with Session(ctx.engine) as session:
         by_pathway = dict(session.exec(select(Case.pathway, func.count()).group_by(Case.pathway)).all())
         meetings = dict(session.exec(select(Meeting.kind, func.count()).group_by(Meeting.kind)).all())
         outbox = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
         notifications = session.exec(select(func.count()).select_from(Notification)).one()
+        escalations = session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "deadline", AuditEvent.reason == "CAL-6")).one()
+        moved = session.exec(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.entity == "case", AuditEvent.reason == "ROLE-3", AuditEvent.action == "change")).one()
     network = sum(v for k, v in meetings.items() if k.startswith("network"))
     pathways = by_pathway.items()
     rows = [
@@ -795,6 +837,7 @@ def summary_rows(ctx: Ctx, state: DemoState, mail_dir: Path) -> list[tuple[str, 
         ("Netværksmøder / referater", f"{network} / {state.done['minutes']}"),
         ("Niveauskift / halvårsvurderinger", f"{state.done['level']} / {state.done['review']}"),
         ("Underretninger (ESC-1)", str(notifications)),
+        ("Eskaleringstrin for overskredne vurderinger / flyttede sager", f"{escalations} / {moved}"),
         ("KV-møder / KV-emner", f"{meetings.get('kv', 0)} / {state.done['kv_topic']}"),
         ("Morgengennemgange", str(state.done["sweep"])),
         ("Mails sendt / venter / annulleret",

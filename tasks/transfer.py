@@ -71,8 +71,8 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
             case.coordinator_email = new_leader
             session.add(case)
             audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case_id,
-                         case_id=case_id, reason="ROLE-3",
-                         detail={"coordinator": {"from": old_coordinator, "to": new_leader}})
+                         case_id=case_id, reason="ROLE-1",
+                         detail={"coordinator": {"from": old_coordinator, "to": new_leader}, "because": "ROLE-3"})
         messages: list[int] = []
         if new_leader and new_leader.strip().lower() != old_leader.strip().lower():
             context = {

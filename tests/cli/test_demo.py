@@ -89,6 +89,11 @@ def test_three_weeks_by_plain_service_calls(tmp_path: Path) -> None:
             OutboxMessage.status == "sent", col(OutboxMessage.created_at) > notification.reported_at)).all()
         assert late == []
         assert session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all() == []
+        # issue 17: the demo shows an escalation (an unrecorded review climbs the ladder) and a move (ROLE-3)
+        climbed = session.exec(select(OutboxMessage.to).where(OutboxMessage.template == "review_overdue")).all()
+        assert len(set(climbed)) >= 2, f"the overdue review reached the next person up: {climbed}"
+        moved = session.exec(select(OutboxMessage).where(OutboxMessage.template == "case_transferred")).all()
+        assert len(moved) == 1 and moved[0].status == "sent"
     engine.dispose()
     # "too late" (CAL-3) is reported, not fatal
     assert "(CAL-3)" in result.stdout
