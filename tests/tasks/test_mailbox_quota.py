@@ -136,3 +136,30 @@ def test_esc1_property_no_rolling_minute_over_the_limit_and_the_reserve_is_never
         window = [(t, ln) for t, ln in sent if t > now - MINUTE]
         assert len(window) <= 30
         assert sum(ln == "routine" for _, ln in window) <= 25
+
+
+def test_two_concurrent_production_delivery_runs_send_no_more_than_the_limit(ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """End to end: `pprflow.tasks.delivery.deliver` twice at once on one database, 40 queued from one mailbox,
+    10 a minute with 2 kept for ESC-1: exactly 8 leave, the rest stay pending (deferred), none twice."""
+    import dataclasses
+
+    from pprflow.tasks import delivery
+    from tests.faults._support import queue
+    from tests.tasks.test_delivery_throttle import Recording
+
+    monkeypatch.setenv("PPRFLOW_THROTTLE_PER_MINUTE", "10")
+    monkeypatch.setenv("PPRFLOW_THROTTLE_URGENT_RESERVE_PER_MINUTE", "2")
+    job = dataclasses.replace(ctx, actor="system:outbox")
+    queue(job.engine, first=0, count=40, sender=BOX)
+    transports = [Recording(), Recording()]
+    start = threading.Barrier(2)
+
+    def run(transport: Recording) -> dict[str, object]:
+        start.wait()
+        return delivery.deliver(ctx=job, transport=transport)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, transports))
+    sent = [mail.to for transport in transports for mail in transport.sent]
+    assert len(sent) == 8 and len(set(sent)) == 8, reports
+    assert sum(int(r["sent"]) for r in reports) == 8  # type: ignore[call-overload]
