@@ -181,12 +181,14 @@ def queue_message(
     attachments: Iterable[Attachment] = (),
     actor: str = SYSTEM_ACTOR,
     reply_to: str | None = None,
+    notification_id: int | None = None,
 ) -> OutboxMessage | None:
     """Render and queue one message for one recipient, or return the one already queued.
 
     Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited. The template
     learns whether it speaks to a parent (`for_parent`, decided here, where ESC-1 is); Reply-To is the
-    person who signs (`signer.email` in the context) unless given (issue 16).
+    person who signs (`signer.email` in the context) unless given (issue 16). `notification_id` ties a
+    message about a notification to it, so retention purges it with its report even without a case (PRIV-2).
     """
     from pprflow.templates.catalogue import MESSAGE_KINDS, lane_of
     from pprflow.templates.render import render_message
@@ -217,7 +219,7 @@ def queue_message(
         consent_id=consent_id, sender=sender, reply_to=reply_to.strip() if reply_to else None,
         to=address_key(to), cc=[address_key(c) for c in cc],
         to_is_parent=is_parent, subject=rendered.subject.strip(), body_text=rendered.text, body_html=rendered.html,
-        send_after=send_after or utcnow(),
+        send_after=send_after or utcnow(), notification_id=notification_id,
     )
     try:
         with session.begin_nested():
@@ -407,7 +409,7 @@ def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = N
     return [i for i in session.exec(query).all() if i is not None]
 
 
-NOTIFICATION_KINDS = frozenset({"abuse_notification", "acknowledgement_overdue"})
+NOTIFICATION_KINDS = frozenset({"abuse_notification", "acknowledgement_overdue", "notification_undelivered"})
 ANONYMOUS_KINDS = frozenset({"kv_notice_reminder", "kv_topic_list"})  # KV-1: no child identity by construction
 
 
@@ -456,7 +458,9 @@ def deliver_due(
 
     Each message is claimed atomically (`claim_next`), so runs that overlap split the work and no
     message goes out twice. A transient error (mail server down) stops the run and leaves the message
-    pending with its error, so nothing is lost and order is kept; a permanent error marks that message
+    pending with its error, so nothing is lost and order is kept — except in the urgent lane, where the
+    failing message is retried URGENT_RETRY later and the run goes on to the next urgent message (another
+    notification, or the escalation of this one, ESC-1); a permanent error marks that message
     failed. Urgent messages (ESC-1/LAW-1) go before routine mail and never wait for the routine
     throttle. Before re-sending a message that was claimed before (a crash mid-send), the transport is
     asked whether it already went out (Exchange and Graph look in Sent Items): no double send there.
@@ -549,6 +553,8 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
                     session.commit()
                     report.errors[message_id] = message.last_error
                     report.stopped_because = message.last_error
+                    if urgent:  # ESC-1: the next urgent message (another notification, its escalation) still goes
+                        continue
                     break
                 message.status = "failed"
                 session.add(message)

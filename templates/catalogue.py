@@ -464,6 +464,23 @@ def _acknowledgement_overdue() -> Context:
     }
 
 
+def _notification_undelivered() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child_label": "Elev R-233",
+        "notifier_name": "Sofie Mikkelsen",
+        "notifier_phone": "+45 89 15 42 17",
+        "reported_at": _at(2026, 11, 24, 11, 40),
+        "sent_to": "underretning@randers.example",
+        "sent_to_name": "Familie- og Rådgivningscentret",
+        "out_of_hours": "Socialvagten, tlf. +45 89 15 10 00",
+        "last_error": "451 4.3.0 modtagerens postkasse svarer ikke; prøv igen senere",
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
 def _consent_withdrawn() -> Context:
     return {
         **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole, Randers Kommune"),
@@ -571,6 +588,10 @@ _KINDS = (
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
           "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
           optional=("case", "link")),
+    _kind("notification_undelivered", "ESC-1",
+          "En underretning kan ikke leveres (mailsystemet fejler efter profilens frist): ring den videre.",
+          "Profilens eskaleringsadresse, ellers underretterens leder, ellers PPR-postkassen",
+          _notification_undelivered, optional=("case", "notifier_phone", "out_of_hours", "link")),
     _kind("consent_withdrawn", "CONS-1",
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
@@ -612,7 +633,7 @@ def audience_context(kind: str, audience: str) -> Context | None:
     raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
 
 
-URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification"})
+URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification", "notification_undelivered"})
 """Kinds that travel in the outbox's urgent lane: delivered within a minute, day and night, ahead of
 routine mail and outside its throttle (ESC-1, LAW-1: "straks"). Everything else is routine."""
 
