@@ -38,7 +38,7 @@ from pprflow.models.abuse import (
 from pprflow.models.access import Perm
 from pprflow.models.address import address_key, is_placeholder, parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime
-from pprflow.models.errors import InvalidInput, NotFound
+from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
 from pprflow.models.profile import Profile
 from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
@@ -330,6 +330,7 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
             where = f"case {case_id} has" if case_id is not None else "there is"
             raise NotFound(f"{where} no notification{which} to acknowledge", rule_id="LAW-2")
         open_rows = [n for n in rows if n.acknowledged_at is None]
+        check_sent(session, open_rows)  # LAW-2: nothing is stored when one of them was not sent
         for notification in open_rows:
             notification.acknowledged_at = utcnow()
             reduced = notification.child_name is not None
@@ -346,6 +347,32 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
         return {"case_id": case_id, "acknowledged": [n.id for n in open_rows],
                 "already_acknowledged": [n.id for n in rows if n not in open_rows], "late": late,
                 "rule_id": "LAW-2"}
+
+
+def notification_message(session: Session, notification: Notification) -> OutboxMessage | None:
+    """The outbox row of the notification itself (the abuse_notification message it was queued as)."""
+    by_id = session.exec(select(OutboxMessage).where(
+        OutboxMessage.template == ABUSE_NOTIFICATION, OutboxMessage.notification_id == notification.id)).first()
+    if by_id is not None:
+        return by_id
+    return session.exec(select(OutboxMessage).where(  # a row queued before migration 0009_mail
+        OutboxMessage.template == ABUSE_NOTIFICATION,
+        col(OutboxMessage.idempotency_key).contains(f"|{_subject(notification)}|"))).first()
+
+
+def check_sent(session: Session, notifications: list[Notification]) -> None:
+    """LAW-2: an acknowledgement (kvittering) confirms receipt, so a notification still waiting in the
+    outbox (or failed at the transport) cannot be acknowledged: one line saying which and why."""
+    for notification in notifications:
+        message = notification_message(session, notification)
+        if message is None or message.status == "sent":
+            continue
+        state = ("står stadig i kø" if message.status == "pending" else f"har status {message.status}")
+        error = f"; sidste fejl: {message.last_error}" if message.last_error else ""
+        raise RuleViolation(
+            "LAW-2", f"underretning {notification.id} kan ikke kvitteres: den er IKKE sendt endnu til "
+                     f"{message.to} (besked {message.id} {state}{error}); en kvittering kan kun komme for en sendt "
+                     f"underretning – vent på afsendelsen (pprflow outbox list), og kvittér så")
 
 
 def _notifier_leader(session: Session, notification: Notification, case: Case | None) -> str | None:

@@ -15,7 +15,7 @@ from pprflow.tasks.abuse import acknowledge, report_abuse, report_abuse_in_sessi
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.outbox import queue_message
-from tests.factories import case_with_parents, put_staff
+from tests.factories import case_with_parents, deliver_queued, put_staff
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
 TODAY = dt.date(2026, 11, 24)  # Tuesday
@@ -86,6 +86,7 @@ def test_acknowledging_closes_the_deadline_LAW_2(engine: Engine, randers: Any) -
     case_id = _setup(engine)
     ctx = Ctx(engine=engine, profile=randers, actor="laerer@skole.example")
     report_abuse(ctx=ctx, case_id=case_id, today=TODAY)
+    deliver_queued(engine)
     done = acknowledge(ctx=ctx, case_id=case_id, today=dt.date(2026, 11, 30))
     assert len(done["acknowledged"]) == 1 and done["late"] == []
     run_sweep(engine, randers, today=dt.date(2026, 12, 10))
