@@ -70,7 +70,6 @@ from pprflow.tasks.outbox import (
 )
 
 ACKNOWLEDGEMENT_OVERDUE, ACKNOWLEDGEMENT_OVERDUE_COORDINATOR, ACKNOWLEDGEMENT_OVERDUE_ESCALATION = ACKNOWLEDGEMENT_KINDS
-RECEPTION = "Familie- og Rådgivningscentret, Modtagelsen"
 
 
 def _subject(notification: Notification) -> str:
@@ -161,14 +160,23 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
                          "case": case_id, "unknown_case_id": data.case_id if case is None else None})
     if case is not None:
         protect_from_parents(session, case, actor=actor)
+    # Issue 16/LAW-1: the duty is personal, so the reporter signs (name, role, institution, phone) and a
+    # reply reaches them (Reply-To), not the unit's mailbox.
+    phone = data.reporter.phone or staff_phone(session, data.reporter.email)
+    role = role_label(data.reporter.role)
+    signer = {"name": data.reporter.name, "email": data.reporter.email, "phone": phone,
+              "role": role if data.institution.lower() in role.lower() else f"{role}, {data.institution}"}
     context: dict[str, Any] = {
-        **base_context(profile, recipient_name=RECEPTION, sender_name=f"{data.reporter.name}, {data.institution}"),
+        **base_context(profile, recipient_name=profile.notification.recipient_name, signer=signer),
         "case": case_context(session, case, profile) if case is not None else None,
         "institution": data.institution,
         "child": {"name": data.child.name, "group": data.child.group, "birth_year": data.child.birth_year},
         "reported_by_name": data.reporter.name,
-        "reported_by_role": role_label(data.reporter.role),
+        "reported_by_role": role,
         "reported_by_email": data.reporter.email,
+        "reported_by_phone": phone,
+        "actions_taken": data.actions_taken,
+        "out_of_hours": profile.notification.out_of_hours,
         "reported_at": reported_at,
         "observation": data.observation,
         "observed_on": data.observed_on,

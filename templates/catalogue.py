@@ -433,13 +433,17 @@ def _review_base() -> Context:
 
 def _abuse_notification() -> Context:
     return {
-        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
+        # LAW-1: the duty is personal — the reporter signs, and a reply reaches her (Reply-To)
+        **_base("Randers Kommune", "Familie- og Rådgivningscentret, Modtagelsen", "Sofie Mikkelsen", SOFIE),
         "case": _randers_case(),
         "institution": "Søndervangskolen",
         "child": {"name": "Emil Jensen", "group": "4.A", "birth_year": 2015},
         "reported_by_name": "Sofie Mikkelsen",
-        "reported_by_role": "Klasselærer",
+        "reported_by_role": "klasselærer, Søndervangskolen",
         "reported_by_email": "sofie.mikkelsen@randers.example",
+        "reported_by_phone": "+45 89 15 42 17",
+        "actions_taken": "Eleven er hos AKT-læreren resten af skoledagen. Skolelederen er orienteret.",
+        "out_of_hours": "den sociale døgnvagt via politiet, tlf. 114 – ved akut fare 112",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "observation": "Eleven havde i dag blå mærker på begge overarme. Adspurgt sagde eleven: "
                        "\"Det var far, da jeg ikke ville i seng.\"",
@@ -583,7 +587,7 @@ _KINDS = (
           "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
           "Forældrene orienteres ikke.",
           "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification,
-          optional=("case", "observed_time", "link")),
+          optional=("case", "observed_time", "reported_by_phone", "actions_taken", "link")),
     _kind("acknowledgement_overdue", "LAW-2",
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
           "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
