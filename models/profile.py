@@ -211,6 +211,16 @@ class Profile(_Strict):
             found[f"early_years_directory.{institution}.disability"] = contacts.disability
         return found
 
+    def mailbox_names(self) -> dict[str, str]:
+        """Issue 13/16: the display name mail to each of the profile's shared mailboxes carries in To: the
+        unit for the PPR mailbox, the reception for the notifications address, "<unit>, distrikt <name>"
+        for each district team."""
+        unit = self.contact.unit_name
+        names = {team: f"{unit}, distrikt {district}" for district, team in self.district_teams.items()}
+        names[self.mailboxes.ppr] = unit
+        names[self.mailboxes.notifications] = self.notification.recipient_name
+        return names
+
     def placeholder_mailboxes(self) -> dict[str, str]:
         """The mailboxes still set to a placeholder (.invalid): a real transport refuses to start (ESC-2)."""
         return {key: value for key, value in self.mailbox_settings().items() if is_placeholder(value)}

@@ -52,7 +52,8 @@ def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
     report = deliver_due(ctx.engine, chosen, limit=limit, lanes=lanes or LANES,
                          throttle=make_throttle(settings.throttle_per_minute), max_throttle_wait=0.0,
                          close_transport=close_transport,
-                         sender_names={ctx.profile.sender: ctx.profile.sender_name})
+                         sender_names={ctx.profile.sender: ctx.profile.sender_name},
+                         mailbox_names=ctx.profile.mailbox_names())
     return report.as_dict() | {"transport": chosen.name, "escalated": escalated}
 
 

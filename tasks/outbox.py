@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.address import address_key
 from pprflow.models.errors import RuleViolation
-from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage
+from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
@@ -428,14 +428,44 @@ def is_sensitive(template: str, case: Case | None) -> bool:
     return case.child_id is not None
 
 
-def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "") -> OutgoingMail:
+def display_names(session: Session, addresses: Iterable[str], *, case_id: int | None,
+                  mailbox_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Issue 13/16: the display name of each recipient address, from the staff directory, then the case's
+    parties (partners, and parents where a mail may reach them), then the profile's mailboxes
+    (`mailbox_names`: the unit, the notifications reception, each district team). An address with none
+    maps to "". The name is data stored beside the bare address (the one address type, ESC-1); nothing
+    here parses a name out of free text."""
+    keys = {address_key(a) for a in addresses} - {""}
+    found: dict[str, str] = {}
+    if not keys:
+        return found
+    for box, name in (mailbox_names or {}).items():
+        if address_key(box) in keys and name.strip():
+            found[address_key(box)] = name.strip()
+    if case_id is not None:
+        for email, name in session.exec(select(CaseParty.email, CaseParty.name).where(
+                CaseParty.case_id == case_id, col(CaseParty.email).in_(sorted(keys)))).all():
+            if name and name.strip():
+                found[address_key(email)] = name.strip()
+    for email, name in session.exec(select(StaffMember.email, StaffMember.name).where(
+            col(StaffMember.email).in_(sorted(keys)))).all():
+        if name and name.strip():
+            found[address_key(email)] = name.strip()
+    return found
+
+
+def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "",
+                mailbox_names: Mapping[str, str] | None = None) -> OutgoingMail:
     files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
     case = session.get(Case, message.case_id) if message.case_id is not None else None
+    names = display_names(session, [message.to, *message.cc], case_id=message.case_id, mailbox_names=mailbox_names)
     return OutgoingMail(
         idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
         cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
         attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
         reply_to=message.reply_to, sensitive=is_sensitive(message.template, case), sender_name=sender_name,
+        to_name=names.get(address_key(message.to), ""),
+        cc_names=tuple(names.get(address_key(c), "") for c in message.cc),
     )
 
 
@@ -453,6 +483,7 @@ def deliver_due(
     sleep: Callable[[float], None] = time.sleep,
     close_transport: bool = True,
     sender_names: Mapping[str, str] | None = None,
+    mailbox_names: Mapping[str, str] | None = None,
 ) -> DeliveryReport:
     """Deliver every due message, urgent first, then oldest first, one transaction per state change.
 
@@ -470,7 +501,7 @@ def deliver_due(
     try:
         return _deliver(engine, transport, claimant=claimant, now=now, limit=limit, only=only, lanes=lanes,
                         throttle=throttle, max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep,
-                        sender_names=sender_names or {})
+                        sender_names=sender_names or {}, mailbox_names=mailbox_names or {})
     finally:
         _ACTIVE_RUNS.discard(claimant)
         close = getattr(transport, "close", None)
@@ -486,7 +517,7 @@ def _release(message: OutboxMessage) -> None:
 def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callable[[], dt.datetime],
              limit: int | None, only: Sequence[int] | None, lanes: Sequence[str], throttle: Throttle | None,
              max_throttle_wait: float, clock: Callable[[], float], sleep: Callable[[float], None],
-             sender_names: Mapping[str, str]) -> DeliveryReport:
+             sender_names: Mapping[str, str], mailbox_names: Mapping[str, str]) -> DeliveryReport:
     report = DeliveryReport()
     with Session(writer(engine)) as session:
         held = session.exec(select(OutboxMessage.claimed_by).where(
@@ -532,7 +563,8 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
             message.sending_started_at = now()
             session.add(message)
             session.commit()  # the attempt is durable before anything leaves the building
-            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""))
+            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""),
+                                   mailbox_names=mailbox_names)
             session.commit()  # no transaction (and on SQLite no lock) is held while the transport talks
             try:
                 sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None
