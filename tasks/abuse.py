@@ -314,7 +314,7 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
     pseudonym (PRIV-2), audited.
     """
     if case_id is None and notification_id is None:
-        raise InvalidInput("name the case or the notification: pprflow case acknowledge CASE or --notification ID",
+        raise InvalidInput("angiv sagen eller underretningen: pprflow case acknowledge SAG eller --notification ID",
                            rule_id="LAW-2")
     with Session(ctx.engine, expire_on_commit=False) as session:
         query = select(Notification)
@@ -335,8 +335,8 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
         rows = list(session.exec(query.order_by(col(Notification.id))).all())
         if not rows:
             which = "" if notification_id is None else f" {notification_id}"
-            where = f"case {case_id} has" if case_id is not None else "there is"
-            raise NotFound(f"{where} no notification{which} to acknowledge", rule_id="LAW-2")
+            where = f"sag {case_id} har ingen" if case_id is not None else "der er ingen"
+            raise NotFound(f"{where} underretning{which} at kvittere for; se pprflow case show", rule_id="LAW-2")
         open_rows = [n for n in rows if n.acknowledged_at is None]
         check_sent(session, open_rows)  # LAW-2: nothing is stored when one of them was not sent
         for notification in open_rows:
