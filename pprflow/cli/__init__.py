@@ -26,6 +26,7 @@ from pprflow.cli import (
     sweep,
 )
 from pprflow.cli.context import STATE
+from pprflow.cli.locked import run_again_when_locked
 from pprflow.cli.output import fail
 from pprflow.models.errors import PprflowError
 
@@ -82,7 +83,7 @@ app.command("demo")(demo.demo)
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user mistake is one line on stderr and exit code 2, never a traceback."""
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        run_again_when_locked(lambda: app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False))
     except PprflowError as exc:
         fail(exc.one_line(), code=exc.exit_code)
     except click_exceptions.NoArgsIsHelpError:
