@@ -439,19 +439,24 @@ def display_names(session: Session, addresses: Iterable[str], *, case_id: int | 
     found: dict[str, str] = {}
     if not keys:
         return found
-    for box, name in (mailbox_names or {}).items():
-        if address_key(box) in keys and name.strip():
-            found[address_key(box)] = name.strip()
+    rows: list[tuple[str, str | None]] = list((mailbox_names or {}).items())
     if case_id is not None:
-        for email, name in session.exec(select(CaseParty.email, CaseParty.name).where(
-                CaseParty.case_id == case_id, col(CaseParty.email).in_(sorted(keys)))).all():
-            if name and name.strip():
-                found[address_key(email)] = name.strip()
-    for email, name in session.exec(select(StaffMember.email, StaffMember.name).where(
-            col(StaffMember.email).in_(sorted(keys)))).all():
-        if name and name.strip():
-            found[address_key(email)] = name.strip()
+        rows += list(session.exec(select(CaseParty.email, CaseParty.name).where(
+            CaseParty.case_id == case_id, col(CaseParty.email).in_(sorted(keys)))).all())
+    rows += list(session.exec(select(StaffMember.email, StaffMember.name).where(
+        col(StaffMember.email).in_(sorted(keys)))).all())
+    for email, name in rows:  # later sources win: the staff directory over the case's parties over the profile
+        shown = _display_name(name)
+        if address_key(email) in keys and shown:
+            found[address_key(email)] = shown
     return found
+
+
+def _display_name(name: str | None) -> str:
+    """A stored name as one header-safe line: line breaks and other control characters (a hostile or
+    careless entry) are folded to single spaces, so a name can never stop a mail nor add a header."""
+    text = "".join(c if c.isprintable() else " " for c in (name or ""))
+    return " ".join(text.split())[:200]
 
 
 def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "",

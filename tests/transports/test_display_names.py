@@ -125,3 +125,19 @@ def test_exchange_carries_the_display_names_in_the_mime_it_sends(ews: Any, oauth
     raw = base64.b64decode(message.find("t:MimeContent", NS).text or "")  # type: ignore[union-attr]
     assert _names(raw, "To") == [("Lene Leder", "leder@skole.example")]
     assert _names(raw, "Cc") == [("Åse Æbelø", "sundhedsplejerske@vejle.example")]
+
+
+def test_a_name_with_a_line_break_is_folded_to_one_line_and_never_stops_the_mail(engine: Engine,
+                                                                                tmp_path: Path) -> None:
+    with Session(engine) as session:
+        put_staff(session, StaffMember(name="Sofie\r\nBcc: spion@ond.example", email="sofie@skole.example",
+                                       role="teacher"))
+        queue_message(session, kind="kv_topic_list", to="sofie@skole.example", serves="names:hostile",
+                      context=MESSAGE_KINDS["kv_topic_list"].example_context(), sender=SENDER)
+        session.commit()
+    report = deliver_due(engine, FileTransport(tmp_path / "mail"))
+    assert len(report.sent) == 1 and report.failed == []
+    [mail] = read_folder(tmp_path / "mail")
+    assert [(a.display_name, a.addr_spec) for a in mail.message["To"].addresses] == [
+        ("Sofie Bcc: spion@ond.example", "sofie@skole.example")]
+    assert mail.message["Bcc"] is None and mail.recipients == {"sofie@skole.example"}
