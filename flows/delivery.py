@@ -16,12 +16,29 @@ deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO
 deliver_urgent_messages = task(name="send urgent messages", retries=0, cache_policy=NO_CACHE)(deliver_urgent)
 
 
+def publish_escalations(escalated: list[dict[str, Any]]) -> None:
+    """ESC-1: the first alert on the dashboard — a notification the transport keeps refusing, escalated
+    (once, tasks/abuse.py `escalate_undelivered`). No child is named: the message, notification and case ids."""
+    if not escalated:
+        return
+    lines = ["**HASTER: en underretning om mistanke om vold eller overgreb kan ikke leveres.** "
+             "Ring den videre til modtageren nu; pprflow prøver fortsat at sende den.", ""]
+    for item in escalated:
+        case = f", sag {item['case_id']}" if item.get("case_id") is not None else ""
+        to = item.get("escalated_to") or "ingen anden vej i profilen – sæt [mailboxes] escalation"
+        lines.append(f"- Besked {item['message_id']} (underretning {item.get('notification_id') or '–'}{case}): "
+                     f"i kø siden {item['since']}, eskaleret til {to}. Sidste fejl: {item['last_error']}")
+    create_markdown_artifact(key="underretning-eskaleret", markdown="\n".join(lines),
+                             description="Underretning ikke leveret – eskaleret (ESC-1)")
+
+
 @flow(name="udbakke-afsendelse", flow_run_name=day_run_name("udbakke"),
       description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
 def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> dict[str, Any]:
     """Deliver the outbox; a mail server that is down leaves everything pending, visible on the dashboard."""
     ctx = Ctx.from_environment(actor=acting_user or "system:outbox")  # a job (PRIV-4)
     report = deliver_due_messages(ctx=ctx, limit=limit)
+    publish_escalations(report.get("escalated", []))
     if report.get("stopped_because"):
         create_markdown_artifact(
             key="udbakke-fejl",
@@ -40,6 +57,7 @@ def deliver_urgent_outbox(watch_seconds: float = URGENT_WATCH_SECONDS,
     """Deliver the urgent lane (the abuse notification) within seconds, day and night (ESC-1/LAW-1)."""
     ctx = Ctx.from_environment(actor=acting_user)
     report = deliver_urgent_messages(ctx=ctx, watch_seconds=watch_seconds)
+    publish_escalations(report.get("escalated", []))
     if report.get("stopped_because"):
         create_markdown_artifact(
             key="underretning-fejl",

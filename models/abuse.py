@@ -58,6 +58,9 @@ class Reporter(_Report):
     name: Name = Field(description="Underretterens navn.")
     email: EmailAddress = Field(description="Underretterens e-mail (kvitteringen sendes hertil).")
     role: Name = Field(description="Rolle/stilling, fx 'Klasselærer' eller 'teacher'.")
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=40)] | None = Field(
+        default=None, description="Underretterens direkte telefon (issue 16: modtageren skal kunne ringe); standard: "
+                                  "medarbejderkartotekets nummer.")
 
 
 class ReportedChild(_Report):
@@ -77,6 +80,8 @@ class AbuseReport(_Report):
     observation: Observation = Field(description="Hvad er set eller hørt — med egne ord.")
     observed_on: dt.date = Field(description="Hvornår det blev set eller hørt (dato).")
     observed_time: dt.time | None = Field(default=None, description="Klokkeslæt, hvis det kendes.")
+    actions_taken: Observation | None = Field(
+        default=None, description="Hvad er gjort indtil nu, fx 'Barnet er hos AKT-læreren resten af dagen.'")
     case_id: int | None = Field(default=None, gt=0, description="Sagens id, hvis barnet har en sag.")
 
     def fingerprint(self, today: dt.date) -> str:

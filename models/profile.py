@@ -87,6 +87,22 @@ class NotificationSettings(_Strict):
     """Notification acknowledgement (kvittering), LAW-2."""
 
     acknowledgement_working_days: int = 6
+    escalate_after_minutes: int = Field(
+        default=15, ge=1, le=24 * 60,
+        description="ESC-1: an abuse notification the transport still has not taken this many minutes after it "
+                    "was queued is escalated once: a dashboard alert and a mail by another route "
+                    "([mailboxes] escalation, else the notifier's leader, else the PPR mailbox).")
+    recipient_name: str = Field(
+        default="Familie- og Rådgivningscentret, Modtagelsen", min_length=2, max_length=200,
+        description="Who reads the notifications address (Vejle [002]: Familieafdelingen, Modtagelsen; "
+                    "Randers [003]: Familie- og Rådgivningscentret).")
+    recipient_phone: str | None = Field(
+        default=None, max_length=40,
+        description="The reception's phone number, for the escalation when the mail cannot be delivered.")
+    out_of_hours: str = Field(
+        default="den sociale døgnvagt via politiet, tlf. 114 – ved akut fare 112", min_length=4, max_length=200,
+        description="Issue 16: how the family centre's duty is reached outside opening hours (døgnvagt/politi); "
+                    "the notification and its escalation name it.")
     review_by_outposted_social_worker: bool = Field(
         default=False, description="ESC-3 (Randers [003]): notifications other than for suspected violence or abuse "
                                    "(the level-5 contact) are held until the outposted social worker has reviewed "
@@ -243,6 +259,16 @@ class Profile(_Strict):
             found[f"early_years_directory.{institution}.pedagogical"] = contacts.pedagogical
             found[f"early_years_directory.{institution}.disability"] = contacts.disability
         return found
+
+    def mailbox_names(self) -> dict[str, str]:
+        """Issue 13/16: the display name mail to each of the profile's shared mailboxes carries in To: the
+        unit for the PPR mailbox, the reception for the notifications address, "<unit>, distrikt <name>"
+        for each district team."""
+        unit = self.contact.unit_name
+        names = {team: f"{unit}, distrikt {district}" for district, team in self.district_teams.items()}
+        names[self.mailboxes.ppr] = unit
+        names[self.mailboxes.notifications] = self.notification.recipient_name
+        return names
 
     def placeholder_mailboxes(self) -> dict[str, str]:
         """The mailboxes still set to a placeholder (.invalid): a real transport refuses to start (ESC-2)."""

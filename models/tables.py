@@ -278,6 +278,9 @@ class OutboxMessage(SQLModel, table=True):
                                    description="host:pid:token of the delivery run holding the claim.")
     escalated_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True),
                                              description="Urgent lane: when a failing delivery was escalated.")
+    notification_id: int | None = Field(
+        default=None, foreign_key="notification.id", index=True,
+        description="The notification (underretning) this message serves: purged with it (ESC-2, PRIV-2).")
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     sending_started_at: dt.datetime | None = _when()
     sent_at: dt.datetime | None = _when()

@@ -23,6 +23,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,9 +36,9 @@ from pprflow.models.abuse import (
     parse_report,
 )
 from pprflow.models.access import Perm
-from pprflow.models.address import address_key, parse_address
+from pprflow.models.address import address_key, is_placeholder, parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime
-from pprflow.models.errors import InvalidInput, NotFound
+from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
 from pprflow.models.profile import Profile
 from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
@@ -52,13 +54,22 @@ from pprflow.tasks.casefile import (
     person_name,
     person_role,
     role_label,
+    staff_phone,
 )
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
-from pprflow.tasks.outbox import cancel_pending, parent_emails, queue_message, same_child_case_ids
+from pprflow.tasks.outbox import (
+    ABUSE_NOTIFICATION,
+    SYSTEM_ACTOR,
+    cancel_pending,
+    parent_emails,
+    protected_among,
+    queue_message,
+    same_child_case_ids,
+    writer,
+)
 
 ACKNOWLEDGEMENT_OVERDUE, ACKNOWLEDGEMENT_OVERDUE_COORDINATOR, ACKNOWLEDGEMENT_OVERDUE_ESCALATION = ACKNOWLEDGEMENT_KINDS
-RECEPTION = "Familie- og Rådgivningscentret, Modtagelsen"
 
 
 def _subject(notification: Notification) -> str:
@@ -149,14 +160,23 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
                          "case": case_id, "unknown_case_id": data.case_id if case is None else None})
     if case is not None:
         protect_from_parents(session, case, actor=actor)
+    # Issue 16/LAW-1: the duty is personal, so the reporter signs (name, role, institution, phone) and a
+    # reply reaches them (Reply-To), not the unit's mailbox.
+    phone = data.reporter.phone or staff_phone(session, data.reporter.email)
+    role = role_label(data.reporter.role)
+    signer = {"name": data.reporter.name, "email": data.reporter.email, "phone": phone,
+              "role": role if data.institution.lower() in role.lower() else f"{role}, {data.institution}"}
     context: dict[str, Any] = {
-        **base_context(profile, recipient_name=RECEPTION, sender_name=f"{data.reporter.name}, {data.institution}"),
+        **base_context(profile, recipient_name=profile.notification.recipient_name, signer=signer),
         "case": case_context(session, case, profile) if case is not None else None,
         "institution": data.institution,
         "child": {"name": data.child.name, "group": data.child.group, "birth_year": data.child.birth_year},
         "reported_by_name": data.reporter.name,
-        "reported_by_role": role_label(data.reporter.role),
+        "reported_by_role": role,
         "reported_by_email": data.reporter.email,
+        "reported_by_phone": phone,
+        "actions_taken": data.actions_taken,
+        "out_of_hours": profile.notification.out_of_hours,
         "reported_at": reported_at,
         "observation": data.observation,
         "observed_on": data.observed_on,
@@ -167,7 +187,7 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
     # ESC-2: at once (send_after = now, the urgent lane), to the notifications address only.
     message = queue_message(session, kind="abuse_notification", to=profile.mailboxes.notifications,
                             context=context, serves=_subject(notification), sender=profile.sender, case=case,
-                            actor=actor, send_after=utcnow())
+                            actor=actor, send_after=utcnow(), notification_id=notification.id)
     if message is None:  # pragma: no cover - the outbox never suppresses this kind (ESC-2)
         raise RuntimeError("ESC-2: the abuse notification was not queued")
     # LAW-2: late acknowledgement → the notifier's leader, then the coordinator, then the escalation address.
@@ -294,7 +314,7 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
     pseudonym (PRIV-2), audited.
     """
     if case_id is None and notification_id is None:
-        raise InvalidInput("name the case or the notification: pprflow case acknowledge CASE or --notification ID",
+        raise InvalidInput("angiv sagen eller underretningen: pprflow case acknowledge SAG eller --notification ID",
                            rule_id="LAW-2")
     with Session(ctx.engine, expire_on_commit=False) as session:
         query = select(Notification)
@@ -315,9 +335,10 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
         rows = list(session.exec(query.order_by(col(Notification.id))).all())
         if not rows:
             which = "" if notification_id is None else f" {notification_id}"
-            where = f"case {case_id} has" if case_id is not None else "there is"
-            raise NotFound(f"{where} no notification{which} to acknowledge", rule_id="LAW-2")
+            where = f"sag {case_id} har ingen" if case_id is not None else "der er ingen"
+            raise NotFound(f"{where} underretning{which} at kvittere for; se pprflow case show", rule_id="LAW-2")
         open_rows = [n for n in rows if n.acknowledged_at is None]
+        check_sent(session, open_rows)  # LAW-2: nothing is stored when one of them was not sent
         for notification in open_rows:
             notification.acknowledged_at = utcnow()
             reduced = notification.child_name is not None
@@ -334,6 +355,32 @@ def acknowledge(ctx: Ctx, case_id: int | None = None, *, notification_id: int | 
         return {"case_id": case_id, "acknowledged": [n.id for n in open_rows],
                 "already_acknowledged": [n.id for n in rows if n not in open_rows], "late": late,
                 "rule_id": "LAW-2"}
+
+
+def notification_message(session: Session, notification: Notification) -> OutboxMessage | None:
+    """The outbox row of the notification itself (the abuse_notification message it was queued as)."""
+    by_id = session.exec(select(OutboxMessage).where(
+        OutboxMessage.template == ABUSE_NOTIFICATION, OutboxMessage.notification_id == notification.id)).first()
+    if by_id is not None:
+        return by_id
+    return session.exec(select(OutboxMessage).where(  # a row queued before migration 0009_mail
+        OutboxMessage.template == ABUSE_NOTIFICATION,
+        col(OutboxMessage.idempotency_key).contains(f"|{_subject(notification)}|"))).first()
+
+
+def check_sent(session: Session, notifications: list[Notification]) -> None:
+    """LAW-2: an acknowledgement (kvittering) confirms receipt, so a notification still waiting in the
+    outbox (or failed at the transport) cannot be acknowledged: one line saying which and why."""
+    for notification in notifications:
+        message = notification_message(session, notification)
+        if message is None or message.status == "sent":
+            continue
+        state = ("står stadig i kø" if message.status == "pending" else f"har status {message.status}")
+        error = f"; sidste fejl: {message.last_error}" if message.last_error else ""
+        raise RuleViolation(
+            "LAW-2", f"underretning {notification.id} kan ikke kvitteres: den er IKKE sendt endnu til "
+                     f"{message.to} (besked {message.id} {state}{error}); en kvittering kan kun komme for en sendt "
+                     f"underretning – vent på afsendelsen (pprflow outbox list), og kvittér så")
 
 
 def _notifier_leader(session: Session, notification: Notification, case: Case | None) -> str | None:
@@ -393,8 +440,97 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     }
     queue_message(session, kind="acknowledgement_overdue", to=to, context=context,
                   serves=f"{deadline.subject_key}:{deadline.kind}", sender=sweep.profile.sender, case=case,
-                  actor=sweep.actor)
+                  actor=sweep.actor, notification_id=notification.id)
     return done
+
+
+NOTIFICATION_UNDELIVERED = "notification_undelivered"
+
+
+def escalation_route(session: Session, profile: Profile, notification: Notification | None,
+                     case: Case | None) -> str | None:
+    """ESC-1: where a notification the transport keeps refusing is escalated — another route than the
+    notifications address: the profile's escalation mailbox, else the notifier's leader, else the PPR
+    mailbox. Placeholders (.invalid) and the failing address itself are skipped."""
+    failing = address_key(profile.mailboxes.notifications)
+    candidates = [address_key(c) for c in (
+        profile.mailboxes.escalation,
+        _notifier_leader(session, notification, case) if notification is not None else None,
+        profile.mailboxes.ppr) if c]
+    parents = protected_among(session, candidates)  # ESC-1: a leader who is also a parent is passed over
+    for candidate in candidates:
+        if not is_placeholder(candidate) and candidate != failing and candidate not in parents:
+            return candidate
+    return None
+
+
+def escalate_undelivered(engine: Engine, profile: Profile, *, now: dt.datetime | None = None,
+                         actor: str = SYSTEM_ACTOR) -> list[dict[str, Any]]:
+    """ESC-1: every abuse notification the transport keeps refusing — failed for good, or still failing
+    `[notification] escalate_after_minutes` after it was queued — is escalated exactly once: one
+    conditional UPDATE sets `outboxmessage.escalated_at` (so overlapping delivery runs escalate it once),
+    and in the same transaction a `notification_undelivered` mail is queued in the urgent lane to another
+    route (`escalation_route`), audited. Returns what was escalated (for the delivery flow's dashboard
+    alert); the notification itself stays in the queue and is still retried (ESC-2: never given up)."""
+    when = now or utcnow()
+    cutoff = when - dt.timedelta(minutes=profile.notification.escalate_after_minutes)
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    escalated: list[dict[str, Any]] = []
+    with Session(writer(engine), expire_on_commit=False) as session:
+        failing = session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == ABUSE_NOTIFICATION, col(OutboxMessage.escalated_at).is_(None),
+            col(OutboxMessage.last_error).is_not(None), col(OutboxMessage.status).in_(["pending", "failed"]),
+            or_(col(OutboxMessage.status) == "failed", col(OutboxMessage.created_at) <= cutoff),
+        ).order_by(col(OutboxMessage.id))).all()
+        for message in failing:
+            claimed = session.execute(update(table).where(table.c.id == message.id, table.c.escalated_at.is_(None))
+                                      .values(escalated_at=when))
+            if getattr(claimed, "rowcount", 0) != 1:
+                continue  # another run escalated it first
+            notification = session.get(Notification, message.notification_id) if message.notification_id else None
+            case = session.get(Case, message.case_id) if message.case_id is not None else None
+            to = escalation_route(session, profile, notification, case)
+            queued = None
+            if to is not None:
+                queued = queue_message(session, kind=NOTIFICATION_UNDELIVERED, to=to,
+                                       context=_undelivered_context(session, profile, message, notification, case,
+                                                                    to),
+                                       serves=f"undelivered:{message.id}:{message.idempotency_key[-40:]}",
+                                       sender=profile.sender, case=case, actor=actor,
+                                       notification_id=message.notification_id)
+            audit.record(session, actor=actor, action="change", entity="outboxmessage", entity_id=message.id,
+                         case_id=message.case_id, reason="ESC-1",
+                         detail={"escalated": True, "escalated_to": to, "status": message.status,
+                                 "escalation_message": queued.id if queued is not None else None})
+            escalated.append({"message_id": message.id, "notification_id": message.notification_id,
+                              "case_id": message.case_id, "escalated_to": to, "status": message.status,
+                              "since": message.created_at.isoformat(), "last_error": message.last_error})
+        session.commit()
+    return escalated
+
+
+def _undelivered_context(session: Session, profile: Profile, message: OutboxMessage,
+                         notification: Notification | None, case: Case | None, to: str) -> dict[str, Any]:
+    notifier = notification.reported_by_email if notification is not None else None
+    settings = profile.notification
+    return {
+        **base_context(profile, recipient_name=person_name(session, to, case_id=message.case_id),
+                       sender_name=profile.display_name),
+        "case": case_context(session, case, profile) if case is not None else None,
+        "institution": (notification.institution_name if notification is not None else None) or "ikke oplyst",
+        # PRIV-2: never the child's name outside the notification itself
+        "child_label": (notification.child_pseudonym if notification is not None else None) or "et barn",
+        "notifier_name": (notification.reporter_name if notification is not None else None)
+        or (person_name(session, notifier) if notifier else "underretter"),
+        "notifier_phone": staff_phone(session, notifier),
+        "reported_at": notification.reported_at if notification is not None else message.created_at,
+        "sent_to": message.to,
+        "sent_to_name": settings.recipient_name + (f", tlf. {settings.recipient_phone}"
+                                                   if settings.recipient_phone else ""),
+        "out_of_hours": settings.out_of_hours,
+        "last_error": message.last_error or "ukendt fejl",
+        "link": None,
+    }
 
 
 for _kind in ACKNOWLEDGEMENT_KINDS:

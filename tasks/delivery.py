@@ -39,20 +39,25 @@ def deliver(*, ctx: Ctx, limit: int | None = None, transport: Any = None,
     """Send every due message, urgent first; a transient failure stops the run and leaves the rest pending."""
     from pprflow.config import Settings
     from pprflow.models.access import Perm
+    from pprflow.tasks.abuse import escalate_undelivered
     from pprflow.tasks.access import authorize_in
-    from pprflow.tasks.outbox import LANES, deliver_due
+    from pprflow.tasks.outbox import LANES, SYSTEM_ACTOR, deliver_due
 
     authorize_in(ctx.engine, ctx.actor, Perm.JOB_DELIVER, what="outbox send")  # PRIV-4: a job
     from pprflow.tasks.transports import make_transport
 
     settings = Settings()
     chosen = transport if transport is not None else make_transport(settings)
+    # ESC-1: a notification the transport keeps refusing is escalated once, before this run's sending, so
+    # the escalation mail (urgent lane) leaves in this very run, ahead of the notification's next retry.
+    escalated = escalate_undelivered(ctx.engine, ctx.profile, actor=SYSTEM_ACTOR)
     report = deliver_due(ctx.engine, chosen, limit=limit, lanes=lanes or LANES,
                          throttle=make_throttle(ctx.engine, settings), max_throttle_wait=0.0,
                          clock=time.time,  # the window is shared between processes: wall-clock time
                          close_transport=close_transport,
-                         sender_names={ctx.profile.sender: ctx.profile.sender_name})
-    return report.as_dict() | {"transport": chosen.name}
+                         sender_names={ctx.profile.sender: ctx.profile.sender_name},
+                         mailbox_names=ctx.profile.mailbox_names())
+    return report.as_dict() | {"transport": chosen.name, "escalated": escalated}
 
 
 def deliver_urgent(*, ctx: Ctx, watch_seconds: float = URGENT_WATCH_SECONDS, poll_seconds: float = URGENT_POLL_SECONDS,
@@ -71,7 +76,7 @@ def deliver_urgent(*, ctx: Ctx, watch_seconds: float = URGENT_WATCH_SECONDS, pol
 
     chosen = transport if transport is not None else make_transport(Settings())  # one token cache per run
     totals: dict[str, Any] = {"sent": 0, "already_sent": 0, "failed": 0, "cancelled": 0, "deferred": 0,
-                              "stopped_because": None, "transport": None}
+                              "stopped_because": None, "transport": None, "escalated": []}
     deadline = clock() + watch_seconds
     try:
         while True:
@@ -79,6 +84,7 @@ def deliver_urgent(*, ctx: Ctx, watch_seconds: float = URGENT_WATCH_SECONDS, pol
             for key in ("sent", "already_sent", "failed", "cancelled", "deferred"):
                 totals[key] += report[key]
             totals["transport"] = report["transport"]
+            totals["escalated"] += report["escalated"]
             if report["stopped_because"]:
                 totals["stopped_because"] = report["stopped_because"]
             if clock() + poll_seconds > deadline:

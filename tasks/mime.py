@@ -108,6 +108,13 @@ def _mailbox(name: str, address: str) -> Address | str:
     return Address(display_name=name, username=username, domain=domain)
 
 
+def _as_address(value: Address | str) -> Address:
+    if isinstance(value, Address):
+        return value
+    username, _, domain = parseaddr(value)[1].rpartition("@")
+    return Address(username=username, domain=domain)
+
+
 class UnsafeHeaderError(DeliveryError):
     """A header value (subject, address, filename, key) contains a line break; never retried."""
 
@@ -148,6 +155,9 @@ def check_headers(mail: OutgoingMail) -> None:
     """Every value that ends up in a header line, checked before anything is built or sent."""
     _address("sender", mail.sender)
     check_header_value("sender name", mail.sender_name)
+    check_header_value("recipient name", mail.to_name)
+    for name in mail.cc_names:
+        check_header_value("cc recipient name", name)
     _address("recipient", mail.to)
     for cc in mail.cc:
         _address("cc recipient", cc)
@@ -177,9 +187,10 @@ def build_mime(mail: OutgoingMail, *, date: dt.datetime | None = None) -> EmailM
     check_headers(mail)
     msg = EmailMessage(policy=policy.default)
     msg["From"] = _mailbox(mail.sender_name, mail.sender)
-    msg["To"] = mail.to
+    # Issue 13/16: `Name <address>`, the name RFC 2047-encoded by WIRE when it is not ASCII (WirePolicy).
+    msg["To"] = _mailbox(mail.to_name, mail.to)
     if mail.cc:
-        msg["Cc"] = ", ".join(mail.cc)
+        msg["Cc"] = [_as_address(_mailbox(mail.cc_name(i), cc)) for i, cc in enumerate(mail.cc)]
     if mail.reply_to:  # issue 16: replies reach the person who signed, not the shared mailbox
         msg["Reply-To"] = mail.reply_to
     msg["Subject"] = mail.subject

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.address import address_key
 from pprflow.models.errors import RuleViolation
-from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage
+from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.transports.base import Attachment, DeliveryError, OutgoingMail, Transport
@@ -181,12 +181,14 @@ def queue_message(
     attachments: Iterable[Attachment] = (),
     actor: str = SYSTEM_ACTOR,
     reply_to: str | None = None,
+    notification_id: int | None = None,
 ) -> OutboxMessage | None:
     """Render and queue one message for one recipient, or return the one already queued.
 
     Returns None when a rule suppresses it (ESC-1, CONS-1); the suppression is audited. The template
     learns whether it speaks to a parent (`for_parent`, decided here, where ESC-1 is); Reply-To is the
-    person who signs (`signer.email` in the context) unless given (issue 16).
+    person who signs (`signer.email` in the context) unless given (issue 16). `notification_id` ties a
+    message about a notification to it, so retention purges it with its report even without a case (PRIV-2).
     """
     from pprflow.templates.catalogue import MESSAGE_KINDS, lane_of
     from pprflow.templates.render import render_message
@@ -217,7 +219,7 @@ def queue_message(
         consent_id=consent_id, sender=sender, reply_to=reply_to.strip() if reply_to else None,
         to=address_key(to), cc=[address_key(c) for c in cc],
         to_is_parent=is_parent, subject=rendered.subject.strip(), body_text=rendered.text, body_html=rendered.html,
-        send_after=send_after or utcnow(),
+        send_after=send_after or utcnow(), notification_id=notification_id,
     )
     try:
         with session.begin_nested():
@@ -409,7 +411,7 @@ def due_message_ids(session: Session, *, now: dt.datetime, limit: int | None = N
     return [i for i in session.exec(query).all() if i is not None]
 
 
-NOTIFICATION_KINDS = frozenset({"abuse_notification", "acknowledgement_overdue"})
+NOTIFICATION_KINDS = frozenset({"abuse_notification", "acknowledgement_overdue", "notification_undelivered"})
 ANONYMOUS_KINDS = frozenset({"kv_notice_reminder", "kv_topic_list"})  # KV-1: no child identity by construction
 
 
@@ -428,14 +430,49 @@ def is_sensitive(template: str, case: Case | None) -> bool:
     return case.child_id is not None
 
 
-def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "") -> OutgoingMail:
+def display_names(session: Session, addresses: Iterable[str], *, case_id: int | None,
+                  mailbox_names: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Issue 13/16: the display name of each recipient address, from the staff directory, then the case's
+    parties (partners, and parents where a mail may reach them), then the profile's mailboxes
+    (`mailbox_names`: the unit, the notifications reception, each district team). An address with none
+    maps to "". The name is data stored beside the bare address (the one address type, ESC-1); nothing
+    here parses a name out of free text."""
+    keys = {address_key(a) for a in addresses} - {""}
+    found: dict[str, str] = {}
+    if not keys:
+        return found
+    rows: list[tuple[str, str | None]] = list((mailbox_names or {}).items())
+    if case_id is not None:
+        rows += list(session.exec(select(CaseParty.email, CaseParty.name).where(
+            CaseParty.case_id == case_id, col(CaseParty.email).in_(sorted(keys)))).all())
+    rows += list(session.exec(select(StaffMember.email, StaffMember.name).where(
+        col(StaffMember.email).in_(sorted(keys)))).all())
+    for email, name in rows:  # later sources win: the staff directory over the case's parties over the profile
+        shown = _display_name(name)
+        if address_key(email) in keys and shown:
+            found[address_key(email)] = shown
+    return found
+
+
+def _display_name(name: str | None) -> str:
+    """A stored name as one header-safe line: line breaks and other control characters (a hostile or
+    careless entry) are folded to single spaces, so a name can never stop a mail nor add a header."""
+    text = "".join(c if c.isprintable() else " " for c in (name or ""))
+    return " ".join(text.split())[:200]
+
+
+def to_outgoing(session: Session, message: OutboxMessage, *, sender_name: str = "",
+                mailbox_names: Mapping[str, str] | None = None) -> OutgoingMail:
     files = session.exec(select(OutboxAttachment).where(OutboxAttachment.message_id == message.id)).all()
     case = session.get(Case, message.case_id) if message.case_id is not None else None
+    names = display_names(session, [message.to, *message.cc], case_id=message.case_id, mailbox_names=mailbox_names)
     return OutgoingMail(
         idempotency_key=message.idempotency_key, sender=message.sender, to=message.to,
         cc=tuple(message.cc), subject=message.subject, text=message.body_text, html=message.body_html,
         attachments=tuple(Attachment(f.filename, f.content_type, f.content) for f in files),
         reply_to=message.reply_to, sensitive=is_sensitive(message.template, case), sender_name=sender_name,
+        to_name=names.get(address_key(message.to), ""),
+        cc_names=tuple(names.get(address_key(c), "") for c in message.cc),
     )
 
 
@@ -453,12 +490,15 @@ def deliver_due(
     sleep: Callable[[float], None] = time.sleep,
     close_transport: bool = True,
     sender_names: Mapping[str, str] | None = None,
+    mailbox_names: Mapping[str, str] | None = None,
 ) -> DeliveryReport:
     """Deliver every due message, urgent first, then oldest first, one transaction per state change.
 
     Each message is claimed atomically (`claim_next`), so runs that overlap split the work and no
     message goes out twice. A transient error (mail server down) stops the run and leaves the message
-    pending with its error, so nothing is lost and order is kept; a permanent error marks that message
+    pending with its error, so nothing is lost and order is kept — except in the urgent lane, where the
+    failing message is retried URGENT_RETRY later and the run goes on to the next urgent message (another
+    notification, or the escalation of this one, ESC-1); a permanent error marks that message
     failed. Urgent messages (ESC-1/LAW-1) go before routine mail and never wait for the routine
     throttle. Before re-sending a message that was claimed before (a crash mid-send), the transport is
     asked whether it already went out (Exchange and Graph look in Sent Items): no double send there.
@@ -468,7 +508,7 @@ def deliver_due(
     try:
         return _deliver(engine, transport, claimant=claimant, now=now, limit=limit, only=only, lanes=lanes,
                         throttle=throttle, max_throttle_wait=max_throttle_wait, clock=clock, sleep=sleep,
-                        sender_names=sender_names or {})
+                        sender_names=sender_names or {}, mailbox_names=mailbox_names or {})
     finally:
         _ACTIVE_RUNS.discard(claimant)
         close = getattr(transport, "close", None)
@@ -484,7 +524,7 @@ def _release(message: OutboxMessage) -> None:
 def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callable[[], dt.datetime],
              limit: int | None, only: Sequence[int] | None, lanes: Sequence[str], throttle: Throttle | None,
              max_throttle_wait: float, clock: Callable[[], float], sleep: Callable[[float], None],
-             sender_names: Mapping[str, str]) -> DeliveryReport:
+             sender_names: Mapping[str, str], mailbox_names: Mapping[str, str]) -> DeliveryReport:
     report = DeliveryReport()
     with Session(writer(engine)) as session:
         held = session.exec(select(OutboxMessage.claimed_by).where(
@@ -538,7 +578,8 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
             message.sending_started_at = now()
             session.add(message)
             session.commit()  # the attempt is durable before anything leaves the building
-            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""))
+            outgoing = to_outgoing(session, message, sender_name=sender_names.get(message.sender, ""),
+                                   mailbox_names=mailbox_names)
             session.commit()  # no transaction (and on SQLite no lock) is held while the transport talks
             try:
                 sent_id = transport.already_sent(message.idempotency_key) if previously_claimed else None
@@ -557,6 +598,8 @@ def _deliver(engine: Engine, transport: Transport, *, claimant: str, now: Callab
                     session.commit()
                     report.errors[message_id] = message.last_error
                     report.stopped_because = message.last_error
+                    if urgent:  # ESC-1: the next urgent message (another notification, its escalation) still goes
+                        continue
                     break
                 message.status = "failed"
                 session.add(message)

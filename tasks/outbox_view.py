@@ -28,14 +28,14 @@ STATUSES = ("pending", "held", "sent", "failed", "cancelled")  # held: waits for
 def get_message(session: Session, message_id: int) -> OutboxMessage:
     message = session.get(OutboxMessage, message_id) if 0 < message_id <= MAX_ID else None
     if message is None:
-        raise NotFound(f"outbox message {message_id} does not exist (see: pprflow outbox list)")
+        raise NotFound(f"besked {message_id} findes ikke i udbakken; se id'erne med pprflow outbox list")
     return message
 
 
 def list_messages(ctx: Ctx, *, status: str | None = None, case_id: int | None = None) -> list[dict[str, Any]]:
     """`pprflow outbox list`: the messages the actor may read (PRIV-3), audited as a search (PRIV-1)."""
     if status is not None and status not in STATUSES:
-        raise InvalidInput(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+        raise InvalidInput(f"--status {status!r} findes ikke; brug en af {', '.join(STATUSES)}")
     query = select(OutboxMessage).order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))
     if status:
         query = query.where(OutboxMessage.status == status)
@@ -76,11 +76,11 @@ def retry(ctx: Ctx, *, message_id: int) -> dict[str, Any]:
         message = get_message(session, message_id)
         authorize(session, ctx.actor, Perm.MESSAGE_RETRY, message=message, what=f"outbox retry {message_id}")
         if message.status == "sent":
-            raise InvalidInput(f"message {message_id} was already sent at {message.sent_at:%Y-%m-%d %H:%M}; "
-                               "it is not sent twice")
+            raise InvalidInput(f"besked {message_id} blev sendt {message.sent_at:%Y-%m-%d %H:%M} UTC og sendes ikke to "
+                               "gange; lav en ny besked, hvis modtageren skal have den igen")
         if message.status == "cancelled" and message.cancelled_reason in {"ESC-1", "CONS-1"}:
-            raise InvalidInput(f"message {message_id} was cancelled by rule {message.cancelled_reason} "
-                               "and may not be sent")
+            raise RuleViolation(message.cancelled_reason, f"besked {message_id} blev annulleret efter reglen "
+                                f"{message.cancelled_reason} og må ikke sendes")
         retry_message(session, message, actor=ctx.actor)
         session.commit()
     return {"message_id": message_id, "status": "pending"}
@@ -98,6 +98,7 @@ def cancel(ctx: Ctx, *, message_id: int, reason: str) -> dict[str, Any]:
             session.commit()  # ESC-2: the refused attempt stays in the audit log
             raise
         if not cancelled:
-            raise InvalidInput(f"message {message_id} is {message.status}, only pending messages can be cancelled")
+            raise InvalidInput(f"besked {message_id} har status {message.status}; kun beskeder, der venter i køen "
+                               "(pending), kan annulleres")
         session.commit()
     return {"message_id": message_id, "status": "cancelled"}

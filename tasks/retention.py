@@ -4,7 +4,9 @@
 `retention.closed_case_years` or more before `today` — with everything that hangs on it: outbox
 messages and their attachments, parties, consents, action plans, meetings with their actions and
 topics, deadlines, notifications and the child's pseudonym row — one transaction per case, so a
-crash leaves every case either whole or gone. Then audit rows older than `retention.audit_years`.
+crash leaves every case either whole or gone. A notification without a case (ESC-2) is purged the same
+way, with its outbox messages (tied to it by `outboxmessage.notification_id`) and its LAW-2 deadlines,
+once its acknowledgement is that many years old. Then audit rows older than `retention.audit_years`.
 The purge itself is audited with counts only. `close_case` starts a case's retention clock.
 """
 
@@ -159,6 +161,33 @@ def _purge_case(session: Session, case_id: int, *, dry_run: bool) -> dict[str, i
     return counts
 
 
+def expired_caseless_notifications(session: Session, *, today: dt.date, years: int, timezone: str) -> list[int]:
+    """PRIV-2: notifications without a case (ESC-2) whose acknowledgement is `years` or more before `today`.
+    The acknowledgement is such a notification's closing: an unacknowledged one is never purged (LAW-2)."""
+    boundary = _local_midnight(years_before(today, years) + dt.timedelta(days=1), timezone)
+    tz = ZoneInfo(timezone)
+    rows = session.exec(select(Notification).where(
+        col(Notification.case_id).is_(None), col(Notification.acknowledged_at).is_not(None),
+        col(Notification.acknowledged_at) < boundary).order_by(col(Notification.id))).all()
+    return [n.id for n in rows if n.id is not None and n.acknowledged_at is not None and case_expired(
+        status="closed", last_activity=n.reported_at.astimezone(tz).date(),
+        closed_on=n.acknowledged_at.astimezone(tz).date(), today=today, years=years)]
+
+
+def _purge_notification(session: Session, notification_id: int, *, dry_run: bool) -> dict[str, int]:
+    """Delete one case-less notification with its messages (the notification, its LAW-2 reminders, its
+    escalation), their attachments and its LAW-2 deadlines (PRIV-2)."""
+    remove = _remover(session, dry_run=dry_run)
+    messages = list(session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.notification_id == notification_id)).all())
+    return {
+        "outbox_attachments": remove(OutboxAttachment, col(OutboxAttachment.message_id).in_(messages)),
+        "outbox_messages": remove(OutboxMessage, col(OutboxMessage.notification_id) == notification_id),
+        "deadlines": remove(Deadline, col(Deadline.subject_key).startswith(f"notification:{notification_id}:")),
+        "notifications": remove(Notification, col(Notification.id) == notification_id),
+    }
+
+
 def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[str, Any]:
     """`pprflow retention purge --today DATE [--dry-run]`: delete what has outlived its retention period."""
     retention = ctx.profile.retention
@@ -178,6 +207,20 @@ def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[st
             if unacknowledged(session, {case_id}) or unsent_notifications(session, case_id):
                 continue  # ESC-2/LAW-2: a notification waiting for its acknowledgement is never purged
             for key, value in _purge_case(session, case_id, dry_run=dry_run).items():
+                totals[key] += value
+            session.commit()
+    with Session(ctx.engine) as session:
+        notification_ids = expired_caseless_notifications(session, today=today, years=retention.closed_case_years,
+                                                          timezone=ctx.profile.timezone)
+    for notification_id in notification_ids:
+        with Session(ctx.engine) as session:  # one transaction per notification: whole or gone
+            if session.get(Notification, notification_id) is None:
+                continue  # a parallel purge took it
+            if session.exec(select(OutboxMessage.id).where(
+                    OutboxMessage.notification_id == notification_id, OutboxMessage.template == "abuse_notification",
+                    OutboxMessage.status != "sent")).first() is not None:
+                continue  # ESC-2: a notification still waiting in the outbox is never purged
+            for key, value in _purge_notification(session, notification_id, dry_run=dry_run).items():
                 totals[key] += value
             session.commit()
     audit_cutoff = _local_midnight(years_before(today, retention.audit_years), ctx.profile.timezone)

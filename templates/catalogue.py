@@ -463,13 +463,17 @@ def _case_transferred() -> Context:
 
 def _abuse_notification() -> Context:
     return {
-        **_base("Randers Kommune", "Familie- og Rådgivningscentret", "Sofie Mikkelsen, klasselærer, Søndervangskolen"),
+        # LAW-1: the duty is personal — the reporter signs, and a reply reaches her (Reply-To)
+        **_base("Randers Kommune", "Familie- og Rådgivningscentret, Modtagelsen", "Sofie Mikkelsen", SOFIE),
         "case": _randers_case(),
         "institution": "Søndervangskolen",
         "child": {"name": "Emil Jensen", "group": "4.A", "birth_year": 2015},
         "reported_by_name": "Sofie Mikkelsen",
-        "reported_by_role": "Klasselærer",
+        "reported_by_role": "klasselærer, Søndervangskolen",
         "reported_by_email": "sofie.mikkelsen@randers.example",
+        "reported_by_phone": "+45 89 15 42 17",
+        "actions_taken": "Eleven er hos AKT-læreren resten af skoledagen. Skolelederen er orienteret.",
+        "out_of_hours": "den sociale døgnvagt via politiet, tlf. 114 – ved akut fare 112",
         "reported_at": _at(2026, 11, 24, 11, 40),
         "observation": "Eleven havde i dag blå mærker på begge overarme. Adspurgt sagde eleven: "
                        "\"Det var far, da jeg ikke ville i seng.\"",
@@ -490,6 +494,23 @@ def _acknowledgement_overdue() -> Context:
         "reported_at": _at(2026, 11, 24, 11, 40),
         "sent_to": "underretning@randers.example",
         "deadline": dt.date(2026, 12, 2),
+        "link": "https://pprflow.randers.example/sager/2087",
+    }
+
+
+def _notification_undelivered() -> Context:
+    return {
+        **_base("Randers Kommune", "Jens Østergaard", "Børn og Skole"),
+        "case": _randers_case(),
+        "institution": "Søndervangskolen",
+        "child_label": "Elev R-233",
+        "notifier_name": "Sofie Mikkelsen",
+        "notifier_phone": "+45 89 15 42 17",
+        "reported_at": _at(2026, 11, 24, 11, 40),
+        "sent_to": "underretning@randers.example",
+        "sent_to_name": "Familie- og Rådgivningscentret",
+        "out_of_hours": "Socialvagten, tlf. +45 89 15 10 00",
+        "last_error": "451 4.3.0 modtagerens postkasse svarer ikke; prøv igen senere",
         "link": "https://pprflow.randers.example/sager/2087",
     }
 
@@ -603,11 +624,15 @@ _KINDS = (
           "Underretning til Familie- og Rådgivningscentret ved mistanke om vold eller overgreb. "
           "Forældrene orienteres ikke.",
           "Familie- og Rådgivningscentret (underretningsadressen)", _abuse_notification,
-          optional=("case", "observed_time", "link")),
+          optional=("case", "observed_time", "reported_by_phone", "actions_taken", "link")),
     _kind("acknowledgement_overdue", "LAW-2",
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
           "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
           optional=("case", "link")),
+    _kind("notification_undelivered", "ESC-1",
+          "En underretning kan ikke leveres (mailsystemet fejler efter profilens frist): ring den videre.",
+          "Profilens eskaleringsadresse, ellers underretterens leder, ellers PPR-postkassen",
+          _notification_undelivered, optional=("case", "notifier_phone", "out_of_hours", "link")),
     _kind("consent_withdrawn", "CONS-1",
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
@@ -649,7 +674,7 @@ def audience_context(kind: str, audience: str) -> Context | None:
     raise ValueError(f"unknown audience {audience!r}; expected one of {AUDIENCES}")
 
 
-URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification"})
+URGENT_KINDS: frozenset[str] = frozenset({"abuse_notification", "notification_undelivered"})
 """Kinds that travel in the outbox's urgent lane: delivered within a minute, day and night, ahead of
 routine mail and outside its throttle (ESC-1, LAW-1: "straks"). Everything else is routine."""
 

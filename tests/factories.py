@@ -95,3 +95,15 @@ def case_with_parents(session: Session, *, pathway: str = "ppr_individual", leve
     session.add(CaseParty(case_id=case.id or 0, name="Lene Leder", email=coordinator, role="school_leader"))
     session.flush()
     return case
+
+
+def deliver_queued(engine: Engine) -> list[int]:
+    """Send what is queued through the file transport into a throw-away folder, as `pprflow outbox send`
+    would: a notification must have been sent before it can be acknowledged (LAW-2)."""
+    import tempfile
+
+    from pprflow.tasks.outbox import deliver_due
+    from pprflow.tasks.transports.file import FileTransport
+
+    with tempfile.TemporaryDirectory(prefix="pprflow-sent-") as folder:
+        return deliver_due(engine, FileTransport(folder)).sent

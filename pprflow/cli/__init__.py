@@ -27,6 +27,7 @@ from pprflow.cli import (
     web,
 )
 from pprflow.cli.context import STATE
+from pprflow.cli.locked import run_again_when_locked
 from pprflow.cli.output import fail
 from pprflow.models.errors import PprflowError
 
@@ -84,7 +85,7 @@ app.command("web")(web.web)
 def main(argv: list[str] | None = None) -> None:
     """Entry point: every user mistake is one line on stderr and exit code 2, never a traceback."""
     try:
-        app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False)
+        run_again_when_locked(lambda: app(args=argv if argv is not None else sys.argv[1:], standalone_mode=False))
     except PprflowError as exc:
         from pprflow.models.messages import danish_line  # the Danish message catalogue (issue 18)
 

@@ -112,6 +112,8 @@ def report_abuse_command(
     reporter_email: Annotated[str | None, typer.Option("--reporter-email", metavar="EMAIL",
                                                        help="Underretterens e-mail (standard: --as).")] = None,
     reporter_role: Annotated[str | None, typer.Option("--reporter-role", help="Underretterens rolle.")] = None,
+    reporter_phone: Annotated[str | None, typer.Option("--reporter-phone", help="Underretterens direkte telefon.")]
+    = None,
     institution: Annotated[str | None, typer.Option("--institution", help="Dagtilbud/skole.")] = None,
     child_name: Annotated[str | None, typer.Option("--child-name", help="Barnets navn.")] = None,
     child_group: Annotated[str | None, typer.Option("--child-group", help="Klasse/gruppe.")] = None,
@@ -121,6 +123,7 @@ def report_abuse_command(
                                                     help="Hvornår (ÅÅÅÅ-MM-DD); standard: i dag.")] = None,
     observed_time: Annotated[str | None, typer.Option("--observed-time", metavar="TT:MM", help="Klokkeslæt.")]
     = None,
+    actions_taken: Annotated[str | None, typer.Option("--actions-taken", help="Hvad er gjort indtil nu.")] = None,
     today_: TodayOption = None,
 ) -> None:
     """Mistanke om vold eller overgreb: underretning straks, med eller uden sag; forældrene orienteres ikke
@@ -133,7 +136,7 @@ def report_abuse_command(
         "reporter_name": reporter_name, "reporter_email": reporter_email, "reporter_role": reporter_role,
         "institution": institution, "child_name": child_name, "child_group": child_group,
         "child_birth_year": child_birth_year, "observation": observation, "observed_on": observed_on,
-        "observed_time": observed_time,
+        "observed_time": observed_time, "reporter_phone": reporter_phone, "actions_taken": actions_taken,
     }
     if file is None and all(v is None for v in given.values()):
         if case is None:
@@ -168,13 +171,14 @@ def _report_data(file: str | None, given: dict[str, object], *, case: int | None
     else:
         raw = {
             "reporter": {"name": given["reporter_name"], "role": given["reporter_role"],
-                         "email": given["reporter_email"] or STATE.acting_user()},
+                         "email": given["reporter_email"] or STATE.acting_user(), "phone": given["reporter_phone"]},
             "institution": given["institution"],
             "child": {"name": given["child_name"], "group": given["child_group"],
                       "birth_year": given["child_birth_year"]},
             "observation": given["observation"],
             "observed_on": given["observed_on"] or str(day),
             "observed_time": given["observed_time"],
+            "actions_taken": given["actions_taken"],
         }
     if case is not None:
         raw["case_id"] = case

@@ -66,7 +66,7 @@ def retry(message_id: int = typer.Argument(..., help="Mailens id.")) -> None:
     from pprflow.tasks.outbox_view import retry as retry_service
 
     retry_service(STATE.ctx(), message_id=message_id)
-    emit(f"message {message_id} is pending again")
+    emit(f"besked {message_id} står i kø igen og sendes ved næste afsendelse")
 
 
 @app.command("cancel")
@@ -76,4 +76,4 @@ def cancel(message_id: int = typer.Argument(..., help="Mailens id."),
     from pprflow.tasks.outbox_view import cancel as cancel_service
 
     cancel_service(STATE.ctx(), message_id=message_id, reason=reason)
-    emit(f"message {message_id} cancelled")
+    emit(f"besked {message_id} er annulleret")

@@ -37,6 +37,14 @@ class OutgoingMail:
     """About a named child or a notification: SMTP sends it only over verified TLS (issue 16)."""
     sender_name: str = ""
     """The sending unit's display name (`PPR Vejle Kommune`), from the profile; empty for none."""
+    to_name: str = ""
+    """The recipient's display name (issue 13/16: staff directory, the case's parties, the profile's
+    mailboxes); a name is data beside the bare address, never parsed out of one. Empty for none."""
+    cc_names: tuple[str, ...] = ()
+    """Display names parallel to `cc` (empty string, or a shorter tuple, where none is known)."""
+
+    def cc_name(self, index: int) -> str:
+        return self.cc_names[index] if index < len(self.cc_names) else ""
 
 
 class DeliveryError(PprflowError):

@@ -253,8 +253,9 @@ class GraphTransport:
             "subject": mail.subject,
             "replyTo": reply_to,
             "body": {"contentType": "HTML", "content": mail.html},
-            "toRecipients": [{"emailAddress": {"address": mail.to}}],
-            "ccRecipients": [{"emailAddress": {"address": cc}} for cc in mail.cc],
+            # Issue 13/16: the recipient's display name beside the bare address, where one is known.
+            "toRecipients": [_recipient(mail.to, mail.to_name)],
+            "ccRecipients": [_recipient(cc, mail.cc_name(i)) for i, cc in enumerate(mail.cc)],
             "internetMessageId": message_id_for(mail.idempotency_key),
             "internetMessageHeaders": [{"name": KEY_HEADER, "value": mail.idempotency_key}],
             "singleValueExtendedProperties": [{"id": GRAPH_KEY_PROPERTY_ID, "value": mail.idempotency_key}],
@@ -330,3 +331,11 @@ def make_graph_transport(
                                  authority_base_url=authority_base_url, scope=graph_scope(base_url))
     return GraphTransport(mailbox=mailbox, token_provider=provider, base_url=base_url, max_wait=max_wait,
                           max_attempts=max_attempts)
+
+
+def _recipient(address: str, name: str) -> dict[str, Any]:
+    """A Graph recipient: `{"emailAddress": {"address": ..., "name": ...}}`, the name only when known."""
+    entry: dict[str, str] = {"address": address}
+    if " ".join(name.split()):
+        entry["name"] = " ".join(name.split())
+    return {"emailAddress": entry}

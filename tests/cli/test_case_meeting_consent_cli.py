@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tests.factories import case_with_parents, directory
+from tests.factories import case_with_parents, deliver_queued, directory
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 
@@ -88,7 +88,7 @@ def test_meeting_commands_CAL_2_LVL_4_MEET_2(cli: Cli, case_id: int, tmp_path: P
 
 
 def test_consent_partner_abuse_handover_and_show_PATH_8_CONS_1_ESC_1_ROLE_1(cli: Cli, case_id: int,
-                                                                           tmp_path: Path) -> None:
+                                                                           tmp_path: Path, engine: Engine) -> None:
     cli.refused("case", "add-partner", str(case_id), "--name", "Hanne", "--email", "hs@sund.example",
                 "--role", "health_visitor", rule_id="PATH-8")
     consent_file = tmp_path / "consent.json"
@@ -113,6 +113,9 @@ def test_consent_partner_abuse_handover_and_show_PATH_8_CONS_1_ESC_1_ROLE_1(cli:
     assert shown["parties"]["parents"] == 2
     messages = json.loads(cli.run("outbox", "list", "--json").stdout)
     assert not any(m["to"][0].endswith("@hjem.example") for m in messages), "ESC-1"
+    refusal = cli.refused("case", "acknowledge", str(case_id), "--today", "2026-11-26", rule_id="LAW-2")
+    assert "IKKE sendt" in refusal, "LAW-2: what was not sent cannot be acknowledged"
+    deliver_queued(engine)
     acknowledged = cli.ok("case", "acknowledge", str(case_id), "--today", "2026-11-26")
     assert acknowledged["acknowledged"] == [reported["notification_id"]]
 

@@ -7,8 +7,6 @@ delivered to one. Every message is delivered to a FileTransport and the .eml fil
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 from pathlib import Path
 from typing import Any
 
@@ -133,11 +131,12 @@ def _apply(ctx: Ctx, case_id: int, step: tuple[Any, ...]) -> None:
 
 
 def _delivered_to(mail_dir: Path) -> set[str]:
+    """Every bare recipient address (To, Cc, Bcc), read by the one reader (display names carry commas)."""
+    from tests.support.eml import read_folder
+
     addresses: set[str] = set()
-    for path in mail_dir.glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for header in ("To", "Cc", "Bcc"):
-            addresses |= {a.strip().lower() for a in str(message.get(header, "")).split(",") if a.strip()}
+    for mail in read_folder(mail_dir):
+        addresses |= mail.recipients
     return addresses
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from pprflow.models.tables import Case, Notification, OutboxMessage
-from tests.factories import case_with_parents
+from tests.factories import case_with_parents, deliver_queued
 
 pytestmark = pytest.mark.prefect
 
@@ -25,6 +25,7 @@ def test_report_by_a_teacher_and_acknowledge_as_flow_runs_ESC_1_LAW_1_LAW_2(env:
     again = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24), acting_user="laerer@skole.example")
     assert first["notification_id"] == again["notification_id"], "a duplicate run notifies once"
     assert first["sent_to"] == "underretning@randers.dk"
+    deliver_queued(env)  # LAW-2: only a sent notification can be acknowledged
     done = acknowledge_notification(case_id=case_id, today=dt.date(2026, 11, 27))
     assert done["acknowledged"] == [first["notification_id"]]
     with Session(env) as session:

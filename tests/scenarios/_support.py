@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +54,11 @@ def read_mail_dir(mail_dir: Path) -> list[Delivered]:
     result = []
     for path in sorted(mail_dir.glob("*.eml")):
         msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        cc = tuple(a.strip() for a in str(msg.get("Cc", "")).split(",") if a.strip())
+        # bare addresses: To and Cc carry display names (issue 13/16), which may contain commas
+        cc = tuple(a for _, a in email.utils.getaddresses([str(v) for v in msg.get_all("Cc", [])]) if a)
         texts = [part.get_content() for part in msg.walk() if part.get_content_type() == "text/plain"]
         result.append(Delivered(
-            to=str(msg["To"]).strip(), cc=cc, subject=str(msg["Subject"]),
+            to=email.utils.parseaddr(str(msg["To"]))[1], cc=cc, subject=str(msg["Subject"]),
             template_key=" ".join(str(msg.get(KEY_HEADER, "")).split()),
             has_invite=any(part.get_content_type() == "text/calendar" for part in msg.walk()),
             text="\n".join(texts),

@@ -15,7 +15,7 @@ from pprflow.tasks.abuse import acknowledge, report_abuse, report_abuse_in_sessi
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import run_sweep
 from pprflow.tasks.outbox import queue_message
-from tests.factories import case_with_parents, put_staff
+from tests.factories import case_with_parents, deliver_queued, put_staff
 
 PARENTS = {"mor@hjem.example", "far@hjem.example"}
 TODAY = dt.date(2026, 11, 24)  # Tuesday
@@ -86,6 +86,7 @@ def test_acknowledging_closes_the_deadline_LAW_2(engine: Engine, randers: Any) -
     case_id = _setup(engine)
     ctx = Ctx(engine=engine, profile=randers, actor="laerer@skole.example")
     report_abuse(ctx=ctx, case_id=case_id, today=TODAY)
+    deliver_queued(engine)
     done = acknowledge(ctx=ctx, case_id=case_id, today=dt.date(2026, 11, 30))
     assert len(done["acknowledged"]) == 1 and done["late"] == []
     run_sweep(engine, randers, today=dt.date(2026, 12, 10))
@@ -146,3 +147,27 @@ def test_a_report_names_the_person_who_reports_LAW_1(engine: Engine, randers: An
     with pytest.raises(InvalidInput) as err:
         report_abuse(ctx=Ctx(engine=engine, profile=randers, actor="system:root"), case_id=case_id, today=TODAY)
     assert err.value.rule_id == "LAW-1"
+
+
+def test_the_notification_is_signed_by_the_reporter_with_the_profiles_routes_ESC_1_LAW_1(
+        engine: Engine, vejle: Any) -> None:
+    """Issue 16: the reporter signs (Reply-To reaches her), her phone comes from the staff directory when
+    the report gives none, and the reception's name and out-of-hours route come from the profile."""
+    from pprflow.tasks.abuse import report
+
+    with Session(engine) as session:
+        put_staff(session, StaffMember(name="Sofie Lærer", email="laerer@skole.example", role="teacher",
+                                       phone="+45 75 11 22 33"))
+        session.commit()
+    ctx = Ctx(engine=engine, profile=vejle, actor="laerer@skole.example")
+    report(ctx, {"reporter": {"name": "Sofie Lærer", "email": "laerer@skole.example", "role": "teacher"},
+                 "institution": "Skovbakkeskolen", "child": {"name": "Emil Jensen", "group": "3.B"},
+                 "observation": "Blå mærker.", "observed_on": "2026-11-24",
+                 "actions_taken": "Barnet er hos AKT-læreren resten af dagen."}, today=TODAY)
+    with Session(engine) as session:
+        [message] = session.exec(select(OutboxMessage).where(OutboxMessage.template == "abuse_notification")).all()
+    assert message.reply_to == "laerer@skole.example"
+    assert message.body_text.startswith("Kære Familieafdelingen, Modtagelsen")  # Vejle [002]
+    assert "+45 75 11 22 33" in message.body_text and "AKT-læreren" in message.body_text
+    assert vejle.notification.out_of_hours in message.body_text
+    assert "Med venlig hilsen\nSofie Lærer" in message.body_text

@@ -97,7 +97,8 @@ def test_production_delivery_passes_the_configured_throttle_and_defers(
     transport = Recording()
     first: dict[str, Any] = delivery.deliver(ctx=ctx, transport=transport)
     assert first == {"sent": 2, "already_sent": 0, "failed": 0, "cancelled": 0, "deferred": 2,
-                     "stopped_because": None, "transport": "recording"}, "3 a minute, 1 kept for ESC-1"
+                     "stopped_because": None, "transport": "recording", "escalated": []}, \
+        "3 a minute, 1 kept for ESC-1"
     second = delivery.deliver(ctx=ctx, transport=transport)
     assert second["sent"] == 0 and second["deferred"] == 2, "consecutive runs share the window (the database)"
     rows = _rows(ctx.engine)

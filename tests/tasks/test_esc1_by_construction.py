@@ -24,7 +24,7 @@ from pprflow.tasks.meetings import add_partner
 from pprflow.tasks.outbox import cancel_message, cancel_pending, queue_message, suppression
 from pprflow.tasks.retention import close_case, purge_expired
 from tests import referral_data as rd
-from tests.factories import as_admin, case_with_parents, directory, put_staff
+from tests.factories import as_admin, case_with_parents, deliver_queued, directory, put_staff
 
 TODAY = dt.date(2026, 11, 24)  # Tuesday
 NOTIFICATIONS = "underretning@randers.dk"
@@ -64,7 +64,7 @@ def test_a_report_without_a_case_is_sent_at_once_with_the_child_the_observation_
     assert randers.notification.review_by_outposted_social_worker, "ESC-3 holds others; never this one (ESC-2)"
     body = message.body_text
     for expected in ("Emil Jensen", "3.B", "født 2016", "Skovbakkeskolen", "Blå mærker", "Sofie Lærer", "Lærer",
-                     "laerer@skole.example", "kl. 10:15", "24. november 2026"):
+                     "laerer@skole.example", "kl. 10.15", "24. november 2026"):
         assert expected in body, expected
     assert "010203-1234" not in body and "[CPR-nummer fjernet]" in body, "PRIV-2 without refusing (ESC-2)"
     assert report(ctx, REPORT, today=TODAY)["notification_id"] == result["notification_id"], "twice is once"
@@ -178,6 +178,10 @@ def test_no_path_cancels_the_notification_or_closes_its_deadline_ESC_2(engine: E
         open_law2 = session.exec(select(Deadline).where(Deadline.rule_id == "LAW-2",
                                                         col(Deadline.done_at).is_(None))).all()
         assert len(open_law2) == 3
+    with pytest.raises(RuleViolation) as unsent:  # LAW-2: what was not sent cannot be acknowledged
+        acknowledge(ctx=ctx, case_id=case_id)
+    assert unsent.value.rule_id == "LAW-2" and "IKKE sendt" in unsent.value.message
+    deliver_queued(engine)
     acknowledge(ctx=ctx, case_id=case_id)  # the one way the LAW-2 deadlines close
     with Session(engine) as session:
         assert session.exec(select(Deadline).where(Deadline.rule_id == "LAW-2",
@@ -191,6 +195,7 @@ def test_acknowledgement_reduces_the_childs_name_to_the_pseudonym_PRIV_2(engine:
     with Session(engine) as session:
         notification = session.get(Notification, first["notification_id"])
         assert notification is not None and notification.child_name == "Emil Jensen"
+    deliver_queued(engine)
     done = acknowledge(ctx, notification_id=first["notification_id"])
     assert done["acknowledged"] == [first["notification_id"]]
     with Session(engine) as session:

@@ -66,14 +66,15 @@ def _rich_case(ctx: Ctx, *, concern: str = "Eleven trækker sig.") -> int:
         summary="Aftaler", actions=[ActionInput(text="Fast makker", responsible="sofie@skovbakke.example")]),
         today=dt.date(2026, 12, 10))
     report_abuse(ctx=ctx, case_id=case_id, today=dt.date(2026, 12, 11))
-    acknowledge(ctx=ctx, case_id=case_id)  # ESC-2/LAW-2: only an acknowledged notification lets a case close
     import tempfile
 
     from pprflow.tasks.outbox import deliver_due
     from pprflow.tasks.transports.file import FileTransport
 
-    deliver_due(ctx.engine, FileTransport(tempfile.mkdtemp(prefix="retention-mail-")))  # ESC-2: an unsent
-    return case_id  # notification is never purged, so the notification is delivered first
+    # ESC-2: an unsent notification is never purged (LAW-2: nor acknowledged), so it is delivered first
+    deliver_due(ctx.engine, FileTransport(tempfile.mkdtemp(prefix="retention-mail-")))
+    acknowledge(ctx=ctx, case_id=case_id)  # ESC-2/LAW-2: only an acknowledged notification lets a case close
+    return case_id
 
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -187,3 +188,56 @@ def test_closing_cancels_pending_mail_and_closes_deadlines(engine: Engine, vejle
     result = close_case(ctx=ctx, case_id=case_id, reason="Afsluttet")
     assert result["cancelled_messages"] and _count(engine, OutboxMessage, OutboxMessage.status == "pending") == 0
     assert _count(engine, Deadline, Deadline.case_id == case_id, col(Deadline.done_at).is_(None)) == 0
+
+
+CASELESS_REPORT: dict[str, Any] = {
+    "reporter": {"name": "Sofie Lærer", "email": "laerer@skole.example", "role": "teacher"},
+    "institution": "Skovbakkeskolen",
+    "child": {"name": "Emil Jensen", "group": "3.B", "birth_year": 2016},
+    "observation": "Blå mærker på begge overarme.",
+    "observed_on": "2026-11-24",
+}
+
+
+def test_a_caseless_notification_is_purged_with_all_its_mail_after_the_period_PRIV_2_ESC_2(
+        any_engine: Engine, randers: Any) -> None:
+    """PRIV-2: a notification without a case (ESC-2) keeps case_id NULL on its outbox rows; they are tied to
+    it (outboxmessage.notification_id) and go with it, once its acknowledgement is five years old. An
+    unacknowledged one is never purged (LAW-2)."""
+    from pprflow.tasks.abuse import report
+    from tests.factories import deliver_queued, directory
+
+    directory(any_engine)
+    teacher = Ctx(engine=any_engine, profile=randers, actor="laerer@skole.example")
+    admin = as_admin(teacher)
+    kept = report(teacher, {**CASELESS_REPORT, "observation": "Sagde: 'far slår'."}, today=dt.date(2026, 11, 24))
+    done = report(teacher, CASELESS_REPORT, today=dt.date(2026, 11, 24))
+    deliver_queued(any_engine)
+    run_sweep(any_engine, randers, today=dt.date(2026, 12, 7))  # LAW-2: late, the notifier's leader is told
+    acknowledge(teacher, notification_id=done["notification_id"])
+    with Session(any_engine) as session:
+        mine = session.exec(select(OutboxMessage).where(
+            OutboxMessage.notification_id == done["notification_id"])).all()
+        assert {m.template for m in mine} == {"abuse_notification", "acknowledgement_overdue"}
+        assert all(m.case_id is None for m in mine)
+        acknowledged = session.get(Notification, done["notification_id"])
+        assert acknowledged is not None and acknowledged.acknowledged_at is not None
+        ack_day = acknowledged.acknowledged_at.astimezone(ZoneInfo(randers.timezone)).date()
+    theirs = _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == kept["notification_id"])
+    assert theirs == 2
+
+    early = purge_expired(admin, today=years_before(ack_day, -5) - dt.timedelta(days=1))
+    assert early["notifications"] == 0 and early["outbox_messages"] == 0
+    assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 2
+
+    result = purge_expired(admin, today=years_before(ack_day, -5))
+    assert result["notifications"] == 1 and result["outbox_messages"] == 2 and result["deadlines"] == 3
+    assert _count(any_engine, Notification, col(Notification.id) == done["notification_id"]) == 0
+    assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 0
+    assert _count(any_engine, Deadline,
+                  col(Deadline.subject_key).startswith(f"notification:{done['notification_id']}:")) == 0
+    # The unacknowledged one stays, with its mail, however long it waits (LAW-2).
+    later = purge_expired(admin, today=years_before(ack_day, -9))
+    assert later["notifications"] == 0
+    assert _count(any_engine, Notification, col(Notification.id) == kept["notification_id"]) == 1
+    assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == kept["notification_id"]) == theirs

@@ -64,8 +64,9 @@ def notification(engine: Engine, n: int = 0) -> int:
 
 
 def test_esc1_the_abuse_notification_travels_in_the_urgent_lane_everything_else_is_routine(engine: Engine) -> None:
-    assert URGENT_KINDS == {"abuse_notification"}
-    assert {kind for kind in MESSAGE_KINDS if lane_of(kind) == URGENT} == {"abuse_notification"}
+    # ... and its escalation when the transport keeps refusing it (ESC-1, tasks/abuse.py escalate_undelivered)
+    assert URGENT_KINDS == {"abuse_notification", "notification_undelivered"}
+    assert {kind for kind in MESSAGE_KINDS if lane_of(kind) == URGENT} == URGENT_KINDS
     [receipt] = routine(engine, 1)
     urgent = notification(engine)
     with Session(engine) as session:

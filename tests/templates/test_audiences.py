@@ -25,7 +25,7 @@ MEETING_KINDS = ("network_agenda", "minutes", "agenda_deadline_reminder", "start
                  "kv_notice_reminder", "kv_topic_list", "district_case_list")
 WORKING_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag")
 PHONE = re.compile(r"\+45 \d\d \d\d \d\d \d\d")
-# The kinds engineer A owns (ESC-1 notification): their wording is theirs; the shared facts still hold.
+# The ESC-1 notification and its LAW-2 reminder: their subjects name the case in their own words.
 NOTIFICATION_KINDS = {"abuse_notification", "acknowledgement_overdue"}
 
 
@@ -252,8 +252,6 @@ def test_the_receipt_starts_its_sentences_with_a_capital_and_keeps_its_articles(
 
 @pytest.mark.parametrize(("kind", "audience"), CASES)
 def test_the_phrases_the_issue_names_are_gone(kind: str, audience: str) -> None:
-    if kind in NOTIFICATION_KINDS:
-        pytest.skip("engineer A owns the notification's wording")
     _, message = rendered(kind, audience)
     for phrase in ("der kan genkende et barn", "hos os er det", "mødeleder for tværfagligt", "giv Nikolaj",
                    "Barn: ", "Niveau: Niveau", "(GULT SKEMA)"):
@@ -284,3 +282,34 @@ def test_preview_templates_writes_every_audience_to_the_folder_named(tmp_path: P
     with pytest.raises(SystemExit) as refused:
         script.output_folder(str(root / "artifacts" / "template-preview"))
     assert "inside the repository" in str(refused.value)
+
+
+# ---- the family centre: the notification reads like a Danish underretning (ESC-1, LAW-1, LAW-2) ----------
+
+@pytest.mark.parametrize("audience", ["staff", "confidential"])
+def test_ESC_1_LAW_1_the_notification_says_who_reports_about_whom_what_when_what_was_done_and_how_to_reach(
+        audience: str) -> None:
+    _, message = rendered("abuse_notification", audience)
+    for part in both(message):
+        assert "Sofie Mikkelsen" in part and "+45 89 15 42 17" in part, "who reports, and her phone"
+        assert "klasselærer, Søndervangskolen" in part and ", Klasselærer" not in part
+        assert "Emil Jensen" in part and "4.A" in part and "2015" in part, "enough to identify the child"
+        assert "blå mærker" in part and "tirsdag den 24. november 2026 kl. 10.15" in part, "what and when"
+        assert "AKT-læreren" in part, "what has been done"
+        assert "døgnvagt" in part and "114" in part, "the out-of-hours route"
+        assert "senest onsdag den 2. december 2026" in part, "the acknowledgement deadline (LAW-2)"
+        assert "må ikke orienteres" in part
+    assert message.text.count("ikke orienteret") == 1 and "FORÆLDRENE" not in message.text, "said once, not shouted"
+    assert "Med venlig hilsen\nSofie Mikkelsen, klasselærer, Søndervangskolen" in message.text, "signed by the person"
+    assert "Kære Familie- og Rådgivningscentret, Modtagelsen" in message.text
+
+
+def test_LAW_1_a_reporter_without_a_phone_in_the_directory_is_still_reachable_through_the_unit() -> None:
+    context = audience_context("abuse_notification", "staff")
+    assert context is not None
+    context.update(reported_by_phone=None, actions_taken=None)
+    context["signer"]["phone"] = None
+    message = render_message("abuse_notification", context)
+    for part in both(message):
+        assert context["unit"]["phone"] in part and "mit eget nummer er ikke registreret" in part
+        assert "Ikke andet end denne underretning." in part
