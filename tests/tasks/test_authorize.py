@@ -15,7 +15,17 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.access import Actor, CaseFacts, Decision, Perm
 from pprflow.models.errors import AccessDenied, NotFound
-from pprflow.models.tables import AuditEvent, Case, CaseParty, Child, Consent, OutboxMessage, StaffMember
+from pprflow.models.tables import (
+    AuditEvent,
+    Case,
+    CaseParty,
+    Child,
+    Consent,
+    Deadline,
+    Meeting,
+    OutboxMessage,
+    StaffMember,
+)
 from pprflow.tasks.access import authorize, case_facts_for, resolve_actor
 from pprflow.tasks.outbox import queue_message
 from pprflow.templates.catalogue import MESSAGE_KINDS
@@ -303,3 +313,49 @@ def test_a_parents_message_of_a_confidential_child_is_refused_too_ESC_1(engine: 
     assert _refusals(engine) == [("far@hjem.example", "outboxmessage", str(message.id), case_id, "ESC-1",
                                   {"what": "outbox show", "perm": "message.read"})]
 
+
+
+def _district_list(engine: Engine, case_id: int) -> OutboxMessage:
+    """A message of no case that shows the case: a district meeting's case list (MEET-2)."""
+    with Session(engine) as session:
+        meeting = Meeting(kind="district", district="Nord", date=dt.date(2026, 12, 3))
+        session.add(meeting)
+        session.flush()
+        session.add(Deadline(kind="district_case", rule_id="MEET-2", subject_key=f"meeting:{meeting.id}",
+                             case_id=case_id, meeting_id=meeting.id, due_on=dt.date(2026, 12, 3),
+                             remind_on=dt.date(2026, 12, 1)))
+        message = queue_message(session, kind="receipt", to="ppr-nord@vejle.example", serves=f"meeting:{meeting.id}",
+                                context=MESSAGE_KINDS["receipt"].example_context(), sender="ppr@vejle.example")
+        assert message is not None and message.case_id is None
+        session.commit()
+        session.refresh(message)
+        return message
+
+
+def test_a_refused_read_of_a_case_list_is_audited_on_every_case_it_shows_PRIV_1_PRIV_3(engine: Engine) -> None:
+    case_id = _world(engine)
+    message = _district_list(engine, case_id)
+    with Session(engine) as session:
+        with pytest.raises(AccessDenied):
+            authorize(session, "kollega@skole.example", Perm.MESSAGE_READ, what="outbox show", message=message)
+        assert authorize(session, COORDINATOR, Perm.MESSAGE_READ, what="outbox show", message=message) == \
+            Decision(True, basis="may read every case it shows")
+    assert _refusals(engine) == [("kollega@skole.example", "outboxmessage", str(message.id), case_id, "PRIV-3",
+                                  {"what": "outbox show", "perm": "message.read"})]
+
+
+def test_a_parent_may_not_read_a_case_list_that_shows_their_confidential_child_ESC_1(engine: Engine) -> None:
+    case_id = _world(engine)
+    message = _district_list(engine, case_id)
+    with Session(engine) as session:
+        staff(session, "mor@hjem.example", "administrator")
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.confidential_from_parents = True
+        session.add(case)
+        session.commit()
+        with pytest.raises(AccessDenied) as caught:
+            authorize(session, "mor@hjem.example", Perm.MESSAGE_READ, what="outbox show", message=message)
+    assert caught.value.rule_id == "ESC-1"
+    assert _refusals(engine) == [("mor@hjem.example", "outboxmessage", str(message.id), case_id, "ESC-1",
+                                  {"what": "outbox show", "perm": "message.read"})]
