@@ -91,7 +91,7 @@ def _world(engine: Engine) -> int:
         put_staff(session, StaffMember(name="Anden", email="anden@askolen.example", role="school_leader",
                                        institution_id=other.id))
         put_staff(session, StaffMember(name="Kim", email="kollega@skole.example", role="teacher",
-                                       institution_id=school.id))
+                                       institution_id=school.id, district="Syd"))
         put_staff(session, StaffMember(name="Hjemløs", email="hjemlos@ppr.example", role="teacher"))
         for email, role in (("hs@sund.example", "health_visitor"), ("tale@sund.example", "speech_therapist"),
                             ("admin@ppr.example", "administrator"), ("dagleder@dagtilbud.example", "daycare_leader")):
@@ -122,7 +122,14 @@ def test_the_directory_decides_who_acts_PRIV_4(engine: Engine) -> None:
                                                                        role="school_leader")
         assert resolve_actor(session, " System:Sweep ") == Actor(id="system:sweep", kind="system")
         assert resolve_actor(session, "Ukendt@Hjem.example") == Actor(id="ukendt@hjem.example", kind="unknown")
+        assert resolve_actor(session, "kollega@skole.example") == Actor(
+            id="kollega@skole.example", kind="person", role="teacher", institution_id=school_id, district="Syd"), \
+            "a member's own district wins over the institution's"
         assert resolve_actor(session, "os:root") == Actor(id="os:root", kind="unknown")
+        session.add(StaffMember(name="Root", email="os:root", role="administrator"))  # got in past validation
+        session.flush()
+        assert resolve_actor(session, "os:root") == Actor(id="os:root", kind="unknown"), \
+            "an account name without @ is never a member of the directory"
         assert resolve_actor(session, None) == Actor(id="", kind="unknown")  # type: ignore[arg-type]
 
 
@@ -209,7 +216,11 @@ def test_a_missing_case_is_not_found_and_a_change_to_no_case_is_for_administrato
 
 
 def _message(engine: Engine, case_id: int | None) -> OutboxMessage:
+    """A message of the case (or of none); its id differs from the case's, so the audit row shows which is named."""
     with Session(engine) as session:
+        for n in range(3):
+            queue_message(session, kind="receipt", to="laerer@skole.example", context=MESSAGE_KINDS["receipt"]
+                          .example_context(), serves=f"filler:{n}", sender="ppr@vejle.example")
         case = session.get(Case, case_id) if case_id is not None else None
         message = queue_message(session, kind="receipt", to="laerer@skole.example", case=case,
                                 context=MESSAGE_KINDS["receipt"].example_context(), serves=f"authorize:{case_id}",
@@ -317,6 +328,7 @@ def test_a_parents_message_of_a_confidential_child_is_refused_too_ESC_1(engine: 
 
 def _district_list(engine: Engine, case_id: int) -> OutboxMessage:
     """A message of no case that shows the case: a district meeting's case list (MEET-2)."""
+    _message(engine, None)  # ids of messages and cases differ
     with Session(engine) as session:
         meeting = Meeting(kind="district", district="Nord", date=dt.date(2026, 12, 3))
         session.add(meeting)
