@@ -57,7 +57,7 @@ declare -A TESTS=(
   [access]="tests/models/test_access.py tests/models/test_access_policy_exact.py"
   [authorize]="tests/tasks/test_authorize.py"
   [claim]="tests/tasks/test_outbox_claim.py tests/tasks/test_outbox_transactions.py"
-  [cpr]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_abuse.py tests/models/test_cpr_check.py"
+  [cpr]="tests/models/test_rules_privacy.py tests/models/test_cpr_check.py"
 )
 SETS=("$@")
 [ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 rules access authorize claim cpr)
