@@ -160,7 +160,10 @@ def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone() -> Non
     host = socket.gethostname()
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # SIGHUP back to its default (a run under nohup would ignore it), so any signal but 0 would end it
+    alive = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL);"
+                              " print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    assert alive.stdout is not None and alive.stdout.readline() == "ready\n"
     try:
         claimants = [f"other-{host}:{gone.pid}:dddd",  # another machine: only the lease frees it
                      f"{host}:notapid:eeee", "garbage",  # not ours to judge; the scan goes on
