@@ -55,9 +55,9 @@ declare -A TESTS=(
   [esc1]="tests/tasks/test_outbox_esc1.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
   [rules]="tests/models tests/property"
   [access]="tests/models/test_access.py tests/models/test_access_policy_exact.py"
-  [authorize]="tests/tasks/test_authorize.py tests/tasks/test_privacy.py tests/tasks/test_staff.py"
+  [authorize]="tests/tasks/test_authorize.py"
   [claim]="tests/tasks/test_outbox_claim.py tests/tasks/test_outbox_transactions.py"
-  [cpr]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_abuse.py tests/models/test_cpr_check.py"
+  [cpr]="tests/models/test_rules_privacy.py tests/models/test_cpr_check.py"
 )
 SETS=("$@")
 [ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 rules access authorize claim cpr)

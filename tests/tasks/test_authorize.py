@@ -6,6 +6,8 @@ removing any condition fails a test (scripts/mutation.sh authorize)."""
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -13,13 +15,45 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.access import Actor, CaseFacts, Decision, Perm
 from pprflow.models.errors import AccessDenied, NotFound
-from pprflow.models.tables import AuditEvent, Case, CaseParty, Child, Consent, OutboxMessage, StaffMember
+from pprflow.models.tables import (
+    AuditEvent,
+    Case,
+    CaseParty,
+    Child,
+    Consent,
+    Deadline,
+    Meeting,
+    OutboxMessage,
+    StaffMember,
+)
 from pprflow.tasks.access import authorize, case_facts_for, resolve_actor
 from pprflow.tasks.outbox import queue_message
 from pprflow.templates.catalogue import MESSAGE_KINDS
 from tests.factories import case_with_parents, institution, put_staff, staff
 
 COORDINATOR = "leder@skole.example"
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database per module; each test gets a copy (the mutation run repeats these tests)."""
+    from pprflow.db import get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def engine(migrated: Path, tmp_path: Path) -> Engine:
+    """A fresh migrated SQLite database (a copy of the module's template), like conftest's `engine`."""
+    from pprflow.db import get_engine
+
+    copy = tmp_path / "pprflow.db"
+    with sqlite3.connect(migrated) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return get_engine(f"sqlite:///{copy}")
 
 
 def _world(engine: Engine) -> int:
@@ -57,7 +91,7 @@ def _world(engine: Engine) -> int:
         put_staff(session, StaffMember(name="Anden", email="anden@askolen.example", role="school_leader",
                                        institution_id=other.id))
         put_staff(session, StaffMember(name="Kim", email="kollega@skole.example", role="teacher",
-                                       institution_id=school.id))
+                                       institution_id=school.id, district="Syd"))
         put_staff(session, StaffMember(name="Hjemløs", email="hjemlos@ppr.example", role="teacher"))
         for email, role in (("hs@sund.example", "health_visitor"), ("tale@sund.example", "speech_therapist"),
                             ("admin@ppr.example", "administrator"), ("dagleder@dagtilbud.example", "daycare_leader")):
@@ -88,7 +122,14 @@ def test_the_directory_decides_who_acts_PRIV_4(engine: Engine) -> None:
                                                                        role="school_leader")
         assert resolve_actor(session, " System:Sweep ") == Actor(id="system:sweep", kind="system")
         assert resolve_actor(session, "Ukendt@Hjem.example") == Actor(id="ukendt@hjem.example", kind="unknown")
+        assert resolve_actor(session, "kollega@skole.example") == Actor(
+            id="kollega@skole.example", kind="person", role="teacher", institution_id=school_id, district="Syd"), \
+            "a member's own district wins over the institution's"
         assert resolve_actor(session, "os:root") == Actor(id="os:root", kind="unknown")
+        session.add(StaffMember(name="Root", email="os:root", role="administrator"))  # got in past validation
+        session.flush()
+        assert resolve_actor(session, "os:root") == Actor(id="os:root", kind="unknown"), \
+            "an account name without @ is never a member of the directory"
         assert resolve_actor(session, None) == Actor(id="", kind="unknown")  # type: ignore[arg-type]
 
 
@@ -175,7 +216,11 @@ def test_a_missing_case_is_not_found_and_a_change_to_no_case_is_for_administrato
 
 
 def _message(engine: Engine, case_id: int | None) -> OutboxMessage:
+    """A message of the case (or of none); its id differs from the case's, so the audit row shows which is named."""
     with Session(engine) as session:
+        for n in range(3):
+            queue_message(session, kind="receipt", to="laerer@skole.example", context=MESSAGE_KINDS["receipt"]
+                          .example_context(), serves=f"filler:{n}", sender="ppr@vejle.example")
         case = session.get(Case, case_id) if case_id is not None else None
         message = queue_message(session, kind="receipt", to="laerer@skole.example", case=case,
                                 context=MESSAGE_KINDS["receipt"].example_context(), serves=f"authorize:{case_id}",
@@ -279,3 +324,50 @@ def test_a_parents_message_of_a_confidential_child_is_refused_too_ESC_1(engine: 
     assert _refusals(engine) == [("far@hjem.example", "outboxmessage", str(message.id), case_id, "ESC-1",
                                   {"what": "outbox show", "perm": "message.read"})]
 
+
+
+def _district_list(engine: Engine, case_id: int) -> OutboxMessage:
+    """A message of no case that shows the case: a district meeting's case list (MEET-2)."""
+    _message(engine, None)  # ids of messages and cases differ
+    with Session(engine) as session:
+        meeting = Meeting(kind="district", district="Nord", date=dt.date(2026, 12, 3))
+        session.add(meeting)
+        session.flush()
+        session.add(Deadline(kind="district_case", rule_id="MEET-2", subject_key=f"meeting:{meeting.id}",
+                             case_id=case_id, meeting_id=meeting.id, due_on=dt.date(2026, 12, 3),
+                             remind_on=dt.date(2026, 12, 1)))
+        message = queue_message(session, kind="receipt", to="ppr-nord@vejle.example", serves=f"meeting:{meeting.id}",
+                                context=MESSAGE_KINDS["receipt"].example_context(), sender="ppr@vejle.example")
+        assert message is not None and message.case_id is None
+        session.commit()
+        session.refresh(message)
+        return message
+
+
+def test_a_refused_read_of_a_case_list_is_audited_on_every_case_it_shows_PRIV_1_PRIV_3(engine: Engine) -> None:
+    case_id = _world(engine)
+    message = _district_list(engine, case_id)
+    with Session(engine) as session:
+        with pytest.raises(AccessDenied):
+            authorize(session, "kollega@skole.example", Perm.MESSAGE_READ, what="outbox show", message=message)
+        assert authorize(session, COORDINATOR, Perm.MESSAGE_READ, what="outbox show", message=message) == \
+            Decision(True, basis="may read every case it shows")
+    assert _refusals(engine) == [("kollega@skole.example", "outboxmessage", str(message.id), case_id, "PRIV-3",
+                                  {"what": "outbox show", "perm": "message.read"})]
+
+
+def test_a_parent_may_not_read_a_case_list_that_shows_their_confidential_child_ESC_1(engine: Engine) -> None:
+    case_id = _world(engine)
+    message = _district_list(engine, case_id)
+    with Session(engine) as session:
+        staff(session, "mor@hjem.example", "administrator")
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.confidential_from_parents = True
+        session.add(case)
+        session.commit()
+        with pytest.raises(AccessDenied) as caught:
+            authorize(session, "mor@hjem.example", Perm.MESSAGE_READ, what="outbox show", message=message)
+    assert caught.value.rule_id == "ESC-1"
+    assert _refusals(engine) == [("mor@hjem.example", "outboxmessage", str(message.id), case_id, "ESC-1",
+                                  {"what": "outbox show", "perm": "message.read"})]

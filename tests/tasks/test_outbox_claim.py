@@ -12,8 +12,10 @@ import datetime as dt
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -29,6 +31,28 @@ from pprflow.templates.catalogue import MESSAGE_KINDS
 SENDER = "ppr@vejle.example"
 OTHER_SENDER = "ppr@randers.example"
 NOW = utcnow().replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite database per module; each test gets a copy (the mutation run repeats these tests)."""
+    from pprflow.db import get_engine, upgrade
+
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture
+def engine(migrated: Path, tmp_path: Path) -> Engine:
+    """A fresh migrated SQLite database (a copy of the module's template), like conftest's `engine`."""
+    from pprflow.db import get_engine
+
+    copy = tmp_path / "pprflow.db"
+    with sqlite3.connect(migrated) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    return get_engine(f"sqlite:///{copy}")
 
 
 def queue(engine: Engine, n: int, *, kind: str = "receipt", age: dt.timedelta = dt.timedelta(hours=1),
@@ -90,9 +114,12 @@ def test_a_claim_is_taken_over_only_after_the_lease_or_when_its_run_is_dead(engi
     fresh = queue(engine, 1, claimed_by="run-live", claimed_at=NOW - dt.timedelta(minutes=1))
     at_lease = queue(engine, 2, claimed_by="run-live", claimed_at=NOW - CLAIM_LEASE)
     expired = queue(engine, 3, claimed_by="run-gone", claimed_at=NOW - CLAIM_LEASE - dt.timedelta(seconds=1))
-    dead = queue(engine, 4, claimed_by="run-dead", claimed_at=NOW - dt.timedelta(minutes=1))
-    assert drain(engine) == [expired], "a claim exactly as old as the lease is still held; an older one is free"
-    assert drain(engine, takeover=["run-dead"]) == [dead], "a dead run's claim is free at once"
+    dead = queue(engine, 4, claimed_by="run-dead", claimed_at=NOW - dt.timedelta(minutes=1),
+                 age=dt.timedelta(hours=2))
+    unclaimed = queue(engine, 5)
+    assert drain(engine) == [expired, unclaimed], "a claim as old as the lease is still held; an older one is free"
+    later = queue(engine, 6)
+    assert drain(engine, takeover=["run-dead"]) == [dead, later], "a dead run's claim is free at once, as is a free one"
     assert drain(engine, takeover=["run-other"]) == []
     assert {row(engine, i).claimed_by for i in (fresh, at_lease)} == {"run-live"}
     assert row(engine, dead).claimed_by == "run-a"
@@ -105,7 +132,8 @@ def test_the_urgent_lane_first_then_oldest_first_then_lowest_id_ESC_2(engine: En
     same_time_a = queue(engine, 3, age=dt.timedelta(hours=2))
     same_time_b = queue(engine, 4, age=dt.timedelta(hours=2))
     newer = queue(engine, 5, age=dt.timedelta(hours=1))
-    assert drain(engine) == [urgent, old_routine, same_time_a, same_time_b, newer]
+    oldest_queued_last = queue(engine, 6, age=dt.timedelta(hours=4))
+    assert drain(engine) == [urgent, oldest_queued_last, old_routine, same_time_a, same_time_b, newer]
 
 
 def test_the_lane_sender_and_only_filters_are_each_obeyed(engine: Engine) -> None:
@@ -132,14 +160,18 @@ def test_a_run_of_another_process_is_dead_only_when_its_process_is_gone() -> Non
     host = socket.gethostname()
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # SIGHUP back to its default (a run under nohup would ignore it), so any signal but 0 would end it
+    alive = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_DFL);"
+                              " print('ready', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    assert alive.stdout is not None and alive.stdout.readline() == "ready\n"
     try:
         claimants = [f"other-{host}:{gone.pid}:dddd",  # another machine: only the lease frees it
                      f"{host}:notapid:eeee", "garbage",  # not ours to judge; the scan goes on
                      f"{host}:{gone.pid}:aaaa", f"{host}:{alive.pid}:bbbb", f"{host}:1:cccc",  # pid 1: init, alive
                      f"{host}:{gone.pid}:ff:ff"]  # the token is whatever follows the pid
         assert dead_claimants(claimants) == [f"{host}:{gone.pid}:aaaa", f"{host}:{gone.pid}:ff:ff"]
-        assert alive.poll() is None, "asking whether a run is alive never signals it"
+        with pytest.raises(subprocess.TimeoutExpired):  # asking whether a run is alive never signals it
+            alive.wait(timeout=1)
     finally:
         alive.kill()
         alive.wait()
@@ -167,14 +199,17 @@ def test_concurrent_runs_skip_a_row_another_run_is_locking_on_postgresql(pg_engi
     another transaction is claiming; it takes the next one."""
     first = queue(pg_engine, 1, age=dt.timedelta(hours=2))
     second = queue(pg_engine, 2, age=dt.timedelta(hours=1))
+    third = queue(pg_engine, 3, age=dt.timedelta(hours=1))
+    with pg_engine.begin() as conn:  # a new row version of `second`: it now lies after `third` in the heap
+        conn.execute(text("UPDATE outboxmessage SET claimed_by = NULL WHERE id = :id"), {"id": second})
     with pg_engine.connect() as other:
         locking = other.begin()
         other.execute(text("SELECT id FROM outboxmessage WHERE id = :id FOR UPDATE"), {"id": first})
         with Session(pg_engine) as session:
             session.execute(text("SET lock_timeout = '3s'"))
-            assert claim_next(session, claimant="run-b", now=NOW) == second
+            assert claim_next(session, claimant="run-b", now=NOW) == second, "same time: the lower id first"
         locking.rollback()
     assert claim(pg_engine, "run-c") == first
     with Session(pg_engine) as session:
         holders = dict(session.exec(select(OutboxMessage.id, OutboxMessage.claimed_by)).all())  # type: ignore[arg-type]
-    assert holders == {first: "run-c", second: "run-b"}
+    assert holders == {first: "run-c", second: "run-b", third: None}
