@@ -155,7 +155,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         actor = getattr(request.state, "actor", None)
         base = {"request": request, "actor": actor, "me": _me(actor), "oidc": oauth is not None,
-                "dashboard_url": settings.prefect_dashboard_url, "profile_name": ctx.profile.display_name}
+                "dashboard_url": settings.prefect_dashboard_url, "profile_name": ctx.profile.display_name,
+                "max_upload_mb": settings.max_upload_mb}
         return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
     def _me(actor: Any) -> dict[str, Any] | None:
@@ -326,7 +327,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         from pprflow.tasks.intake import submit_referral
 
         spec = forms.pathway_spec(pathway)
-        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+        submitted = await request.form()
+        form = {k: str(v) for k, v in submitted.items() if isinstance(v, str)}
         actor = current_actor(request)
         with Session(engine) as session:
             authorize(request, session, Perm.REFERRAL_SUBMIT, what="web referral")  # PRIV-4
@@ -338,7 +340,12 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
                                    "medarbejderkartoteket; bed PPR's administration om at rette det.")
             raw = forms.referral_from_form(spec, form, member=member, institution=institution)
             referral = parse_referral(raw)
-            result = submit_referral(as_member(request), referral, today=local_today())
+            attachments = await forms.plan_attachments(submitted.get("plan_file"),
+                                                       max_bytes=settings.max_upload_mb * 1_000_000)
+            result = submit_referral(as_member(request), referral, today=local_today(), attachments=attachments)
+        except forms.PlanFileRefused as exc:
+            return render(request, "referral_form.html", status=400, spec=spec, values=form,
+                          errors={"plan_file": exc.one_line()}, top_error=exc.one_line())
         except PprflowError as exc:
             msg = danish(exc, forms.REFERRAL_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
@@ -347,7 +354,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         with Session(engine) as session:
             messages = [session.get(OutboxMessage, i) for i in result.queued_message_ids]
             sent = [{"to": m.to, "subject": m.subject} for m in messages if m is not None]
-        return render(request, "referral_done.html", result=result, sent=sent)
+        return render(request, "referral_done.html", result=result, sent=sent,
+                      attached=[a.filename for a in attachments])
 
     # --- the leader: our cases -------------------------------------------------------------------------
 
