@@ -10,6 +10,8 @@ that shows case data asks the one access policy (tasks/access.py) and audits wha
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pprflow.models.access import ADMINISTRATOR, LEADER_ROLES, Perm
@@ -75,6 +78,21 @@ DEADLINE_LABELS: dict[str, str] = {
 OUR_CASES_SHOWN = 200
 """"Vores sager" shows the newest 200 open cases (a page is read, not scrolled for minutes)."""
 PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
+
+
+_FLOW_LOCK = threading.Lock()
+
+
+def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> Any:
+    """The CLI's `run_step`: the flow (`module:attr`) when a Prefect server is configured, so the web app's runs show
+    on the dashboard like the CLI's, else the same service function directly. Runs in a worker thread (never on the
+    event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
+    from pprflow.cli.runner import prefect_server_configured, run_step
+
+    if not prefect_server_configured():
+        return direct(**params)
+    with _FLOW_LOCK:
+        return run_step(flow_ref, direct, **params)
 
 
 def deadline_label(kind: str) -> str:
@@ -294,7 +312,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
             data = forms.report_from_form(form, reporter_email=current_actor(request).id)
-            result = report(as_member(request), data, today=local_today())
+            result = await run_in_threadpool(run_service, "pprflow.flows.abuse:report_notification", report,
+                                             ctx=as_member(request), data=data, today=local_today())
         except PprflowError as exc:
             msg = danish(exc, forms.REPORT_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
@@ -342,7 +361,12 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             referral = parse_referral(raw)
             attachments = await forms.plan_attachments(submitted.get("plan_file"),
                                                        max_bytes=settings.max_upload_mb * 1_000_000)
-            result = submit_referral(as_member(request), referral, today=local_today(), attachments=attachments)
+            if attachments:  # a file is no flow parameter (Prefect would store it): the service function itself
+                result = await run_in_threadpool(submit_referral, as_member(request), referral, today=local_today(),
+                                                 attachments=attachments)
+            else:
+                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
+                                                 ctx=as_member(request), referral=referral, today=local_today())
         except forms.PlanFileRefused as exc:
             return render(request, "referral_form.html", status=400, spec=spec, values=form,
                           errors={"plan_file": exc.one_line()}, top_error=exc.one_line())
@@ -421,7 +445,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         if not to:
             request.session["notice"] = f"Vælg en PPR-medarbejder til sag {case_id}."
             return RedirectResponse("/i-dag", status_code=303)
-        assign_case(as_member(request), case_id=case_id, to_email=to, today=local_today())
+        await run_in_threadpool(run_service, "pprflow.flows.ppr:assign_district_case", assign_case,
+                                ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
         request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
         return RedirectResponse("/i-dag", status_code=303)
 
