@@ -67,7 +67,7 @@ CATALOGUE: tuple[Entry, ...] = (
     Entry("LAW-3", r"before the child's birth year", "consent_date",
           "Samtykkets dato ligger før barnets fødselsår: brug datoen, hvor det skriftlige samtykke blev "
           "underskrevet."),
-    Entry("PRIV-2", r"CPR", "concern",
+    Entry("PRIV-2", r"remove the CPR number: pprflow stores", "concern",
           "Fjern CPR-nummeret: pprflow gemmer kun et pseudonym og et fødselsår om barnet."),
 )
 """(rule ID, key phrase of the English message) -> the form field and the Danish line."""

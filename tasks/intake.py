@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +48,7 @@ from pprflow.tasks.casefile import base_context, case_context, signer_context
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import queue_message
 from pprflow.tasks.ppr import place_on_district_meeting
+from pprflow.tasks.transports.base import Attachment
 
 RECEIVED_BY: dict[str, str] = {
     "ppr": "PPR",
@@ -151,7 +153,8 @@ def parse_or_notify(ctx: Ctx, data: str | bytes | dict[str, Any], *, today: dt.d
                                          sent_to=notification.sent_to) from None
 
 
-def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = None) -> IntakeResult:
+def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = None,
+                    attachments: Sequence[Attachment] = ()) -> IntakeResult:
     """`pprflow referral submit`: validate, open the case, queue the request and the receipt, pin deadlines.
 
     ESC-2: with ``suspected_abuse`` the notification is sent first; a refusal of the referral then says,
@@ -176,7 +179,7 @@ def submit_referral(ctx: Ctx, referral: Referral, *, today: dt.date | None = Non
         if existing is not None:
             return _result_for_existing(session, existing)
         try:
-            result = _open_case(session, ctx, referral, routing, today=today, key=key,
+            result = _open_case(session, ctx, referral, routing, today=today, key=key, attachments=attachments,
                                 notification_id=notification.id if notification is not None else None)
             session.commit()
         except IntegrityError:
@@ -239,7 +242,7 @@ def _get_or_create_staff(session: Session, ctx: Ctx, referral: Referral, institu
 
 
 def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing, *, today: dt.date,
-               key: str, notification_id: int | None = None) -> IntakeResult:
+               key: str, notification_id: int | None = None, attachments: Sequence[Attachment] = ()) -> IntakeResult:
     profile = ctx.profile
     institution = _get_or_create_institution(session, ctx, referral)
     _get_or_create_staff(session, ctx, referral, institution)
@@ -335,7 +338,7 @@ def _open_case(session: Session, ctx: Ctx, referral: Referral, routing: Routing,
                                 "goes on the first one an administrator schedules (pprflow district schedule)")
 
     message_ids = _queue_request_and_receipt(session, ctx, referral, routing, case, consent_row, plan_row,
-                                             meeting=meeting, today=today)
+                                             meeting=meeting, today=today, attachments=attachments)
     result.queued_message_ids = message_ids
     session.flush()
     return result
@@ -376,7 +379,7 @@ def _plan_context(plan: ActionPlan | None) -> dict[str, str] | None:
 
 def _queue_request_and_receipt(
     session: Session, ctx: Ctx, referral: Referral, routing: Routing, case: Case, consent: Consent | None,
-    plan: ActionPlan | None, *, meeting: Meeting | None, today: dt.date,
+    plan: ActionPlan | None, *, meeting: Meeting | None, today: dt.date, attachments: Sequence[Attachment] = (),
 ) -> list[int]:
     profile = ctx.profile
     submitter = referral.submitted_by
@@ -418,7 +421,7 @@ def _queue_request_and_receipt(
         message = queue_message(
             session, kind=routing.template, to=address, context=context, serves="intake",
             sender=profile.sender, case=case, consent_id=consent.id if shares_child and consent else None,
-            actor=ctx.actor,
+            actor=ctx.actor, attachments=attachments,  # the action plan document goes with the request (PLAN-1)
         )
         if message is not None and message.id is not None:
             ids.append(message.id)

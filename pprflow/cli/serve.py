@@ -329,12 +329,12 @@ def serve(
     else:
         if not port_is_free(host, port):
             raise ConfigurationError(f"port {port} is in use: stop what runs there or choose --port")
-    if not no_web and not port_is_free(host if web_host is None else web_host, web_port):
-        raise ConfigurationError(f"port {web_port} (the web app) is in use: stop what runs there, choose --web-port, "
-                                 "or --no-web")
         env = server_environment(home, host=host, port=port, environ=os.environ)
         env |= vacuum_environment(profile.retention.flow_run_parameter_days, os.environ)
         url = base_url(host, port)
+    if not no_web and not port_is_free(host if web_host is None else web_host, web_port):
+        raise ConfigurationError(f"port {web_port} (the web app) is in use: stop what runs there, choose --web-port, "
+                                 "or --no-web")
     # pprflow's settings for every flow run this process starts (they run in child processes).
     profile_ref = STATE.profile_name or settings.profile
     if Path(profile_ref).suffix == ".toml" or Path(profile_ref).exists():

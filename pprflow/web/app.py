@@ -10,6 +10,8 @@ that shows case data asks the one access policy (tasks/access.py) and audits wha
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 
 from pprflow.models.access import ADMINISTRATOR, LEADER_ROLES, Perm
@@ -72,7 +75,24 @@ DEADLINE_LABELS: dict[str, str] = {
     "kv_notice_reminder": "KV: indkaldelse",
     "kv_topic_list": "KV: emneliste",
 }
+OUR_CASES_SHOWN = 200
+""""Vores sager" shows the newest 200 open cases (a page is read, not scrolled for minutes)."""
 PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
+
+
+_FLOW_LOCK = threading.Lock()
+
+
+def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> Any:
+    """The CLI's `run_step`: the flow (`module:attr`) when a Prefect server is configured, so the web app's runs show
+    on the dashboard like the CLI's, else the same service function directly. Runs in a worker thread (never on the
+    event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
+    from pprflow.cli.runner import prefect_server_configured, run_step
+
+    if not prefect_server_configured():
+        return direct(**params)
+    with _FLOW_LOCK:
+        return run_step(flow_ref, direct, **params)
 
 
 def deadline_label(kind: str) -> str:
@@ -153,7 +173,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         actor = getattr(request.state, "actor", None)
         base = {"request": request, "actor": actor, "me": _me(actor), "oidc": oauth is not None,
-                "dashboard_url": settings.prefect_dashboard_url, "profile_name": ctx.profile.display_name}
+                "dashboard_url": settings.prefect_dashboard_url, "profile_name": ctx.profile.display_name,
+                "max_upload_mb": settings.max_upload_mb}
         return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
     def _me(actor: Any) -> dict[str, Any] | None:
@@ -291,7 +312,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
             data = forms.report_from_form(form, reporter_email=current_actor(request).id)
-            result = report(as_member(request), data, today=local_today())
+            result = await run_in_threadpool(run_service, "pprflow.flows.abuse:report_notification", report,
+                                             ctx=as_member(request), data=data, today=local_today())
         except PprflowError as exc:
             msg = danish(exc, forms.REPORT_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
@@ -324,7 +346,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         from pprflow.tasks.intake import submit_referral
 
         spec = forms.pathway_spec(pathway)
-        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+        submitted = await request.form()
+        form = {k: str(v) for k, v in submitted.items() if isinstance(v, str)}
         actor = current_actor(request)
         with Session(engine) as session:
             authorize(request, session, Perm.REFERRAL_SUBMIT, what="web referral")  # PRIV-4
@@ -336,7 +359,17 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
                                    "medarbejderkartoteket; bed PPR's administration om at rette det.")
             raw = forms.referral_from_form(spec, form, member=member, institution=institution)
             referral = parse_referral(raw)
-            result = submit_referral(as_member(request), referral, today=local_today())
+            attachments = await forms.plan_attachments(submitted.get("plan_file"),
+                                                       max_bytes=settings.max_upload_mb * 1_000_000)
+            if attachments:  # a file is no flow parameter (Prefect would store it): the service function itself
+                result = await run_in_threadpool(submit_referral, as_member(request), referral, today=local_today(),
+                                                 attachments=attachments)
+            else:
+                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
+                                                 ctx=as_member(request), referral=referral, today=local_today())
+        except forms.PlanFileRefused as exc:
+            return render(request, "referral_form.html", status=400, spec=spec, values=form,
+                          errors={"plan_file": exc.one_line()}, top_error=exc.one_line())
         except PprflowError as exc:
             msg = danish(exc, forms.REFERRAL_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
@@ -345,7 +378,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         with Session(engine) as session:
             messages = [session.get(OutboxMessage, i) for i in result.queued_message_ids]
             sent = [{"to": m.to, "subject": m.subject} for m in messages if m is not None]
-        return render(request, "referral_done.html", result=result, sent=sent)
+        return render(request, "referral_done.html", result=result, sent=sent,
+                      attached=[a.filename for a in attachments])
 
     # --- the leader: our cases -------------------------------------------------------------------------
 
@@ -356,20 +390,20 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         audited as a search (PRIV-1)."""
         actor = current_actor(request)
         with Session(engine) as session:
+            # indexed columns only (institution, coordinator, assigned PPR employee): never a scan of all cases
             query = select(Case.id).where(col(Case.status) != "closed")
             if actor.institution_id is not None:
-                query = query.where((Case.institution_id == actor.institution_id)
-                                    | (Case.submitted_by_email == actor.id))
+                query = query.where(Case.institution_id == actor.institution_id)
             elif actor.role != ADMINISTRATOR:
-                query = query.where((Case.submitted_by_email == actor.id) | (Case.coordinator_email == actor.id)
-                                    | (Case.assigned_ppr_email == actor.id))
-            ids = [i for i in session.exec(query.limit(2000)).all() if i is not None]
+                query = query.where((Case.coordinator_email == actor.id) | (Case.assigned_ppr_email == actor.id))
+            ids = [i for i in session.exec(query.order_by(col(Case.id).desc()).limit(OUR_CASES_SHOWN)).all()
+                   if i is not None]
             readable = readable_case_ids(request, session, ids)
             rows = forms.case_rows(session, sorted(readable, reverse=True))
             audit_list(request, session, entity="case", reason="web: vores sager", terms={"page": "sager"},
                        shown=readable, hidden=len(ids) - len(readable))
             session.commit()
-        return render(request, "cases.html", rows=rows)
+        return render(request, "cases.html", rows=rows, limit=OUR_CASES_SHOWN)
 
     # --- the coordinator: today ------------------------------------------------------------------------
 
@@ -411,7 +445,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         if not to:
             request.session["notice"] = f"Vælg en PPR-medarbejder til sag {case_id}."
             return RedirectResponse("/i-dag", status_code=303)
-        assign_case(as_member(request), case_id=case_id, to_email=to, today=local_today())
+        await run_in_threadpool(run_service, "pprflow.flows.ppr:assign_district_case", assign_case,
+                                ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
         request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
         return RedirectResponse("/i-dag", status_code=303)
 

@@ -166,6 +166,25 @@ def referral_from_form(spec: PathwaySpec, form: dict[str, str], *, member: Staff
     return raw
 
 
+class PlanFileRefused(InvalidInput):
+    """The attached action plan is not a PDF/Word file within the size limit (PLAN-1)."""
+
+
+async def plan_attachments(upload: Any, *, max_bytes: int) -> list[Any]:
+    """The attached action plan (PDF/Word, size- and type-checked by models/attachment.py), or none."""
+    from pprflow.models.attachment import check_plan_file
+    from pprflow.tasks.transports.base import Attachment
+
+    if upload is None or isinstance(upload, str) or not getattr(upload, "filename", ""):
+        return []
+    content = await upload.read(max_bytes + 1)
+    try:
+        checked = check_plan_file(upload.filename, content, max_bytes=max_bytes)
+    except InvalidInput as exc:
+        raise PlanFileRefused(exc.message, rule_id=exc.rule_id) from None
+    return [Attachment(checked.filename, checked.content_type, checked.content)]
+
+
 def report_defaults(session: Session, email: str) -> dict[str, str]:
     member = session.exec(select(StaffMember).where(StaffMember.email == email)).first()
     inst = session.get(Institution, member.institution_id) if member and member.institution_id else None

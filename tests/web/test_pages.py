@@ -146,3 +146,35 @@ def test_only_administrators_reach_the_district_meetings_PRIV_4(client: TestClie
     sign_in(client, world.LEADER)
     response = client.get("/admin/distriktsmoeder")
     assert response.status_code == 403 and "kun en administrator" in response.text
+
+
+def _submit_with_file(client: TestClient, form: dict[str, str], filename: str, content: bytes):  # type: ignore[no-untyped-def]
+    page = client.get("/henvendelse/ny/ppr_individual")
+    return client.post("/henvendelse/ny/ppr_individual", data={**form, "csrf_token": csrf(page.text)},
+                       files={"plan_file": (filename, content, "application/octet-stream")})
+
+
+def test_the_action_plan_file_goes_with_the_request_PLAN_1(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from pprflow.models.tables import OutboxAttachment
+
+    sign_in(client, world.LEADER)
+    pdf = b"%PDF-1.7\n% handleplan\n" + b"0" * 2000
+    response = _submit_with_file(client, world.individual_form(), "Handleplan 3.B.pdf", pdf)
+    assert response.status_code == 200 and "Vedhæftet henvendelsen: Handleplan 3.B.pdf" in response.text
+    with Session(web_ctx.engine) as session:
+        files = session.exec(select(OutboxAttachment)).all()
+        requests = {m.id: m for m in session.exec(select(OutboxMessage)).all() if m.template != "receipt"}
+    assert files and all(f.content == pdf and f.content_type == "application/pdf" for f in files)
+    assert {f.message_id for f in files} == set(requests), "the request mail(s) carry it, not the receipt"
+
+
+def test_a_wrong_or_too_large_file_is_refused_at_the_field_and_nothing_stored_PLAN_1(  # type: ignore[no-untyped-def]
+        client: TestClient, web_ctx) -> None:
+    sign_in(client, world.LEADER)
+    for name, content, says in (("plan.exe", b"MZ...", "PDF- eller Word-fil"),
+                                ("plan.pdf", b"<html>not a pdf</html>", "ikke en rigtig .pdf-fil"),
+                                ("plan.pdf", b"%PDF-" + b"0" * 11_000_000, "højst 10 MB")):
+        response = _submit_with_file(client, world.individual_form(), name, content)
+        assert response.status_code == 400 and says in response.text, name
+        assert 'id="plan_file-error"' in response.text
+    assert _count(web_ctx.engine, Case) == 0 and _count(web_ctx.engine, OutboxMessage) == 0
