@@ -3,6 +3,7 @@ through the same service functions as the CLI (LVL-*, ROLE-1, CONS-1, PRIV-1, PR
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from fastapi.testclient import TestClient
@@ -109,3 +110,76 @@ def test_partner_only_on_a_consent_and_withdrawal_shows_consequences_first_CONS_
 def test_our_cases_links_each_row_to_its_case_page(client: TestClient) -> None:
     case_id = _new_case(client)
     assert f'href="/sager/{case_id}"' in client.get("/sager").text
+
+
+def _schedule(client: TestClient, case_id: int, **fields: str):  # type: ignore[no-untyped-def]
+    page = client.get(f"/sager/{case_id}/moeder/ny")
+    assert page.status_code == 200
+    data = {"kind": "development", "address": "Skovbakkevej 1, 7100 Vejle", "starts_at": "09:00",
+            "leader_phone": "+45 75 00 00 00", **fields}
+    data.setdefault("date", re.search(r'id="date" name="date" value="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    return client.post(f"/sager/{case_id}/moeder/ny", data={**data, "csrf_token": csrf(page.text)})
+
+
+def test_the_date_field_starts_at_the_earliest_date_and_says_why_CAL_2(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from pprflow.models.calendar import WorkingCalendar, local_today
+
+    case_id = _new_case(client)
+    page = client.get(f"/sager/{case_id}/moeder/ny")
+    calendar = WorkingCalendar.for_profile(web_ctx.profile)
+    shown = dt.date.fromisoformat(re.search(r'id="date" name="date" value="([^"]+)"', page.text).group(1))  # type: ignore[union-attr]
+    today = local_today()
+    assert calendar.agenda_deadline(shown, 5) >= today, "the agenda can still go out 5 working days before"
+    day_before = calendar.add_working_days(shown, -1)
+    assert day_before <= today or calendar.agenda_deadline(day_before, 5) < today, "and no earlier day would do"
+    assert "5 arbejdsdage før mødet (CAL-2)" in page.text
+    inside = _schedule(client, case_id, date=local_today().isoformat())
+    assert inside.status_code == 400 and "CAL-2" in inside.text and "Intet er gemt" in inside.text
+    urgent = _schedule(client, case_id, date=local_today().isoformat(), urgent_reason="Barnet er i krise i dag.")
+    assert urgent.status_code == 200, re.findall(r"alert-text\">([^<]+)", urgent.text)
+    assert "kort varsel" in urgent.text
+
+
+def test_agenda_with_invite_minutes_with_actions_and_follow_up_MEET_2_MEET_3(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import icalendar
+    import time_machine
+
+    from pprflow.models.tables import Meeting, OutboxAttachment
+
+    case_id = _new_case(client)
+    meeting_page = _schedule(client, case_id)
+    assert meeting_page.status_code == 200 and "Mødelederens tjekliste (MEET-4)" in meeting_page.text
+    assert "Netværkskort (MEET-5)" in meeting_page.text and "første møde" in meeting_page.text
+    meeting_id = int(re.search(r'action="/moeder/(\d+)/dagsorden"', meeting_page.text).group(1))  # type: ignore[union-attr]
+    sent = client.post(f"/moeder/{meeting_id}/dagsorden", data={"csrf_token": csrf(meeting_page.text)})
+    assert "Dagsordenen er sendt med kalenderinvitation" in sent.text
+    with Session(web_ctx.engine) as session:
+        meeting = session.get(Meeting, meeting_id)
+        invites = session.exec(select(OutboxAttachment).where(OutboxAttachment.content_type.startswith(  # type: ignore[attr-defined]
+            "text/calendar"))).all()
+    assert meeting is not None and invites
+    event = next(iter(icalendar.Calendar.from_ical(invites[0].content).walk("VEVENT")))
+    assert event.decoded("dtstart").date() == meeting.date  # an independent iCalendar parser reads it
+    days = (meeting.date - dt_today()).days
+    with time_machine.travel(time.time() + days * 86400 + 3600, tick=True):
+        sign_in(client, world.LEADER)
+        page = client.get(f"/moeder/{meeting_id}")
+        several = client.post(f"/moeder/{meeting_id}/referat", data={
+            "csrf_token": csrf(page.text), "action_1_text": "Ugentlig samtale med eleven",
+            "action_1_responsible": f"{world.TEACHER}, {world.LEADER}"})
+        assert "Referatet er ikke gemt" in several.text and "MEET-2" in several.text, "one responsible person"
+        done = client.post(f"/moeder/{meeting_id}/referat", data={
+            "csrf_token": csrf(page.text), "action_1_text": "Ugentlig samtale med eleven",
+            "action_1_responsible": world.TEACHER, "summary": "Godt møde."})
+        assert "Referatet er gemt med 1 aftaler" in done.text and "Ugentlig samtale med eleven" in done.text
+        follow = _schedule(client, case_id)
+        assert "Opfølgning på aftaler fra sidste møde" in follow.text and "Ugentlig samtale med eleven" in follow.text
+        assert "opfølgningsskemaet" in follow.text
+
+
+def dt_today():  # type: ignore[no-untyped-def]
+    from pprflow.models.calendar import local_today
+
+    return local_today()
