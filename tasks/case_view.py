@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from pprflow.models.calendar import to_local
 from pprflow.models.profile import Profile
 from pprflow.models.rules_levels import LEVEL_PAPERWORK, LEVEL_STEPS
 from pprflow.models.tables import (
@@ -169,6 +170,8 @@ def timeline(session: Session, case_id: int, *, limit: int = TIMELINE_LIMIT) -> 
         events.append(TimelineEvent(at=at, what=f"Besked: {m.subject}", who=m.sender, detail=detail,
                                     rule_id=m.rule_id, kind=f"message-{m.status}"))
     events.sort(key=lambda e: _aware(e.at), reverse=True)
+    for event in events:  # CAL-9: shown in Copenhagen time
+        event.at = to_local(_aware(event.at))
     return events[:limit]
 
 

@@ -110,7 +110,9 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 if form.get(key):
                     raw[key] = form[key]
             if form.get("level"):
-                raw["level"] = form["level"]
+                if not form["level"].isdigit():
+                    raise PprflowError("Vælg mødets niveau som et tal (LVL-3).")
+                raw["level"] = int(form["level"])
             result = schedule_meeting(ctx=as_member(request), data=MeetingInput.model_validate(raw),
                                       today=local_today())
         except (PprflowError, ValidationError) as exc:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from pprflow.models.tables import AuditEvent, Case, CaseParty, Consent, OutboxMessage
+from tests.referral_data import PARENTS
 from tests.web import world
 from tests.web.conftest import csrf, sign_in
 
@@ -183,3 +184,43 @@ def dt_today():  # type: ignore[no-untyped-def]
     from pprflow.models.calendar import local_today
 
     return local_today()
+
+
+def test_confidential_banner_for_staff_ESC_1(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    case_id = _new_case(client)
+    assert "Fortrolig over for forældrene" not in client.get(f"/sager/{case_id}").text
+    with Session(web_ctx.engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.confidential_from_parents = True
+        session.add(case)
+        session.commit()
+    page = client.get(f"/sager/{case_id}").text
+    assert page.index("Fortrolig over for forældrene (ESC-1)") < page.index("<h1>"), "at the top"
+
+
+def test_second_level_3_meeting_refused_until_consent_LVL_4(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from pprflow.models.calendar import WorkingCalendar
+
+    case_id = _new_case(client)
+    for to in ("2", "3"):
+        changed = _post(client, case_id, "/niveau", {"direction": "up", "sphere": "institution", "to": to})
+        assert f"Niveauet er nu Niveau {to}" in changed.text
+    first = _schedule(client, case_id, kind="network", level="3")
+    assert first.status_code == 200, re.findall(r"alert-text\">([^<]+)", first.text)
+    assert "Tværfagligt netværksmøde" in first.text
+    with Session(web_ctx.engine) as session:
+        consent = session.exec(select(Consent).where(Consent.case_id == case_id)).one()
+    confirm = client.get(f"/sager/{case_id}/samtykke/{consent.id}/traek-tilbage")
+    client.post(f"/sager/{case_id}/samtykke/{consent.id}/traek-tilbage", data={"csrf_token": csrf(confirm.text)})
+    page = client.get(f"/sager/{case_id}/moeder/ny")
+    later = WorkingCalendar.for_profile(web_ctx.profile).add_working_days(
+        dt.date.fromisoformat(re.search(r'name="date" value="([^"]+)"', page.text).group(1)), 5)  # type: ignore[union-attr]
+    refused = _schedule(client, case_id, kind="network", level="3", date=later.isoformat())
+    assert refused.status_code == 400 and "LVL-4" in refused.text
+    given = _post(client, case_id, "/samtykke", {"given_by": PARENTS[0]["name"], "date": "2026-11-20",
+                                                 "information": "Skolefaglige oplysninger",
+                                                 "recipients": "PPR", "purpose": "Netværksmøde"})
+    assert "Samtykket er registreret" in given.text, re.findall(r"alert-text\">([^<]+)", given.text)
+    second = _schedule(client, case_id, kind="network", level="3", date=later.isoformat())
+    assert second.status_code == 200 and "Mødet er planlagt" in second.text
