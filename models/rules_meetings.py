@@ -224,6 +224,12 @@ def agenda_dates(calendar: WorkingCalendar, *, meeting_date: dt.date, today: dt.
     return AgendaDates(deadline=deadline, remind_leader_on=max(remind, today))
 
 
+def earliest_meeting_date(calendar: WorkingCalendar, today: dt.date, working_days: int) -> dt.date:
+    """CAL-2: the earliest meeting date that still leaves `working_days` working days for the agenda (the web
+    app's date field starts here)."""
+    return _earliest_meeting(calendar, today, working_days)
+
+
 def _earliest_meeting(calendar: WorkingCalendar, today: dt.date, working_days: int) -> dt.date:
     """The first working day whose agenda deadline is today or later."""
     candidate = calendar.add_working_days(today, working_days) if working_days else calendar.next_working_day(today)

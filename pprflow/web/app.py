@@ -33,7 +33,7 @@ from pprflow.models.tables import Case, Institution, OutboxMessage, StaffMember
 from pprflow.tasks.access import resolve_actor
 from pprflow.tasks.casefile import PATHWAY_LABELS, role_label
 from pprflow.tasks.context import Ctx
-from pprflow.web import forms
+from pprflow.web import admin_pages, case_pages, forms, meeting_pages
 from pprflow.web.security import (
     Forbidden,
     SignInRequired,
@@ -488,6 +488,9 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
                                      + (f"; {moved} flyttet fra en lukkedag (CAL-5)" if moved else "") + ".")
         return RedirectResponse(f"/admin/distriktsmoeder?district={quote(form.get('district', ''))}", status_code=303)
 
+    case_pages.register(app, render=render, as_member=as_member)  # issue 19: the case page and its actions
+    meeting_pages.register(app, render=render, as_member=as_member)  # issue 19: meetings, agenda, minutes
+    admin_pages.register(app, render=render, as_member=as_member)  # issue 19: KV, staff directory, mail health
     return app
 
 
