@@ -153,7 +153,8 @@ def ensure(wanted: Iterable[Automation]) -> dict[str, UUID]:
     with get_client(sync_client=True) as client:
         for automation in wanted:
             existing = client.read_automations_by_name(automation.name)
-            core = AutomationCore(**automation.model_dump(exclude={"id"}))
+            # owner_resource is Prefect Cloud's: the self-hosted server's update (PUT) refuses it even as null (422)
+            core = AutomationCore(**automation.model_dump(exclude={"id", "owner_resource"}))
             if not existing:
                 ids[automation.name] = client.create_automation(core)
                 continue

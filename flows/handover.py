@@ -29,11 +29,14 @@ def hand_over_case(case_id: int, to_email: str, today: dt.date | None = None,
     return hand_over(ctx=ctx, case_id=case_id, to_email=to_email, today=today or local_today())
 
 
-move_case = task(name="flyt sagen med barnet", cache_policy=NO_CACHE)(transfer.transfer_case)
+move_case = task(name="flyt sagen med barnet", cache_policy=NO_CACHE,
+                 **RETRY_ON_DATABASE_OUTAGE)(transfer.transfer_case)
 
 
-@flow(name="sag-flytter-med-barnet", description="Barnet flytter: sagen følger med til den nye institution med "
+@flow(name="sag-flytter-med-barnet", flow_run_name=case_run_name("flyt"),
+      description="Barnet flytter: sagen følger med til den nye institution med "
       "historik, samtykke, niveauer, fortrolighed og åbne frister; den nye leder overtager (ROLE-3).")
+@observed("sag.flyttet", rule_id="ROLE-3")
 def transfer_case_flow(case_id: int, to_institution: str, today: dt.date | None = None,
                        acting_user: str | None = None) -> dict[str, Any]:
     """ROLE-3: move the case to the institution the child moved to; its leader is told."""

@@ -52,6 +52,7 @@ PARAMETER_HELP: dict[str, str] = {
     "review_date": "Datoen for halvårsvurderingen.",
     "aware_on": "Den dag kommunen blev bekendt med forholdene (fristen regnes herfra).",
     "direction": "up: et niveau op; down: et niveau ned.",
+    "to_institution": "Navnet på den skole eller det dagtilbud, barnet flytter til (som i medarbejderlisten).",
 }
 """Danish descriptions of the form fields the Prefect UI shows (Prefect 3.9 reads a flow's parameter
 descriptions from its docstring's Args section; it always titles a field with the parameter's name)."""

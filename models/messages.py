@@ -106,6 +106,14 @@ CATALOGUE: tuple[Entry, ...] = (
           "En sag har præcis én tovholder: skriv én e-mailadresse."),
     Entry("ROLE-1", r"is a parent on the case; the coordinator", "to",
           "En forælder kan ikke være tovholder; tovholderen er en fagperson."),
+    Entry("CAL-3", r"too late for KV on (?P<session>[\d-]+): topics must reach PPR by (?P<deadline>[\d-]+)"
+          r".*next session on (?P<next>[\d-]+)", "session_date",
+          "For sent til KV-mødet {session}: emnerne skulle være hos PPR senest {deadline} (mindst 5 dages "
+          "varsel). Send emnet til næste møde, {next}."),
+    Entry("CAL-3", r"too late for KV on (?P<session>[\d-]+): topics must reach PPR by (?P<deadline>[\d-]+)",
+          "session_date",
+          "For sent til KV-mødet {session}: emnerne skulle være hos PPR senest {deadline} (mindst 5 dages "
+          "varsel). Bed den pædagogiske leder planlægge næste møde."),
     Entry("CAL-3", r"too late for KV", "session_date",
           "Fristen for emner til dette KV-møde er overskredet (mindst 5 dages varsel): vælg næste møde."),
     Entry("KV-1", r"anonymous", "text",
@@ -154,8 +162,9 @@ def danish(exc: PprflowError, labels: dict[str, str] | None = None) -> Message:
     """The error as one Danish line (rule ID kept) and the field it concerns."""
     raw = " ".join(exc.message.split())
     for entry in CATALOGUE:
-        if (entry.rule_id is None or entry.rule_id == exc.rule_id) and re.search(entry.pattern, raw):
-            return Message(_with_rule(entry.danish, exc.rule_id), entry.field, exc.rule_id)
+        found = re.search(entry.pattern, raw)
+        if (entry.rule_id is None or entry.rule_id == exc.rule_id) and found:
+            return Message(_with_rule(_filled(entry, found), exc.rule_id), entry.field, exc.rule_id)
     match = _INPUT_LINE.match(raw)
     if match:
         path, what = match.group("path"), match.group("what")
@@ -171,9 +180,16 @@ def danish_line(exc: PprflowError) -> str:
     (an input error keeps its JSON field path, `referral: action_plan.goal: ...`: that is what to fix in the file)."""
     raw = " ".join(exc.message.split())
     for entry in CATALOGUE:
-        if entry.rule_id == exc.rule_id and re.search(entry.pattern, raw):
-            return _with_rule(entry.danish, exc.rule_id)
+        found = re.search(entry.pattern, raw)
+        if entry.rule_id == exc.rule_id and found:
+            return _with_rule(_filled(entry, found), exc.rule_id)
     return exc.one_line()
+
+
+def _filled(entry: Entry, found: re.Match[str]) -> str:
+    """The Danish line with the specifics the rule's message named (a date, the next session): what to do next."""
+    named = found.groupdict()
+    return entry.danish.format(**named) if named else entry.danish
 
 
 def _with_rule(text: str, rule_id: str | None) -> str:

@@ -140,3 +140,18 @@ def test_a_run_whose_heartbeat_stops_is_marked_crashed_by_the_zombie_automation(
     finally:
         for automation_id in ids.values():
             Automation.read(id=automation_id).delete()
+
+
+def test_a_changed_automation_is_updated_in_place_on_the_self_hosted_server(automations: dict[str, Any]) -> None:
+    """A new pprflow release with a changed alert: the next start updates the one automation by name (the server
+    refused Prefect Cloud's owner_resource in the update with 422, which stopped `pprflow serve`)."""
+    from prefect.client.orchestration import get_client
+
+    from pprflow.deployments.automations import FAILED, ensure
+
+    with get_client(sync_client=True) as client:
+        [stored] = client.read_automations_by_name(FAILED)
+        changed = stored.model_copy(update={"description": "ændret beskrivelse"})
+        assert ensure([changed]) == {FAILED: stored.id}
+        [updated] = client.read_automations_by_name(FAILED)
+    assert updated.id == stored.id and updated.description == "ændret beskrivelse"

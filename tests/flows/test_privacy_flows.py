@@ -32,7 +32,7 @@ PARENT_NAMES = [p["name"] for p in rd.PARENTS] + rd.CONSENT["given_by"]
 PARENT_EMAILS = [p["email"] for p in rd.PARENTS]
 
 STAFF_OR_PLACE = {"acting_user", "to_email", "leader_email", "leader_name", "name", "role", "district",
-                  "institution", "kind", "direction"}
+                  "institution", "to_institution", "kind", "direction"}
 """String parameters that name a staff member, a place or a choice — never a child or a parent."""
 
 
