@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from pprflow.models.access import LEADER_ROLES, Perm
-from pprflow.models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_deadlines import kind_label
 from pprflow.models.rules_moves import check_transfer
 from pprflow.models.rules_privacy import check_no_cpr_number
@@ -65,8 +65,14 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
                                               "confidential_from_parents": case.confidential_from_parents})
         new_leader = institution_leader(session, case)
         old_coordinator = case.coordinator_email
-        if _belongs_to(session, old_coordinator, source.id if source else None) or \
-                old_coordinator.strip().lower() in {r.lower() for r in removed}:
+        moves_coordinator = _belongs_to(session, old_coordinator, source.id if source else None) or \
+            old_coordinator.strip().lower() in {r.lower() for r in removed}
+        if moves_coordinator and _is_parent_of_child(session, case_id, new_leader):
+            session.rollback()  # ESC-1/ROLE-1: a parent of the child never coordinates; nothing is moved
+            raise RuleViolation("ROLE-1", f"{new_leader}, leader of {target.name}, is a parent of this child: "
+                                          "hand the case to another professional first (pprflow case handover), "
+                                          "then transfer it (ESC-1)")
+        if moves_coordinator:
             # ROLE-1/ROLE-3: the old institution's coordinator does not follow the child; the new leader takes over
             case.coordinator_email = new_leader
             session.add(case)
@@ -93,6 +99,14 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
         return {"case_id": case_id, "institution": target.name, "previous_institution": source.name if source
                 else None, "changed": True, "new_leader": new_leader, "open_deadlines": len(open_rows),
                 "coordinator": case.coordinator_email, "messages": messages, "rule_id": "ROLE-3"}
+
+
+def _is_parent_of_child(session: Session, case_id: int, email: str) -> bool:
+    """ESC-1: `email` is a parent of this case's child (any of its cases) or of any confidential child."""
+    from pprflow.tasks.outbox import parent_emails, protected_among
+
+    key = email.strip().lower()
+    return bool(key) and (key in parent_emails(session, case_id) or bool(protected_among(session, [key])))
 
 
 def _belongs_to(session: Session, email: str, institution_id: int | None) -> bool:

@@ -125,3 +125,23 @@ def case_parties(session: Session, case_id: int) -> list:  # type: ignore[type-a
     from pprflow.models.tables import CaseParty
 
     return list(session.exec(select(CaseParty).where(CaseParty.case_id == case_id)).all())
+
+
+def test_a_case_never_moves_to_an_institution_whose_leader_is_a_parent_of_the_child_ESC_1_ROLE_1(ctx: Ctx) -> None:
+    """ESC-1/ROLE-1: the new leader would become coordinator of a confidential case about her own child; the move is
+    refused whole (hand over to another professional first) and nothing changes or is queued."""
+    case_id = _daycare_case(ctx)
+    with Session(ctx.engine) as session:
+        school = factories.institution(session, "Bakkeskolen", kind="school")
+        factories.staff(session, "mor@hjem.example", "school_leader", name="Mor Hansen", institution=school)
+        session.commit()
+        before = (session.get(Case, case_id).institution_id,  # type: ignore[union-attr]
+                  len(session.exec(select(OutboxMessage)).all()))
+    old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
+    with pytest.raises(RuleViolation, match="ESC-1") as refused:
+        transfer_case(ctx=old, case_id=case_id, to_institution="Bakkeskolen", today=dt.date(2027, 1, 4))
+    assert refused.value.rule_id == "ROLE-1"
+    with Session(ctx.engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.coordinator_email == OLD_LEADER
+        assert (case.institution_id, len(session.exec(select(OutboxMessage)).all())) == before
