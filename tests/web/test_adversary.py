@@ -1,0 +1,54 @@
+"""Adversary round: the merged web app, transfer, escalation and quota attacked (ESC-1, PRIV-3, CAL-10…)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from pprflow.models.tables import AuditEvent, Case, Institution
+from pprflow.web.accounts import set_password
+from tests import factories
+from tests.web import world
+from tests.web.conftest import csrf, sign_in
+
+DEPUTY = "viceleder@skovbakke.example"
+"""A second leader at the same school who is also the child's parent (a small town: the child goes there)."""
+
+
+def _confidential_case_with_deputy_as_parent(client: TestClient, engine) -> int:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        school = session.exec(select(Institution).where(Institution.name == "Skovbakkeskolen")).one()
+        factories.staff(session, DEPUTY, "school_leader", name="Vice Leder", institution=school)
+        session.commit()
+    set_password(engine, actor=world.ADMIN, email=DEPUTY, password=world.PASSWORD)
+    sign_in(client, world.LEADER)
+    page = client.get("/henvendelse/ny/ppr_individual")
+    response = client.post("/henvendelse/ny/ppr_individual",
+                           data={**world.individual_form(parent1_email=DEPUTY), "csrf_token": csrf(page.text)})
+    assert response.status_code == 200, response.text
+    case_id = int(re.search(r"sag (\d+)", response.text).group(1))  # type: ignore[union-attr]
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.confidential_from_parents = True
+        session.add(case)
+        session.commit()
+    client.post("/logout", data={"csrf_token": csrf(client.get("/").text)})
+    return case_id
+
+
+def test_our_cases_list_hides_a_confidential_case_from_the_parent_ESC_1(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: a leader who is the child's parent may not see the child's confidential case in "Vores sager"
+    (the case page refuses it; the list must too)."""
+    case_id = _confidential_case_with_deputy_as_parent(client, web_ctx.engine)
+    sign_in(client, DEPUTY)
+    assert client.get(f"/sager/{case_id}").status_code == 403, "the case page refuses the parent"
+    listing = client.get("/sager")
+    assert listing.status_code == 200
+    assert f"/sager/{case_id}\"" not in listing.text and "Elev K-417" not in listing.text
+    with Session(web_ctx.engine) as session:
+        searches = session.exec(select(AuditEvent).where(AuditEvent.actor == DEPUTY,
+                                                         AuditEvent.reason == "web: vores sager")).all()
+    assert searches, "the list is audited (PRIV-1)"
