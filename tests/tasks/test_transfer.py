@@ -125,3 +125,27 @@ def case_parties(session: Session, case_id: int) -> list:  # type: ignore[type-a
     from pprflow.models.tables import CaseParty
 
     return list(session.exec(select(CaseParty).where(CaseParty.case_id == case_id)).all())
+
+
+def test_a_planned_meeting_follows_the_case_the_old_leader_is_not_reminded_nor_its_leader_ROLE_3(ctx: Ctx) -> None:
+    """ROLE-3/PRIV-4: a meeting planned before the move is led by the new leader afterwards; the old leader
+    (another institution now) gets no agenda reminder and may not send its agenda."""
+    case_id = _daycare_case(ctx)
+    old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
+    meeting = schedule_meeting(ctx=old, data=MeetingInput(case_id=case_id, kind="network", level=3,
+                                                          date=dt.date(2027, 1, 28), **PLACE),
+                               today=dt.date(2027, 1, 4))
+    assert meeting["leader_email"] == OLD_LEADER
+    transfer_case(ctx=old, case_id=case_id, to_institution="Skovbakkeskolen", today=dt.date(2027, 1, 4))
+    run_sweep(ctx.engine, ctx.profile, today=dt.date.fromisoformat(meeting["leader_reminded_on"]))
+    with Session(ctx.engine) as session:
+        reminded = {m.to for m in session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == "agenda_deadline_reminder")).all()}
+        from pprflow.models.tables import Meeting
+        from pprflow.tasks.meetings import authorize_meeting
+
+        row = session.get(Meeting, meeting["meeting_id"])
+        assert row is not None
+        with pytest.raises(AccessDenied):
+            authorize_meeting(session, OLD_LEADER, Perm.MEETING_AGENDA, row, what="meeting send-agenda")
+    assert reminded == {NEW_LEADER}, "the old leader is not reminded of the moved case's meeting"
