@@ -135,7 +135,7 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         request.state.actor = None
         if kind == "public":
             return
-        user = session_user(request, idle_s)
+        user = session_user(request, idle_s, settings.max_session_hours * 3600)  # PRIV-4: absolute limit
         if user is None:
             raise SignInRequired("")
         with Session(engine) as session:

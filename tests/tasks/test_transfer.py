@@ -149,3 +149,21 @@ def test_a_planned_meeting_follows_the_case_the_old_leader_is_not_reminded_nor_i
         with pytest.raises(AccessDenied):
             authorize_meeting(session, OLD_LEADER, Perm.MEETING_AGENDA, row, what="meeting send-agenda")
     assert reminded == {NEW_LEADER}, "the old leader is not reminded of the moved case's meeting"
+
+
+def test_a_confidential_case_is_not_moved_to_a_school_led_by_the_childs_parent_ESC_1(ctx: Ctx) -> None:
+    """ESC-1: the child moves to a school whose leader is the child's mother: the case may not become hers
+    (coordinator, reader, reminders); the move is refused in one line and nothing changes."""
+    case_id = _daycare_case(ctx)
+    with Session(ctx.engine) as session:
+        fjord = factories.institution(session, "Fjordskolen", "school", "Syd")
+        factories.staff(session, "mor@hjem.example", "school_leader", name="Mor Hansen", institution=fjord)
+        session.commit()
+    old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
+    with pytest.raises(RuleViolation) as err:
+        transfer_case(ctx=old, case_id=case_id, to_institution="Fjordskolen", today=dt.date(2027, 1, 4))
+    assert err.value.rule_id == "ESC-1"
+    with Session(ctx.engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.coordinator_email == OLD_LEADER, "nothing changed"
+    assert not _can_read(ctx, "mor@hjem.example", case_id)
