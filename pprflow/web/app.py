@@ -123,6 +123,7 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     templates = _templates()
     engine = ctx.engine
     idle_s = settings.idle_timeout_minutes * 60
+    abuse_report: set[Callable[..., Any]] = set()  # the report form's POST endpoint (ESC-1, below)
 
     async def _guard(request: Request) -> None:
         kind = declared_kind(request.scope.get("endpoint"))
@@ -135,7 +136,11 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         request.state.actor = None
         if kind == "public":
             return
-        user = session_user(request, idle_s, settings.max_session_hours * 3600)  # PRIV-4: absolute limit
+        max_s = settings.max_session_hours * 3600
+        # ESC-1: nothing blocks the abuse report: a report typed past the idle timeout is still received (within
+        # the session's absolute limit, with its CSRF token, from an active member), never lost at a sign-in page
+        reporting = request.method == "POST" and request.scope.get("endpoint") in abuse_report
+        user = session_user(request, max_s if reporting else idle_s, max_s)  # PRIV-4: idle and absolute limits
         if user is None:
             raise SignInRequired("")
         with Session(engine) as session:
@@ -320,6 +325,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             return render(request, "report.html", status=400, values=form, errors=errors,
                           top_error=msg.text)
         return render(request, "report_done.html", result=result)
+
+    abuse_report.add(report_submit)
 
     # --- the leader: a new referral --------------------------------------------------------------------
 

@@ -52,3 +52,26 @@ def test_our_cases_list_hides_a_confidential_case_from_the_parent_ESC_1(client: 
         searches = session.exec(select(AuditEvent).where(AuditEvent.actor == DEPUTY,
                                                          AuditEvent.reason == "web: vores sager")).all()
     assert searches, "the list is audited (PRIV-1)"
+
+
+def test_an_abuse_report_typed_past_the_idle_timeout_still_goes_out_ESC_1(web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: nothing may block the abuse report — not the idle timeout while a teacher writes it carefully
+    (the typed report must not be thrown away at a sign-in page)."""
+    import time
+
+    import time_machine
+
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.web.app import create_app
+    from pprflow.web.settings import WebSettings
+
+    app = create_app(WebSettings(secret_key="s" * 48, idle_timeout_minutes=5), ctx=web_ctx)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        sign_in(client, world.TEACHER)
+        token = csrf(client.get("/underretning").text)
+        with time_machine.travel(time.time() + 20 * 60, tick=False):
+            response = client.post("/underretning", data={**world.report_form(), "csrf_token": token},
+                                   follow_redirects=False)
+    assert response.status_code == 200, response.text[:300]
+    with Session(web_ctx.engine) as session:
+        assert session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all(), "it was queued"
