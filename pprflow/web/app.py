@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -206,6 +207,12 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         return render(request, "error.html", status=exc.status, message=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_address(request: Request, exc: RequestValidationError) -> Response:
+        # a case or meeting number that is no number (/sager/abc): a Danish line, not FastAPI's English JSON
+        return render(request, "error.html", status=404, message="Adressen er forkert: sagens eller mødets nummer "
+                                                                 "skal være et tal. Gå tilbage og vælg fra listen.")
 
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> Response:

@@ -75,3 +75,41 @@ def test_an_abuse_report_typed_past_the_idle_timeout_still_goes_out_ESC_1(web_ct
     assert response.status_code == 200, response.text[:300]
     with Session(web_ctx.engine) as session:
         assert session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all(), "it was queued"
+
+
+def test_an_abuse_report_with_a_superscript_birth_year_is_refused_at_the_field_not_a_500_ESC_1(
+        client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: nothing may block the report — "²" passed `str.isdigit` and `int()` raised: a traceback instead of
+    a Danish line at the field. Now: 400, the field named, nothing queued; fixed, the report goes out."""
+    from pprflow.models.tables import OutboxMessage
+
+    sign_in(client, world.TEACHER)
+    token = csrf(client.get("/underretning").text)
+    refused = client.post("/underretning", data={**world.report_form(child_birth_year="²"), "csrf_token": token})
+    assert refused.status_code == 400 and "Traceback" not in refused.text
+    with Session(web_ctx.engine) as session:
+        assert not session.exec(select(OutboxMessage)).all(), "nothing stored on refusal"
+    sent = client.post("/underretning", data={**world.report_form(child_birth_year="2017"), "csrf_token": token})
+    assert sent.status_code == 200
+
+
+def test_case_forms_refuse_odd_numbers_in_danish_not_a_500(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Bad input (STYLE): "²" or a 20-digit id in a number field, or /sager/abc, is one Danish line, never a
+    traceback (int("²") raised; a 20-digit consent id overflowed SQLite's INTEGER)."""
+    sign_in(client, world.LEADER)
+    page = client.get("/henvendelse/ny/ppr_individual")
+    response = client.post("/henvendelse/ny/ppr_individual",
+                           data={**world.individual_form(), "csrf_token": csrf(page.text)})
+    case_id = int(re.search(r"sag (\d+)", response.text).group(1))  # type: ignore[union-attr]
+    token = csrf(client.get(f"/sager/{case_id}").text)
+    for path, data in ((f"/sager/{case_id}/niveau", {"to": "²", "sphere": "institution", "direction": "up"}),
+                       (f"/sager/{case_id}/partner", {"consent_id": "9" * 20, "name": "A", "email": "a@b.example",
+                                                      "role": "teacher"}),
+                       (f"/sager/{case_id}/partner", {"consent_id": "²", "name": "A", "email": "a@b.example",
+                                                      "role": "teacher"}),
+                       (f"/sager/{case_id}/moeder/ny", {"kind": "network", "date": "2026-12-20", "level": "²"})):
+        answer = client.post(path, data={**data, "csrf_token": token}, follow_redirects=True)
+        assert answer.status_code in (200, 400), (path, answer.status_code)
+        assert "ikke" in answer.text, path
+    wrong = client.get("/sager/abc")
+    assert wrong.status_code == 404 and "Adressen er forkert" in wrong.text
