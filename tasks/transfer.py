@@ -49,6 +49,7 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
                     "rule_id": "ROLE-3"}
         check_transfer(case_id=case_id, status=case.status, from_name=source.name if source else "",
                        from_kind=source.kind if source else "", to_name=target.name, to_kind=target.kind)
+        _check_not_led_by_a_parent(session, case_id=case_id, target=target)
         old_leader = institution_leader(session, case)
         removed = _retire_old_leaders(session, case_id=case_id, old_institution_id=case.institution_id,
                                       actor=ctx.actor)
@@ -133,3 +134,18 @@ def _hand_over_meetings(session: Session, *, case_id: int, old_institution_id: i
         session.add(meeting)
         audit.record(session, actor=actor, action="change", entity="meeting", entity_id=meeting.id, case_id=case_id,
                      reason="ROLE-3", detail={"leader": {"from": leader, "to": new_leader}})
+
+
+def _check_not_led_by_a_parent(session: Session, *, case_id: int, target: Institution) -> None:
+    """ESC-1: the case is not moved to an institution whose only leaders are the child's parents (nobody
+    there could lead it; `institution_leader` passes a parent over)."""
+    from pprflow.models.address import address_key
+    from pprflow.models.errors import RuleViolation
+    from pprflow.tasks.outbox import parent_emails
+
+    leaders = [m.email for m in session.exec(select(StaffMember).where(StaffMember.institution_id == target.id)).all()
+               if m.role in LEADER_ROLES]
+    parents = parent_emails(session, case_id)
+    if leaders and all(address_key(e) in parents for e in leaders):
+        raise RuleViolation("ESC-1", f"the leader of {target.name!r} is a parent of the child: the case cannot be "
+                                     "led there; ask PPR's administration who takes it over")
