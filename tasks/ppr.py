@@ -276,7 +276,15 @@ def keep_district_meetings_ahead(engine: Any, profile: Profile, *, today: dt.dat
     calendar = calendar_of(profile)
     until = today + dt.timedelta(weeks=settings.plan_ahead_weeks)
     added: dict[str, list[str]] = {}
-    with Session(engine, expire_on_commit=False) as session:
+    from sqlalchemy import text
+
+    from pprflow.tasks.outbox import writer
+
+    with Session(writer(engine), expire_on_commit=False) as session:
+        # overlapping sweeps (a late sweep re-run by the automation) plan one at a time, each reading what the
+        # other stored: SQLite's BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock (CAL-5, no doubles)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('pprflow:district-plans'))"))
         districts = sorted({d for d in session.exec(
             select(Meeting.district).where(Meeting.kind == "district")).all() if d})
         for district in districts:
