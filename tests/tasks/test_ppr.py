@@ -207,3 +207,25 @@ def test_a_confidential_case_is_never_assigned_to_the_childs_parent_ESC_1(ctx) -
         stored = session.get(Case, case.case_id)
         assert stored is not None and stored.assigned_ppr_email is None, "nothing stored"
     assert messages(ctx.engine, "assignment") == []
+
+
+def test_a_case_is_not_assigned_to_a_school_leader_of_another_school_PRIV_3_PATH_4(ctx) -> None:  # type: ignore[no-untyped-def]
+    """PRIV-3/PATH-4: a careless assignment to a staff member who is no PPR employee (another school's leader)
+    is refused in one line; before, they became a party with their leader role, so `institution_leader` picked
+    them as the case's leader: access and every reminder to another school."""
+    from pprflow.models.errors import InvalidInput
+    from pprflow.tasks.casefile import institution_leader
+    from tests import factories
+
+    with Session(ctx.engine) as session:
+        other = factories.institution(session, "Fjordskolen", "school", "Syd")
+        factories.staff(session, "leder@fjordskolen.example", "school_leader", name="Frederik Fjord",
+                        institution=other)
+        session.commit()
+    case = submit_referral(ctx, rd.referral(), today=MONDAY)
+    with pytest.raises(InvalidInput):
+        assign_case(as_admin(ctx), case_id=case.case_id, to_email="leder@fjordskolen.example", today=MEETING)
+    with Session(ctx.engine) as session:
+        stored = session.get(Case, case.case_id)
+        assert stored is not None and stored.assigned_ppr_email is None
+        assert institution_leader(session, stored) != "leder@fjordskolen.example"
