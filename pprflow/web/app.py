@@ -82,6 +82,8 @@ PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_ther
 
 
 _FLOW_LOCK = threading.Lock()
+URGENT_LOCK_WAIT_S = 2.0
+"""ESC-1: how long the abuse report waits for another web flow run before it runs its service function directly."""
 
 
 def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> Any:
@@ -90,8 +92,18 @@ def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> 
     event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
     from pprflow.cli.runner import prefect_server_configured, run_step
 
+    urgent = bool(params.pop("urgent", False))
     if not prefect_server_configured():
         return direct(**params)
+    if urgent:
+        # ESC-1: the abuse report never waits behind another member's flow run (a slow referral run holds the
+        # lock): after a moment it is the same service function directly — queued the same, urgent lane
+        if not _FLOW_LOCK.acquire(timeout=URGENT_LOCK_WAIT_S):
+            return direct(**params)
+        try:
+            return run_step(flow_ref, direct, **params)
+        finally:
+            _FLOW_LOCK.release()
     with _FLOW_LOCK:
         return run_step(flow_ref, direct, **params)
 
@@ -325,7 +337,7 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         try:
             data = forms.report_from_form(form, reporter_email=current_actor(request).id)
             result = await run_in_threadpool(run_service, "pprflow.flows.abuse:report_notification", report,
-                                             ctx=as_member(request), data=data, today=local_today())
+                                             ctx=as_member(request), data=data, today=local_today(), urgent=True)
         except PprflowError as exc:
             msg = danish(exc, forms.REPORT_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}

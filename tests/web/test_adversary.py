@@ -113,3 +113,40 @@ def test_case_forms_refuse_odd_numbers_in_danish_not_a_500(client: TestClient, w
         assert "ikke" in answer.text, path
     wrong = client.get("/sager/abc")
     assert wrong.status_code == 404 and "Adressen er forkert" in wrong.text
+
+
+def test_an_abuse_report_does_not_wait_behind_another_members_flow_run_ESC_1(
+        client: TestClient, web_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: with a Prefect server configured, the web app runs one flow at a time (`_FLOW_LOCK`); a slow
+    referral run of another member held the abuse report back for as long as it ran. Now the report waits
+    a moment, then runs its service function directly (same queue, urgent lane)."""
+    import threading
+    import time
+
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.web import app as web_app
+
+    sign_in(client, world.TEACHER)
+    token = csrf(client.get("/underretning").text)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # a server the slow run is talking to
+    held, release = threading.Event(), threading.Event()
+
+    def slow_flow_run() -> None:
+        with web_app._FLOW_LOCK:
+            held.set()
+            release.wait(30)
+
+    runner = threading.Thread(target=slow_flow_run)
+    runner.start()
+    held.wait(5)
+    try:
+        started = time.monotonic()
+        response = client.post("/underretning", data={**world.report_form(), "csrf_token": token})
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        runner.join()
+    assert response.status_code == 200, response.text[:300]
+    assert waited < 20, waited
+    with Session(web_ctx.engine) as session:
+        assert session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all()
