@@ -150,3 +150,18 @@ def test_an_abuse_report_does_not_wait_behind_another_members_flow_run_ESC_1(
     assert waited < 20, waited
     with Session(web_ctx.engine) as session:
         assert session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all()
+
+
+def test_an_abuse_report_is_received_while_the_prefect_server_is_down_ESC_1(
+        client: TestClient, web_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: the dashboard's server being unreachable must not turn the abuse report into a 500: the flow run
+    never started, so the same service function runs directly (urgent lane)."""
+    from pprflow.models.tables import OutboxMessage
+
+    sign_in(client, world.TEACHER)
+    token = csrf(client.get("/underretning").text)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing listens there
+    response = client.post("/underretning", data={**world.report_form(), "csrf_token": token})
+    assert response.status_code == 200, response.text[:300]
+    with Session(web_ctx.engine) as session:
+        assert len(session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all()) == 1
