@@ -506,7 +506,7 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
         if data.role in LEADER_ROLES:  # PRIV-3: the case's leader comes from the staff directory, never a partner
             raise InvalidInput(f"--role {data.role} is a leader role: a partner joins in a partner role (e.g. "
                                "health_visitor, ssp, outposted_social_worker); the institution's leader is found "
-                               "in the staff directory")
+                               "in the staff directory", rule_id="PATH-8")
         existing = party_by_email(session, case.id or 0, data.email)
         if existing is not None and existing.is_parent:
             raise InvalidInput(f"{data.email} is a parent on case {case.id}, not a partner")

@@ -503,7 +503,8 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
             # PATH-4/PRIV-3: only a PPR employee starts the case; anyone else on it as "assigned" (another
             # school's leader, with their leader role) would read it and be taken for its leader
             raise InvalidInput(f"{to} is a {staff.role} in the staff directory, not a PPR employee "
-                               f"({', '.join(PPR_EMPLOYEE_ROLES)}): assign the case to a PPR employee")
+                               f"({', '.join(PPR_EMPLOYEE_ROLES)}): assign the case to a PPR employee",
+                               rule_id="PATH-4")
         if staff is None and name:
             staff = StaffMember(name=name.strip(), email=to, role=role or "ppr_employee")
             session.add(staff)

@@ -165,3 +165,23 @@ def test_an_abuse_report_is_received_while_the_prefect_server_is_down_ESC_1(
     assert response.status_code == 200, response.text[:300]
     with Session(web_ctx.engine) as session:
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all()) == 1
+
+
+def test_a_partner_in_a_leader_role_is_refused_in_danish_at_the_case_page_PRIV_3(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """PRIV-3/PATH-8 wording: the refusal of a partner in a leader role reads in Danish on the case page."""
+    from pprflow.models.tables import Consent
+
+    sign_in(client, world.LEADER)
+    page = client.get("/henvendelse/ny/ppr_individual")
+    response = client.post("/henvendelse/ny/ppr_individual",
+                           data={**world.individual_form(), "csrf_token": csrf(page.text)})
+    case_id = int(re.search(r"sag (\d+)", response.text).group(1))  # type: ignore[union-attr]
+    with Session(web_ctx.engine) as session:
+        consent = session.exec(select(Consent).where(Consent.case_id == case_id)).first()
+        assert consent is not None
+    token = csrf(client.get(f"/sager/{case_id}").text)
+    answer = client.post(f"/sager/{case_id}/partner", data={
+        "consent_id": str(consent.id), "name": "Gammel Leder", "email": "leder@gammel.example",
+        "role": "pedagogical_leader", "csrf_token": token}, follow_redirects=True)
+    assert "Samarbejdspartneren er ikke tilføjet" in answer.text
+    assert "institutionens leder findes i medarbejderkartoteket" in answer.text
