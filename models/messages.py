@@ -118,6 +118,14 @@ CATALOGUE: tuple[Entry, ...] = (
           "Fristen for emner til dette KV-møde er overskredet (mindst 5 dages varsel): vælg næste møde."),
     Entry("KV-1", r"anonymous", "text",
           "KV-emner er anonyme: fjern navne, CPR-numre og alt, der kan pege på et barn."),
+    Entry("PATH-8", r"is a leader role: a partner joins", "role",
+          "En samarbejdspartner kommer på sagen i en partnerrolle (fx sundhedsplejerske, SSP); institutionens "
+          "leder findes i medarbejderkartoteket."),
+    Entry("PATH-4", r"not a PPR employee", "to",
+          "Sagen kan kun fordeles til en PPR-medarbejder: vælg en psykolog, konsulent, SUP eller talepædagog."),
+    Entry("ESC-1", r"the case cannot be led there", None,
+          "Lederen af den nye institution er forælder til barnet, så sagen kan ikke ledes derfra. Kontakt PPR's "
+          "administration."),
 )
 """(rule ID, key phrase of the English message) -> the form field and the Danish line."""
 

@@ -234,6 +234,9 @@ def readable_case_ids(session: Session, actor: str, case_ids: Iterable[int]) -> 
         for case_id, facts in case_facts_for_many(session, chunk).items():
             if decide(who, Perm.CASE_READ, facts).allowed:
                 result.add(case_id)
+    if result and _is_protected_parent(session, who.id):
+        # ESC-1: a list never shows a parent the child's case kept from the parents (as `authorize` refuses it)
+        result = {c for c in result if not _parent_of_confidential_child(session, who.id, [c])}
     return result
 
 
@@ -251,6 +254,9 @@ def readable_messages(session: Session, actor: str, messages: Sequence[OutboxMes
                 cache[message.case_id] = allowed
         if allowed:
             result.append(message)
+    if result and _is_protected_parent(session, who.id):  # ESC-1: as `authorize` refuses MESSAGE_READ
+        result = [m for m in result if not _parent_of_confidential_child(
+            session, who.id, [m.case_id] if m.case_id is not None else list(shown_case_ids(session, m)))]
     return result
 
 
@@ -281,6 +287,13 @@ def authorize_in(engine: Engine, actor: str, perm: Perm, **kw: Any) -> Decision:
     """`authorize` in a session of its own: for a job or list entrance before its own transaction."""
     with Session(engine) as session:
         return authorize(session, actor, perm, **kw)
+
+
+def _is_protected_parent(session: Session, actor_id: str | None) -> bool:
+    """ESC-1: is the actor a parent of any child with a confidential case? (one indexed lookup)"""
+    from pprflow.tasks.outbox import protected_among
+
+    return bool(actor_id) and bool(protected_among(session, [actor_id or ""]))
 
 
 def _parent_of_confidential_child(session: Session, actor_id: str | None, case_ids: list[int]) -> bool:

@@ -203,8 +203,10 @@ def institution_leader(session: Session, case: Case) -> str:
     Looked up among the case's parties first, then the institution's staff.
     """
     from pprflow.models.rules_moves import leader_roles_for
+    from pprflow.tasks.outbox import parent_emails
 
-    on_case = parties(session, case.id or 0)
+    parents = parent_emails(session, case.id or 0)  # ESC-1: a leader who is the child's parent never leads it
+    on_case = [p for p in parties(session, case.id or 0) if address_key(p.email) not in parents]
     staff = list(session.exec(
         select(StaffMember).where(StaffMember.institution_id == case.institution_id).order_by(col(StaffMember.id))
     ).all())
@@ -216,7 +218,7 @@ def institution_leader(session: Session, case: Case) -> str:
             if party.role == role and not party.is_parent:
                 return party.email
         for member in staff:
-            if member.role == role:
+            if member.role == role and address_key(member.email) not in parents:
                 return member.email
     return case.coordinator_email
 

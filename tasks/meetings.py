@@ -501,6 +501,12 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
         consent = session.get(Consent, data.consent_id) if data.consent_id is not None else None
         active = consent is not None and consent.case_id == case.id and consent.withdrawn_at is None
         check_partner_consent(data.role, consent_id=data.consent_id, consent_active=active)
+        from pprflow.models.access import LEADER_ROLES
+
+        if data.role in LEADER_ROLES:  # PRIV-3: the case's leader comes from the staff directory, never a partner
+            raise InvalidInput(f"--role {data.role} is a leader role: a partner joins in a partner role (e.g. "
+                               "health_visitor, ssp, outposted_social_worker); the institution's leader is found "
+                               "in the staff directory", rule_id="PATH-8")
         existing = party_by_email(session, case.id or 0, data.email)
         if existing is not None and existing.is_parent:
             raise InvalidInput(f"{data.email} is a parent on case {case.id}, not a partner")

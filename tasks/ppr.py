@@ -276,7 +276,15 @@ def keep_district_meetings_ahead(engine: Any, profile: Profile, *, today: dt.dat
     calendar = calendar_of(profile)
     until = today + dt.timedelta(weeks=settings.plan_ahead_weeks)
     added: dict[str, list[str]] = {}
-    with Session(engine, expire_on_commit=False) as session:
+    from sqlalchemy import text
+
+    from pprflow.tasks.outbox import writer
+
+    with Session(writer(engine), expire_on_commit=False) as session:
+        # overlapping sweeps (a late sweep re-run by the automation) plan one at a time, each reading what the
+        # other stored: SQLite's BEGIN IMMEDIATE, PostgreSQL's transaction-scoped advisory lock (CAL-5, no doubles)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('pprflow:district-plans'))"))
         districts = sorted({d for d in session.exec(
             select(Meeting.district).where(Meeting.kind == "district")).all() if d})
         for district in districts:
@@ -491,6 +499,12 @@ def assign_case(ctx: Ctx, *, case_id: int, to_email: str, today: dt.date | None 
         case.last_activity_at = utcnow()
         session.add(case)
         staff = session.exec(select(StaffMember).where(StaffMember.email == to)).first()
+        if staff is not None and staff.role not in (*PPR_EMPLOYEE_ROLES, "ppr_employee"):
+            # PATH-4/PRIV-3: only a PPR employee starts the case; anyone else on it as "assigned" (another
+            # school's leader, with their leader role) would read it and be taken for its leader
+            raise InvalidInput(f"{to} is a {staff.role} in the staff directory, not a PPR employee "
+                               f"({', '.join(PPR_EMPLOYEE_ROLES)}): assign the case to a PPR employee",
+                               rule_id="PATH-4")
         if staff is None and name:
             staff = StaffMember(name=name.strip(), email=to, role=role or "ppr_employee")
             session.add(staff)

@@ -20,7 +20,7 @@ from pprflow.models.errors import InvalidInput, RuleViolation
 from pprflow.models.rules_deadlines import kind_label
 from pprflow.models.rules_moves import check_transfer
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import CaseParty, Deadline, Institution, StaffMember
+from pprflow.models.tables import CaseParty, Deadline, Institution, Meeting, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
@@ -49,6 +49,7 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
                     "rule_id": "ROLE-3"}
         check_transfer(case_id=case_id, status=case.status, from_name=source.name if source else "",
                        from_kind=source.kind if source else "", to_name=target.name, to_kind=target.kind)
+        _check_not_led_by_a_parent(session, case_id=case_id, target=target)
         old_leader = institution_leader(session, case)
         removed = _retire_old_leaders(session, case_id=case_id, old_institution_id=case.institution_id,
                                       actor=ctx.actor)
@@ -79,6 +80,8 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
             audit.record(session, actor=ctx.actor, action="change", entity="case", entity_id=case_id,
                          case_id=case_id, reason="ROLE-1",
                          detail={"coordinator": {"from": old_coordinator, "to": new_leader}, "because": "ROLE-3"})
+        _hand_over_meetings(session, case_id=case_id, old_institution_id=source.id if source else None,
+                            removed=removed, new_leader=new_leader, actor=ctx.actor)
         messages: list[int] = []
         if new_leader and new_leader.strip().lower() != old_leader.strip().lower():
             context = {
@@ -129,3 +132,34 @@ def _retire_old_leaders(session: Session, *, case_id: int, old_institution_id: i
                      reason="ROLE-3", detail={"email": party.email, "role": party.role})
         session.delete(party)
     return removed
+
+
+def _hand_over_meetings(session: Session, *, case_id: int, old_institution_id: int | None, removed: list[str],
+                        new_leader: str, actor: str) -> None:
+    """ROLE-3/MEET-4: a meeting not yet held, led by the old institution's leader, is led by the new leader (so
+    the old one is neither reminded of it nor let into it as "meeting leader", PRIV-4)."""
+    gone = {r.strip().lower() for r in removed}
+    for meeting in session.exec(select(Meeting).where(Meeting.case_id == case_id, Meeting.status != "cancelled",
+                                                      Meeting.minutes_recorded_at == None)).all():  # noqa: E711
+        leader = (meeting.leader_email or "").strip().lower()
+        if not leader or not new_leader or not (leader in gone or _belongs_to(session, leader, old_institution_id)):
+            continue
+        meeting.leader_email = new_leader
+        session.add(meeting)
+        audit.record(session, actor=actor, action="change", entity="meeting", entity_id=meeting.id, case_id=case_id,
+                     reason="ROLE-3", detail={"leader": {"from": leader, "to": new_leader}})
+
+
+def _check_not_led_by_a_parent(session: Session, *, case_id: int, target: Institution) -> None:
+    """ESC-1: the case is not moved to an institution whose only leaders are the child's parents (nobody
+    there could lead it; `institution_leader` passes a parent over)."""
+    from pprflow.models.address import address_key
+    from pprflow.models.errors import RuleViolation
+    from pprflow.tasks.outbox import parent_emails
+
+    leaders = [m.email for m in session.exec(select(StaffMember).where(StaffMember.institution_id == target.id)).all()
+               if m.role in LEADER_ROLES]
+    parents = parent_emails(session, case_id)
+    if leaders and all(address_key(e) in parents for e in leaders):
+        raise RuleViolation("ESC-1", f"the leader of {target.name!r} is a parent of the child: the case cannot be "
+                                     "led there; ask PPR's administration who takes it over")

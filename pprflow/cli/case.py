@@ -128,7 +128,7 @@ def report_abuse_command(
 ) -> None:
     """Mistanke om vold eller overgreb: underretning straks, med eller uden sag; forældrene orienteres ikke
     (ESC-1, ESC-2, LAW-1). Ingen anden regel kan standse den."""
-    from pprflow.cli.runner import run_step
+    from pprflow.cli.runner import run_urgent_step
     from pprflow.tasks.abuse import report, report_abuse
 
     day = today(today_)
@@ -143,11 +143,11 @@ def report_abuse_command(
             raise InvalidInput("underretningen er IKKE sendt: angiv sagens id eller underretningen selv (--file FIL "
                                "eller --reporter-name, --institution, --child-name, --observation …)",
                                rule_id="ESC-2")
-        emit_json(run_step("pprflow.flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(),
+        emit_json(run_urgent_step("pprflow.flows.abuse:report_suspected_abuse", report_abuse, ctx=STATE.ctx(),
                            case_id=case, today=day))
         return
     data = _report_data(file, given, case=case, day=day)
-    emit_json(run_step("pprflow.flows.abuse:report_notification", report, ctx=STATE.ctx(), data=data, today=day))
+    emit_json(run_urgent_step("pprflow.flows.abuse:report_notification", report, ctx=STATE.ctx(), data=data, today=day))
 
 
 def _report_data(file: str | None, given: dict[str, object], *, case: int | None, day: object) -> object:

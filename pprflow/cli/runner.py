@@ -44,3 +44,15 @@ def run_step(flow_ref: str, direct: Callable[..., T], /, **params: Any) -> T:
     if ctx is not None and "acting_user" in accepted:
         params.setdefault("acting_user", ctx.actor)
     return flow(**params)  # type: ignore[no-any-return]
+
+
+def run_urgent_step(flow_ref: str, direct: Callable[..., T], /, **params: Any) -> T:
+    """ESC-1: `run_step` for the abuse notification — nothing may block it, not even an unreachable Prefect
+    server: when the flow run could not start (the server did not answer), the same service function runs
+    directly (queued the same, urgent lane)."""
+    try:
+        return run_step(flow_ref, direct, **dict(params))
+    except RuntimeError as exc:
+        if not str(exc).startswith("Failed to reach API"):
+            raise
+    return direct(**params)

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -81,6 +82,8 @@ PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_ther
 
 
 _FLOW_LOCK = threading.Lock()
+URGENT_LOCK_WAIT_S = 2.0
+"""ESC-1: how long the abuse report waits for another web flow run before it runs its service function directly."""
 
 
 def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> Any:
@@ -89,8 +92,22 @@ def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> 
     event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
     from pprflow.cli.runner import prefect_server_configured, run_step
 
+    urgent = bool(params.pop("urgent", False))
     if not prefect_server_configured():
         return direct(**params)
+    if urgent:
+        # ESC-1: the abuse report never waits behind another member's flow run (a slow referral run holds the
+        # lock): after a moment it is the same service function directly — queued the same, urgent lane
+        if not _FLOW_LOCK.acquire(timeout=URGENT_LOCK_WAIT_S):
+            return direct(**params)
+        try:
+            return run_step(flow_ref, direct, **dict(params))
+        except RuntimeError as exc:  # Prefect could not reach its server: the flow never started
+            if not str(exc).startswith("Failed to reach API"):
+                raise
+        finally:
+            _FLOW_LOCK.release()
+        return direct(**params)  # ESC-1: the report is received without the dashboard (same service function)
     with _FLOW_LOCK:
         return run_step(flow_ref, direct, **params)
 
@@ -123,6 +140,7 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     templates = _templates()
     engine = ctx.engine
     idle_s = settings.idle_timeout_minutes * 60
+    abuse_report: set[Callable[..., Any]] = set()  # the report form's POST endpoint (ESC-1, below)
 
     async def _guard(request: Request) -> None:
         kind = declared_kind(request.scope.get("endpoint"))
@@ -135,7 +153,11 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         request.state.actor = None
         if kind == "public":
             return
-        user = session_user(request, idle_s)
+        max_s = settings.max_session_hours * 3600
+        # ESC-1: nothing blocks the abuse report: a report typed past the idle timeout is still received (within
+        # the session's absolute limit, with its CSRF token, from an active member), never lost at a sign-in page
+        reporting = request.method == "POST" and request.scope.get("endpoint") in abuse_report
+        user = session_user(request, max_s if reporting else idle_s, max_s)  # PRIV-4: idle and absolute limits
         if user is None:
             raise SignInRequired("")
         with Session(engine) as session:
@@ -201,6 +223,12 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         return render(request, "error.html", status=exc.status, message=exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_address(request: Request, exc: RequestValidationError) -> Response:
+        # a case or meeting number that is no number (/sager/abc): a Danish line, not FastAPI's English JSON
+        return render(request, "error.html", status=404, message="Adressen er forkert: sagens eller mødets nummer "
+                                                                 "skal være et tal. Gå tilbage og vælg fra listen.")
 
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> Response:
@@ -313,13 +341,15 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         try:
             data = forms.report_from_form(form, reporter_email=current_actor(request).id)
             result = await run_in_threadpool(run_service, "pprflow.flows.abuse:report_notification", report,
-                                             ctx=as_member(request), data=data, today=local_today())
+                                             ctx=as_member(request), data=data, today=local_today(), urgent=True)
         except PprflowError as exc:
             msg = danish(exc, forms.REPORT_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
             return render(request, "report.html", status=400, values=form, errors=errors,
                           top_error=msg.text)
         return render(request, "report_done.html", result=result)
+
+    abuse_report.add(report_submit)
 
     # --- the leader: a new referral --------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from pprflow.models.tables import Consent, OutboxMessage
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case, parties
 from pprflow.tasks.context import Ctx
+from pprflow.web.forms import is_whole_number
 from pprflow.web.security import authorize, current_actor, page
 
 Render = Callable[..., HTMLResponse]
@@ -100,7 +101,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         with Session(engine) as session:
             authorize(request, session, Perm.CASE_LEVEL, case=case_id, what="web niveau")  # PRIV-4
         try:
-            if not form.get("to", "").isdigit():
+            if not is_whole_number(form.get("to", ""), max_digits=1):
                 raise PprflowError("Vælg det nye niveau (1–5) (LVL-1).")
             data = LevelChangeInput(case_id=case_id, sphere=form.get("sphere", ""),  # type: ignore[arg-type]
                                     to=int(form["to"]), reason=form.get("reason") or None,
@@ -210,7 +211,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             authorize(request, session, Perm.CASE_ADD_PARTNER, case=case_id, what="web partner")  # PRIV-4
         try:
             consent_raw = form.get("consent_id") or ""
-            if not consent_raw.isdigit():
+            if not is_whole_number(consent_raw):
                 raise PprflowError("Vælg det samtykke, der nævner samarbejdspartneren (CONS-1, LAW-3).")
             data = PartnerInput(case_id=case_id, name=form.get("name", ""), email=form.get("email", ""),
                                 role=form.get("role", ""), consent_id=int(consent_raw))

@@ -111,7 +111,13 @@ def _text(form: dict[str, str], name: str) -> str | None:
 def _number(value: str | None) -> int | str:
     """A form's number field as an int; anything else is passed on for the model to refuse in one line."""
     text = (value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 6 else text
+    return int(text) if is_whole_number(text, max_digits=5) else text
+
+
+def is_whole_number(text: str, *, max_digits: int = 9) -> bool:
+    """ASCII digits only, and few of them: `str.isdigit` also says yes to "²" (int() then raises, a 500) and
+    to a number too large for the database's INTEGER."""
+    return text.isascii() and text.isdigit() and 0 < len(text) <= max_digits
 
 
 def _split(value: str | None) -> list[str]:

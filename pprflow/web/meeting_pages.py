@@ -26,6 +26,7 @@ from pprflow.models.tables import Action, Meeting
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case
 from pprflow.tasks.context import Ctx
+from pprflow.web.forms import is_whole_number
 from pprflow.web.security import authorize, current_actor, page
 
 Render = Callable[..., HTMLResponse]
@@ -110,7 +111,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 if form.get(key):
                     raw[key] = form[key]
             if form.get("level"):
-                if not form["level"].isdigit():
+                if not is_whole_number(form["level"], max_digits=1):
                     raise PprflowError("Vælg mødets niveau som et tal (LVL-3).")
                 raw["level"] = int(form["level"])
             result = schedule_meeting(ctx=as_member(request), data=MeetingInput.model_validate(raw),
@@ -194,7 +195,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                 "due": form.get(f"action_{i}_due") or None})
         follow_ups = []
         for key, decision in form.items():
-            if key.startswith("follow_") and key.removeprefix("follow_").isdigit() and decision:
+            if key.startswith("follow_") and is_whole_number(key.removeprefix("follow_")) and decision:
                 action_id = key.removeprefix("follow_")
                 follow_ups.append({"action_id": int(action_id), "decision": decision,
                                    "text": form.get(f"follow_{action_id}_text") or None})

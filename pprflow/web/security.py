@@ -107,12 +107,16 @@ def sign_out(request: Request) -> None:
     request.session.clear()
 
 
-def session_user(request: Request, idle_timeout_s: int) -> str | None:
-    """The signed-in e-mail, or None; an idle session ends here (session timeout)."""
+def session_user(request: Request, idle_timeout_s: int, max_age_s: int | None = None) -> str | None:
+    """The signed-in e-mail, or None; an idle session ends here (session timeout), and so does a session older
+    than `max_age_s` from sign-in (the cookie's max-age is renewed on every response, so it is no limit)."""
     user = request.session.get("user")
     if not user:
         return None
     now = int(time.time())
+    if max_age_s is not None and now - int(request.session.get("since", 0)) > max_age_s:
+        request.session.clear()
+        raise SignInRequired("Du er logget ud, fordi din session er udløbet. Log ind igen.")
     if now - int(request.session.get("seen", 0)) > idle_timeout_s:
         request.session.clear()
         raise SignInRequired("Du er logget ud, fordi du ikke har været aktiv et stykke tid. Log ind igen.")

@@ -96,3 +96,16 @@ def test_serve_refuses_a_real_transport_while_a_mailbox_is_a_placeholder_ESC_2(t
                             timeout=60, check=False)
     line = refused(result)
     assert "mailboxes.notifications = modtagelsen@vejle.invalid" in line and "smtp" in line
+
+
+def test_report_abuse_while_the_prefect_server_is_down_is_still_received_ESC_1(engine: Engine,
+                                                                                sqlite_url: str) -> None:
+    """ESC-1: an unreachable Prefect server (dashboard) must not stop `case report-abuse`: the flow run never
+    started, so the same service function runs directly and the notification is queued."""
+    directory(engine)
+    sent = ok(run(sqlite_url, "case", "report-abuse", "--reporter-name", "Sofie Lærer", "--reporter-role", "teacher",
+                  "--institution", "Skovbakkeskolen", "--child-name", "Emil Jensen", "--observation",
+                  "Blå mærker på armen.", "--today", "2026-11-24", PREFECT_API_URL="http://127.0.0.1:9/api"))
+    assert sent["notification_sent"] is True
+    with Session(engine) as session:
+        assert len(session.exec(select(OutboxMessage)).all()) == 1

@@ -88,3 +88,24 @@ def test_withdrawal_cancels_partner_messages_and_tells_the_coordinator_CONS_1(rc
         add_partner(ctx=rctx, data=PartnerInput(case_id=case_id, name="SSP", email="ssp@randers.example",
                                                 role="ssp", consent_id=consent_id))
     assert err.value.rule_id == "CONS-1"
+
+
+def test_a_partner_cannot_join_in_a_leader_role_and_become_the_cases_leader_PRIV_3_PATH_8(
+        rctx: Ctx, engine: Engine) -> None:
+    """PRIV-3/PATH-8: the old school's leader added as a partner "pedagogical_leader" was taken for the case's leader
+    (`institution_leader` looks at the parties first): every leader reminder and the meetings went to another
+    school. A partner joins in a partner role; the leader comes from the staff directory."""
+    from pprflow.models.errors import InvalidInput
+    from pprflow.models.tables import Case
+    from pprflow.tasks.casefile import institution_leader
+
+    case_id = _case(engine)
+    consent_id = give_consent(ctx=rctx, case_id=case_id, data=ConsentIn.model_validate(CONSENT),
+                              today=TODAY)["consent_id"]
+    with Session(engine) as session:
+        before = institution_leader(session, session.get(Case, case_id))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        add_partner(ctx=rctx, data=PartnerInput(case_id=case_id, name="Gammel Leder", email="leder@gammel.example",
+                                                role="pedagogical_leader", consent_id=consent_id))
+    with Session(engine) as session:
+        assert institution_leader(session, session.get(Case, case_id)) == before  # type: ignore[arg-type]

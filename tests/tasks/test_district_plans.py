@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlmodel import Session, col, select
 
 from pprflow.models.tables import AuditEvent, Case, Meeting, OutboxMessage
@@ -89,3 +90,48 @@ def test_a_case_that_waited_two_meetings_unassigned_alerts_its_coordinator_once_
     assert [a.case_id for a in alerts] == [case.case_id] and "2 distriktsmøder" in alerts[0].body_text
     run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 29))  # a third meeting passes: still one alert
     assert len(_alerts(ctx)) == 1
+
+
+@pytest.mark.postgres
+def test_two_overlapping_sweeps_plan_each_district_meeting_once_CAL_5(pg_engine, vejle,  # type: ignore[no-untyped-def]
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """CAL-5/doubles: the automation re-runs a late sweep while the first still runs (deployments/automations.py);
+    both read the district's meetings before either stored the new ones, so each stored them: two meetings per
+    date, two case lists to the team. The two runs are made to overlap at that point (a barrier; with the fix the
+    second run waits for the first instead, and the barrier simply times out)."""
+    import threading
+
+    import pprflow.tasks.ppr as ppr
+    from pprflow.tasks.ppr import keep_district_meetings_ahead
+    from tests.factories import directory
+
+    directory(pg_engine)
+    ctx = Ctx(engine=pg_engine, profile=vejle, actor="leder@skole.example")
+    schedule_district_meetings(as_admin(ctx), district="Nord", start=MONDAY, count=2, today=MONDAY)
+    barrier = threading.Barrier(2, timeout=3)
+    real_plan = ppr.plan_district_meetings
+
+    def plan_after_both_have_read(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return real_plan(*args, **kwargs)
+
+    monkeypatch.setattr(ppr, "plan_district_meetings", plan_after_both_have_read)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            keep_district_meetings_ahead(pg_engine, vejle, today=D(2026, 12, 14), actor="system:sweep")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    dates = [d for d, _ in _district_dates(ctx)]
+    assert len(dates) == len(set(dates)) == 6, dates

@@ -108,3 +108,41 @@ def test_missed_sweeps_never_skip_or_repeat_a_rung_CAL_6(rctx: Ctx, engine: Engi
         deadline = session.exec(select(Deadline).where(Deadline.kind == "review_overdue",
                                                        Deadline.case_id == case_id)).one()
     assert deadline.done_at is None and deadline.escalation_step == len(expected)
+
+
+def test_a_leader_who_is_the_childs_parent_does_not_stop_the_review_reminders_ESC_1_CAL_6(
+        ctx: Ctx, engine: Engine) -> None:
+    """ESC-1/loss: the school's leader is the child's mother (a small town). "Who leads this case" must pass
+    her over: staff-only mail to a parent is refused by the outbox, which failed the whole sweep handler every
+    day — so the coordinator was never reminded and the overdue review never told anyone."""
+    from pprflow.models.tables import Case, Institution
+    from tests import factories
+
+    with Session(engine) as session:
+        case = case_with_parents(session, level=3, coordinator=COORDINATOR)
+        coordinator = session.exec(select(CaseParty).where(CaseParty.email == COORDINATOR,
+                                                           CaseParty.case_id == case.id)).one()
+        coordinator.role = "teacher"
+        session.add(coordinator)
+        session.commit()
+        case_id = case.id or 0
+    escalate(ctx=ctx, data=LevelChangeInput(case_id=case_id, sphere="institution", to=4), today=dt.date(2026, 8, 31))
+    with Session(engine) as session:
+        from pprflow.models.tables import StaffMember
+
+        for member in session.exec(select(StaffMember).where(StaffMember.role == "school_leader")).all():
+            member.institution_id = None  # the old leader left; the mother is the school's leader now
+            session.add(member)
+        institution = session.get(Institution, session.get(Case, case_id).institution_id)  # type: ignore[union-attr]
+        factories.staff(session, "mor@hjem.example", "school_leader", name="Mor Hansen", institution=institution)
+        session.commit()
+        reminder = session.exec(select(Deadline).where(Deadline.kind == "review_reminder",
+                                                       Deadline.case_id == case_id)).one()
+        assert session.get(Case, case_id) is not None
+    for day in (reminder.remind_on, dt.date(2027, 3, 1)):
+        report = run_sweep(engine, ctx.profile, today=day)
+        assert not report.stuck, report.stuck
+    with Session(engine) as session:
+        told = session.exec(select(OutboxMessage.to, OutboxMessage.template)).all()
+    assert ("laerer@skole.example", "review_reminder") in told, "the coordinator is reminded"
+    assert all(to != "mor@hjem.example" for to, _ in told), "the parent never gets staff mail"

@@ -187,3 +187,45 @@ def test_a_scheduled_startup_meeting_stops_the_reminder_PATH_4(ctx) -> None:
         session.commit()
     report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10))
     assert report.handled == {"startup_meeting_reminder": 1} and report.queued == 0
+
+
+def test_a_confidential_case_is_never_assigned_to_the_childs_parent_ESC_1(ctx) -> None:  # type: ignore[no-untyped-def]
+    """ESC-1: a careless (or hostile) assignment to a parent's address is refused in one line, nothing stored:
+    the parent would become the case's PPR employee (a party, a reminder recipient) on a case kept from them."""
+    case = submit_referral(ctx, rd.referral(), today=MONDAY)
+    with Session(ctx.engine) as session:
+        row = session.get(Case, case.case_id)
+        assert row is not None
+        row.confidential_from_parents = True
+        session.add(row)
+        session.commit()
+    parent = rd.PARENTS[0]["email"]
+    with pytest.raises(RuleViolation) as caught:
+        assign_case(as_admin(ctx), case_id=case.case_id, to_email=parent.upper(), today=MEETING)
+    assert caught.value.rule_id == "ESC-1", str(caught.value)
+    with Session(ctx.engine) as session:
+        stored = session.get(Case, case.case_id)
+        assert stored is not None and stored.assigned_ppr_email is None, "nothing stored"
+    assert messages(ctx.engine, "assignment") == []
+
+
+def test_a_case_is_not_assigned_to_a_school_leader_of_another_school_PRIV_3_PATH_4(ctx) -> None:  # type: ignore[no-untyped-def]
+    """PRIV-3/PATH-4: a careless assignment to a staff member who is no PPR employee (another school's leader)
+    is refused in one line; before, they became a party with their leader role, so `institution_leader` picked
+    them as the case's leader: access and every reminder to another school."""
+    from pprflow.models.errors import InvalidInput
+    from pprflow.tasks.casefile import institution_leader
+    from tests import factories
+
+    with Session(ctx.engine) as session:
+        other = factories.institution(session, "Fjordskolen", "school", "Syd")
+        factories.staff(session, "leder@fjordskolen.example", "school_leader", name="Frederik Fjord",
+                        institution=other)
+        session.commit()
+    case = submit_referral(ctx, rd.referral(), today=MONDAY)
+    with pytest.raises(InvalidInput):
+        assign_case(as_admin(ctx), case_id=case.case_id, to_email="leder@fjordskolen.example", today=MEETING)
+    with Session(ctx.engine) as session:
+        stored = session.get(Case, case.case_id)
+        assert stored is not None and stored.assigned_ppr_email is None
+        assert institution_leader(session, stored) != "leder@fjordskolen.example"

