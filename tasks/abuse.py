@@ -420,6 +420,10 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     to = _recipient(session, deadline.kind, notification, case, sweep.profile)
     if not to:
         return done  # nobody at this step (no case → no coordinator; no escalation address set)
+    parents = parent_emails(session, case.id) if case is not None and case.id is not None else set()
+    if address_key(to) in parents or protected_among(session, [to]):
+        # ESC-1: the leader at this step is a parent of the child: never told; the next step follows (LAW-2)
+        return done
     told = session.exec(select(OutboxMessage.to).where(
         OutboxMessage.template == "acknowledgement_overdue",
         col(OutboxMessage.idempotency_key).contains(f"|{deadline.subject_key}:"))).all()

@@ -275,6 +275,40 @@ def test_a_late_acknowledgement_goes_to_the_leader_then_the_coordinator_then_the
     assert all("forældrene ikke må orienteres" in m.body_text for m in late)
 
 
+def test_a_notifiers_leader_who_is_the_childs_parent_is_passed_over_and_the_ladder_goes_on_LAW_2_ESC_1(
+        engine: Engine, randers: Any) -> None:
+    """Found by an adversarial run: when the notifier's leader is a parent of the child, the outbox refused the
+    late-acknowledgement mail (ESC-1) and the sweep got stuck on that deadline every day; the coordinator and the
+    escalation address were never told. The parent is passed over; the next steps follow."""
+    from pprflow.models.tables import CaseParty
+
+    profile = randers.model_copy(update={"mailboxes": randers.mailboxes.model_copy(
+        update={"escalation": "chef@randers.example"})})
+    case_id = _case(engine)
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.coordinator_email = "tovholder@skole.example"
+        session.add(case)
+        party = session.exec(select(CaseParty).where(CaseParty.case_id == case_id,
+                                                     CaseParty.email == "leder@skole.example")).first()
+        party = party or CaseParty(case_id=case_id, name="Leder og forælder", email="leder@skole.example", role="")
+        party.role, party.is_parent = "parent", True  # the school's leader is the child's mother
+        session.add(party)
+        session.commit()
+    ctx = Ctx(engine=engine, profile=profile, actor="laerer@skole.example")
+    result = report_abuse(ctx=ctx, case_id=case_id, today=TODAY)
+    due = dt.date.fromisoformat(result["acknowledgement_due"])
+    for days in range(0, 8):
+        run_sweep(engine, profile, today=due + dt.timedelta(days=days))
+    with Session(engine) as session:
+        late = session.exec(select(OutboxMessage).where(OutboxMessage.template == "acknowledgement_overdue")
+                            .order_by(col(OutboxMessage.send_after), col(OutboxMessage.id))).all()
+        stuck_rows = session.exec(select(Deadline).where(col(Deadline.stuck_at).is_not(None))).all()
+    assert [m.to for m in late] == ["tovholder@skole.example", "chef@randers.example"]
+    assert not stuck_rows, [(d.kind, d.stuck_error) for d in stuck_rows]
+
+
 def test_a_parent_of_a_confidential_child_never_coordinates_leads_a_meeting_or_reads_the_case_ESC_1(
         engine: Engine, randers: Any) -> None:
     """Found by an adversarial run: a parent typed as the new coordinator or meeting leader was accepted, and a
