@@ -226,11 +226,16 @@ def test_a_caseless_notification_is_purged_with_all_its_mail_after_the_period_PR
     theirs = _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == kept["notification_id"])
     assert theirs == 2
 
-    early = purge_expired(admin, today=years_before(ack_day, -5) - dt.timedelta(days=1))
+    # Five years after the acknowledgement: the first day whose five-years-back is on or after it (acknowledged on
+    # 29 Feb 2028 -> kept on 28 Feb 2033, purged on 1 Mar 2033, as for closed cases)
+    purge_day = years_before(ack_day, -5)
+    if years_before(purge_day, 5) < ack_day:
+        purge_day += dt.timedelta(days=1)
+    early = purge_expired(admin, today=purge_day - dt.timedelta(days=1))
     assert early["notifications"] == 0 and early["outbox_messages"] == 0
     assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 2
 
-    result = purge_expired(admin, today=years_before(ack_day, -5))
+    result = purge_expired(admin, today=purge_day)
     assert result["notifications"] == 1 and result["outbox_messages"] == 2 and result["deadlines"] == 3
     assert _count(any_engine, Notification, col(Notification.id) == done["notification_id"]) == 0
     assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 0
