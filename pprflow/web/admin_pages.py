@@ -21,29 +21,15 @@ from sqlmodel import Session, col, func, select
 from pprflow.models.access import ADMINISTRATOR
 from pprflow.models.calendar import local_today
 from pprflow.models.errors import PprflowError
-from pprflow.models.messages import danish
 from pprflow.models.tables import Case, Institution, KVTopic, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
+from pprflow.web.forms import form_fields, refusal_text
 from pprflow.web.security import current_actor, page
 
 Render = Callable[..., HTMLResponse]
 PPR_ROLES = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup", ADMINISTRATOR)
 STUCK_AFTER = dt.timedelta(minutes=30)
 """A pending message this long past its send time, or claimed this long ago, is shown as stuck."""
-
-
-def _form(raw: Any) -> dict[str, str]:
-    return {k: str(v).strip() for k, v in raw.items() if isinstance(v, str)}
-
-
-def _text(exc: Exception) -> str:
-    if isinstance(exc, PprflowError):
-        return danish(exc).text
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"Feltet {where} er ikke udfyldt korrekt: {first.get('msg', '')}. Ret det og prøv igen."
-    raise exc
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -105,13 +91,13 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.rules_kv import KVTopicIn
         from pprflow.tasks.kv import submit_kv_topic
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         try:
             topic = KVTopicIn(institution=form.get("institution", ""), session_date=form.get("session_date", ""),  # type: ignore[arg-type]
                               text=form.get("text", ""))
             result = submit_kv_topic(as_member(request), topic, today=local_today())
         except (PprflowError, ValidationError) as exc:
-            notice(request, f"Emnet er ikke sendt: {_text(exc)}", ok=False)
+            notice(request, f"Emnet er ikke sendt: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/kv", status_code=303)
         notice(request, f"Emnet er modtaget til KV {result['session']} (frist {result['notice_deadline']}); "
                         f"{result['topics']} emne(r) i alt.", ok=True)
@@ -141,12 +127,12 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.staff import StaffIn
         from pprflow.tasks.staff import add_staff
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         try:
             raw = {k: form[k] for k in ("name", "email", "role", "institution", "district", "phone") if form.get(k)}
             result = add_staff(as_member(request), StaffIn.model_validate(raw))
         except (PprflowError, ValidationError) as exc:
-            notice(request, f"Medarbejderen er ikke gemt: {_text(exc)}", ok=False)
+            notice(request, f"Medarbejderen er ikke gemt: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/admin/medarbejdere", status_code=303)
         notice(request, f"{result.get('email', form.get('email'))} er gemt i medarbejderkartoteket.", ok=True)
         return RedirectResponse("/admin/medarbejdere", status_code=303)
@@ -168,7 +154,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 raise PprflowError("Vælg en CSV-fil eller indsæt rækkerne (navn, e-mail, rolle, …).")
             result = import_staff(as_member(request), text)
         except PprflowError as exc:
-            notice(request, f"Intet er importeret: {_text(exc)}", ok=False)
+            notice(request, f"Intet er importeret: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/admin/medarbejdere", status_code=303)
         errors = result.get("errors") or []
         notice(request, f"{result['imported']} medarbejdere importeret." + (
@@ -184,7 +170,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.tasks.handover import handover
         from pprflow.tasks.staff import deactivate_staff
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         email, to = form.get("email", "").lower(), form.get("to", "").lower()
         with Session(engine) as session:
             case_ids = [c for c in session.exec(select(Case.id).where(
@@ -198,7 +184,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 handover(ctx=member_ctx, case_id=case_id, to_email=to, today=local_today())
             deactivate_staff(member_ctx, email=email)
         except PprflowError as exc:
-            notice(request, f"{email} er ikke fratrådt: {_text(exc)}", ok=False)
+            notice(request, f"{email} er ikke fratrådt: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/admin/medarbejdere", status_code=303)
         notice(request, f"{email} er deaktiveret; {len(case_ids)} sag(er) er overdraget til {to or '—'}, og alle "
                         "på sagerne har fået besked.", ok=True)
@@ -240,7 +226,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             retry(as_member(request), message_id=message_id)
             notice(request, f"Besked {message_id} er lagt i kø igen.", ok=True)
         except PprflowError as exc:
-            notice(request, f"Besked {message_id} er ikke lagt i kø igen: {_text(exc)}", ok=False)
+            notice(request, f"Besked {message_id} er ikke lagt i kø igen: {refusal_text(exc)}", ok=False)
         return RedirectResponse("/admin/post", status_code=303)
 
     @app.post("/admin/post/{message_id}/annuller")
@@ -248,14 +234,14 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     async def mail_cancel(request: Request, message_id: int) -> Response:
         from pprflow.tasks.outbox_view import cancel
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         try:
             if not form.get("reason"):
                 raise PprflowError("Skriv hvorfor beskeden annulleres (det står i loggen).")
             cancel(as_member(request), message_id=message_id, reason=form["reason"])
             notice(request, f"Besked {message_id} er annulleret.", ok=True)
         except PprflowError as exc:
-            notice(request, f"Besked {message_id} er ikke annulleret: {_text(exc)}", ok=False)
+            notice(request, f"Besked {message_id} er ikke annulleret: {refusal_text(exc)}", ok=False)
         return RedirectResponse(f"/admin/post#{quote(str(message_id))}", status_code=303)
 
 

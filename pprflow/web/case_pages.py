@@ -10,7 +10,6 @@ tasks/meetings.py). A refusal is a Danish sentence at the top of the case page; 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,13 +19,12 @@ from sqlmodel import Session, select
 from pprflow.models.access import Perm
 from pprflow.models.calendar import local_today
 from pprflow.models.errors import PprflowError
-from pprflow.models.messages import danish
 from pprflow.models.rules_levels import LEVEL_PAPERWORK, LEVEL_STEPS
 from pprflow.models.tables import Consent, OutboxMessage
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case, parties
 from pprflow.tasks.context import Ctx
-from pprflow.web.forms import is_whole_number
+from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
 
 Render = Callable[..., HTMLResponse]
@@ -42,20 +40,6 @@ LEVEL_PRECONDITIONS: tuple[str, ...] = (
     "Rådgivningscentret ansvaret (LVL-6).",
     "Institution (dagtilbud/skole) og familie er to selvstændige niveauer (LVL-1).",
 )
-
-
-def _form(raw: Any) -> dict[str, str]:
-    return {k: str(v).strip() for k, v in raw.items() if isinstance(v, str)}
-
-
-def _refusal(exc: Exception) -> str:
-    if isinstance(exc, PprflowError):
-        return danish(exc).text
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"Feltet {where} er ikke udfyldt korrekt: {first.get('msg', '')}. Ret det og prøv igen."
-    raise exc
 
 
 def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx]) -> None:
@@ -97,7 +81,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.rules_levels import LevelChangeInput
         from pprflow.tasks.levels import deescalate, escalate
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         with Session(engine) as session:
             authorize(request, session, Perm.CASE_LEVEL, case=case_id, what="web niveau")  # PRIV-4
         try:
@@ -109,7 +93,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             step = escalate if form.get("direction") == "up" else deescalate
             result = step(ctx=as_member(request), data=data, today=local_today())
         except (PprflowError, ValidationError) as exc:
-            flash(request, f"Niveauet er ikke ændret: {_refusal(exc)}", ok=False)
+            flash(request, f"Niveauet er ikke ændret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#niveau")
         if result.get("changed"):
             paperwork = "; ".join(result.get("paperwork", []))
@@ -125,7 +109,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         """ROLE-1: exactly one coordinator; everyone on the case is told (tasks/handover.py)."""
         from pprflow.tasks.handover import handover
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         with Session(engine) as session:
             authorize(request, session, Perm.CASE_HANDOVER, case=case_id, what="web tovholder")  # PRIV-4
         to = form.get("to", "").lower()
@@ -134,7 +118,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 raise PprflowError("Skriv den nye tovholders e-mail (ROLE-1).")
             result = handover(ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
         except PprflowError as exc:
-            flash(request, f"Tovholderen er ikke skiftet: {_refusal(exc)}", ok=False)
+            flash(request, f"Tovholderen er ikke skiftet: {refusal_text(exc)}", ok=False)
             return back(case_id, "#tovholder")
         told = len(result.get("messages", []) or result.get("queued", []) or [])
         flash(request, f"{to} er nu tovholder; alle på sagen får besked" + (f" ({told} beskeder)." if told else "."),
@@ -148,7 +132,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.referral import ConsentIn
         from pprflow.tasks.consent import give_consent
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         with Session(engine) as session:
             authorize(request, session, Perm.CONSENT_GIVE, case=case_id, what="web samtykke")  # PRIV-4
         try:
@@ -157,7 +141,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                              purpose=form.get("purpose", ""))
             give_consent(ctx=as_member(request), case_id=case_id, data=data, today=local_today())
         except (PprflowError, ValidationError) as exc:
-            flash(request, f"Samtykket er ikke registreret: {_refusal(exc)}", ok=False)
+            flash(request, f"Samtykket er ikke registreret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#samtykke")
         flash(request, "Samtykket er registreret.", ok=True)
         return back(case_id, "#samtykke")
@@ -193,7 +177,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             result = withdraw_consent(ctx=as_member(request), case_id=case_id, consent_id=consent_id)
         except PprflowError as exc:
-            flash(request, f"Samtykket er ikke trukket tilbage: {_refusal(exc)}", ok=False)
+            flash(request, f"Samtykket er ikke trukket tilbage: {refusal_text(exc)}", ok=False)
             return back(case_id, "#samtykke")
         flash(request, f"Samtykket er trukket tilbage (CONS-1); {result.get('cancelled_messages', 0)} ventende "
                        "beskeder er annulleret, og tovholderen har fået besked.", ok=True)
@@ -206,7 +190,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.rules_meetings import PartnerInput
         from pprflow.tasks.meetings import add_partner as add
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         with Session(engine) as session:
             authorize(request, session, Perm.CASE_ADD_PARTNER, case=case_id, what="web partner")  # PRIV-4
         try:
@@ -217,7 +201,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                 role=form.get("role", ""), consent_id=int(consent_raw))
             add(ctx=as_member(request), data=data)
         except (PprflowError, ValidationError) as exc:
-            flash(request, f"Samarbejdspartneren er ikke tilføjet: {_refusal(exc)}", ok=False)
+            flash(request, f"Samarbejdspartneren er ikke tilføjet: {refusal_text(exc)}", ok=False)
             return back(case_id, "#personer")
         flash(request, f"{form.get('name')} er tilføjet på samtykke {consent_raw}.", ok=True)
         return back(case_id, "#personer")

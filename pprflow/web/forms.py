@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from pprflow.models.access import ADMINISTRATOR, Actor
-from pprflow.models.errors import InvalidInput
+from pprflow.models.errors import InvalidInput, PprflowError
+from pprflow.models.messages import danish
 from pprflow.models.tables import Case, Child, Deadline, Institution, OutboxMessage, StaffMember
 
 REFERRAL_LABELS: dict[str, str] = {
@@ -333,3 +335,19 @@ def series_from_form(form: dict[str, str]) -> tuple[dt.date, int]:
     if not 1 <= count <= 52:
         raise InvalidInput("Antal møder skal være mellem 1 og 52.", rule_id="CAL-5")
     return start, count
+
+
+def form_fields(raw: Any) -> dict[str, str]:
+    """A submitted form's text fields, trimmed (files and other parts left out)."""
+    return {k: str(v).strip() for k, v in raw.items() if isinstance(v, str)}
+
+
+def refusal_text(exc: Exception) -> str:
+    """The Danish line a page shows for a refusal: the message catalogue's, or a form field's validation error."""
+    if isinstance(exc, PprflowError):
+        return danish(exc).text
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"Feltet {where} er ikke udfyldt korrekt: {first.get('msg', '')}. Ret det og prøv igen."
+    raise exc

@@ -20,13 +20,12 @@ from sqlmodel import Session, select
 from pprflow.models.access import Perm
 from pprflow.models.calendar import WorkingCalendar, local_today
 from pprflow.models.errors import PprflowError
-from pprflow.models.messages import danish
 from pprflow.models.rules_meetings import agenda_form, agenda_items, earliest_meeting_date
 from pprflow.models.tables import Action, Meeting
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case
 from pprflow.tasks.context import Ctx
-from pprflow.web.forms import is_whole_number
+from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
 
 Render = Callable[..., HTMLResponse]
@@ -53,20 +52,6 @@ LEADER_CHECKLIST: dict[str, tuple[str, ...]] = {
         "Aftal næste møde, og hold øje med fristerne på sagen.",
     ),
 }
-
-
-def _form(raw: Any) -> dict[str, str]:
-    return {k: str(v).strip() for k, v in raw.items() if isinstance(v, str)}
-
-
-def _text(exc: Exception) -> str:
-    if isinstance(exc, PprflowError):
-        return danish(exc).text
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return f"Feltet {where} er ikke udfyldt korrekt: {first.get('msg', '')}. Ret det og prøv igen."
-    raise exc
 
 
 def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx]) -> None:
@@ -101,7 +86,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.models.rules_meetings import MeetingInput
         from pprflow.tasks.meetings import schedule_meeting
 
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         with Session(engine) as session:
             authorize(request, session, Perm.MEETING_SCHEDULE, case=case_id, what="web møde")  # PRIV-4
         try:
@@ -117,7 +102,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             result = schedule_meeting(ctx=as_member(request), data=MeetingInput.model_validate(raw),
                                       today=local_today())
         except (PprflowError, ValidationError) as exc:
-            return schedule_page(request, case_id, values=form, error=_text(exc), status=400)
+            return schedule_page(request, case_id, values=form, error=refusal_text(exc), status=400)
         request.session["meeting_notice"] = {"ok": True, "text": (
             f"Mødet er planlagt den {result['date']}. Dagsordenen skal sendes senest {result['agenda_deadline']} "
             "(CAL-2)." + (" Mødet er indkaldt med kort varsel, og dagsordenen er sendt nu." if result.get(
@@ -174,7 +159,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             notice = {"ok": True, "text": f"Dagsordenen er sendt med kalenderinvitation til "
                                           f"{len(result['messages'])} modtagere."}
         except PprflowError as exc:
-            notice = {"ok": False, "text": f"Dagsordenen er ikke sendt: {_text(exc)}"}
+            notice = {"ok": False, "text": f"Dagsordenen er ikke sendt: {refusal_text(exc)}"}
         request.session["meeting_notice"] = notice
         return RedirectResponse(f"/moeder/{meeting_id}", status_code=303)
 
@@ -186,7 +171,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.tasks.meetings import record_minutes
 
         _case_of(request, meeting_id, Perm.MEETING_MINUTES)
-        form = _form(await request.form())
+        form = form_fields(await request.form())
         actions = []
         for i in range(1, MAX_NEW_ACTIONS + 1):
             text = form.get(f"action_{i}_text", "")
@@ -206,6 +191,6 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             notice = {"ok": True, "text": f"Referatet er gemt med {len(result.get('actions', []))} aftaler og sendt "
                                           "til deltagerne."}
         except (PprflowError, ValidationError) as exc:
-            notice = {"ok": False, "text": f"Referatet er ikke gemt: {_text(exc)}"}
+            notice = {"ok": False, "text": f"Referatet er ikke gemt: {refusal_text(exc)}"}
         request.session["meeting_notice"] = notice
         return RedirectResponse(f"/moeder/{meeting_id}", status_code=303)
