@@ -62,6 +62,7 @@ from pprflow.tasks.outbox import (
     ABUSE_NOTIFICATION,
     SYSTEM_ACTOR,
     cancel_pending,
+    is_protected_parent,
     parent_emails,
     protected_among,
     queue_message,
@@ -420,8 +421,8 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     to = _recipient(session, deadline.kind, notification, case, sweep.profile)
     if not to:
         return done  # nobody at this step (no case → no coordinator; no escalation address set)
-    parents = parent_emails(session, case.id) if case is not None and case.id is not None else set()
-    if address_key(to) in parents or protected_among(session, [to]):
+    if (is_protected_parent(session, case.id, to) if case is not None and case.id is not None
+            else bool(protected_among(session, [to]))):
         # ESC-1: the leader at this step is a parent of the child: never told; the next step follows (LAW-2)
         return done
     told = session.exec(select(OutboxMessage.to).where(

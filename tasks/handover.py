@@ -60,9 +60,9 @@ def handover(*, ctx: Ctx, case_id: int, to_email: str, today: dt.date) -> dict[s
             raise InvalidInput(f"case {case_id} is {case.status}; only an open case has a coordinator")
         existing = party_by_email(session, case_id, to_email)
         new = check_new_coordinator(to_email, is_parent=bool(existing and existing.is_parent))
-        from pprflow.tasks.outbox import parent_emails, protected_among
+        from pprflow.tasks.outbox import is_protected_parent
 
-        if new in parent_emails(session, case_id) or protected_among(session, [new]):  # ESC-1, every case
+        if is_protected_parent(session, case_id, new):  # ESC-1, every case
             raise RuleViolation("ROLE-1", f"{new} is a parent of a child on a case; the coordinator is a "
                                           "professional (ESC-1: a parent never coordinates)")
         old = case.coordinator_email

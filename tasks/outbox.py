@@ -118,6 +118,13 @@ def parent_emails(session: Session, case_id: int) -> set[str]:
     return _parents_of(session, same_child_case_ids(session, [case_id]))
 
 
+def is_protected_parent(session: Session, case_id: int, email: str | None) -> bool:
+    """ESC-1: `email` is a parent of this case's child (over all its cases) or of any child with a confidential
+    case — never a coordinator, a case's leader or a staff mail's recipient."""
+    key = address_key(email)
+    return bool(key) and (key in parent_emails(session, case_id) or bool(protected_among(session, [key])))
+
+
 def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:
     """ESC-1: which of these addresses belong to a parent of a child with a confidential case (over all the
     child's cases). Nothing pprflow sends may reach one of them, whatever case (or none) it is about.

@@ -26,7 +26,7 @@ from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import base_context, case_context, get_case, institution_leader, person_name
 from pprflow.tasks.context import Ctx
-from pprflow.tasks.outbox import queue_message
+from pprflow.tasks.outbox import is_protected_parent, queue_message
 
 
 def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
         old_coordinator = case.coordinator_email
         moves_coordinator = _belongs_to(session, old_coordinator, source.id if source else None) or \
             old_coordinator.strip().lower() in {r.lower() for r in removed}
-        if moves_coordinator and _is_parent_of_child(session, case_id, new_leader):
+        if moves_coordinator and is_protected_parent(session, case_id, new_leader):
             session.rollback()  # ESC-1/ROLE-1: a parent of the child never coordinates; nothing is moved
             raise RuleViolation("ROLE-1", f"{new_leader}, leader of {target.name}, is a parent of this child: "
                                           "hand the case to another professional first (pprflow case handover), "
@@ -102,14 +102,6 @@ def transfer_case(*, ctx: Ctx, case_id: int, to_institution: str, today: dt.date
         return {"case_id": case_id, "institution": target.name, "previous_institution": source.name if source
                 else None, "changed": True, "new_leader": new_leader, "open_deadlines": len(open_rows),
                 "coordinator": case.coordinator_email, "messages": messages, "rule_id": "ROLE-3"}
-
-
-def _is_parent_of_child(session: Session, case_id: int, email: str) -> bool:
-    """ESC-1: `email` is a parent of this case's child (any of its cases) or of any confidential child."""
-    from pprflow.tasks.outbox import parent_emails, protected_among
-
-    key = email.strip().lower()
-    return bool(key) and (key in parent_emails(session, case_id) or bool(protected_among(session, [key])))
 
 
 def _belongs_to(session: Session, email: str, institution_id: int | None) -> bool:
