@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -27,12 +29,30 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'pprflow.db'}"
 
 
-@pytest.fixture
-def engine(sqlite_url: str) -> Engine:
-    """A migrated SQLite database (the embedded default), fresh for each test."""
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head per test process: `engine` copies it instead of running the
+    nine migrations again for every test (0.35 s each, a fifth of the in-process suite's time).
+    tests/models/test_migrations.py still runs the migrations themselves on fresh files."""
     from pprflow.db import get_engine, upgrade
 
-    upgrade(sqlite_url)
+    path = tmp_path_factory.mktemp("migrated") / "pprflow.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    get_engine(url).dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def engine(sqlite_url: str, migrated_sqlite_file: Path) -> Engine:
+    """A migrated SQLite database (the embedded default), fresh for each test: a copy (SQLite's backup
+    API) of the file migrated once, into a file made owner-only (0600) first as pprflow.db makes it."""
+    from pprflow.db import _create_private, get_engine
+
+    path = Path(sqlite_url.split("///", 1)[1])
+    _create_private(path)
+    with closing(sqlite3.connect(migrated_sqlite_file)) as source, closing(sqlite3.connect(path)) as target:
+        source.backup(target)
     return get_engine(sqlite_url)
 
 

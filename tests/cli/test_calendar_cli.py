@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import pprflow_cli
+
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 
 
 def run(*args: str, profile: str = "vejle") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PPRFLOW_PROFILE": profile, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [str(PPRFLOW), "calendar", *args], capture_output=True, text=True, env=env, timeout=30, check=False
-    )
+    return pprflow_cli("calendar", *args, env=env, timeout=30)
 
 
 def ok(*args: str, profile: str = "vejle") -> list[str]:

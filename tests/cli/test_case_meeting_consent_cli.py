@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tests.factories import case_with_parents, deliver_queued, directory
-
-PPRFLOW = Path(sys.executable).parent / "pprflow"
+from tests.support.cli import pprflow_cli
 
 
 class Cli:
@@ -26,8 +24,7 @@ class Cli:
     def run(self, *args: str, actor: str = "leder@skole.example") -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
         env.update({"PPRFLOW_PROFILE": "randers", "PYTHONWARNINGS": "ignore"})
-        return subprocess.run([str(PPRFLOW), "--db", self.url, "--as", actor, *args], capture_output=True,
-                              text=True, env=env, timeout=60, check=False)
+        return pprflow_cli("--db", self.url, "--as", actor, *args, env=env)
 
     def ok(self, *args: str, actor: str = "leder@skole.example") -> Any:
         result = self.run(*args, actor=actor)

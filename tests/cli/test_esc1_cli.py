@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from pprflow.models.tables import OutboxMessage
 from tests import referral_data as rd
 from tests.factories import directory
+from tests.support.cli import pprflow_cli
 
 PPRFLOW = Path(sys.executable).parent / "pprflow"
 
@@ -25,8 +26,7 @@ PPRFLOW = Path(sys.executable).parent / "pprflow"
 def run(url: str, *args: str, actor: str = "laerer@skole.example", **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     environ.update({"PPRFLOW_PROFILE": "randers", "PYTHONWARNINGS": "ignore", **env})
-    return subprocess.run([str(PPRFLOW), "--db", url, "--as", actor, *args], capture_output=True, text=True,
-                          env=environ, timeout=60, check=False)
+    return pprflow_cli("--db", url, "--as", actor, *args, env=environ)
 
 
 def refused(result: subprocess.CompletedProcess[str]) -> str:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import pprflow_cli
 from tests.transports.loopback import free_port
 
 PROFILE = Path(__file__).resolve().parents[2] / "pprflow" / "profiles" / "vejle.toml"
@@ -21,8 +21,7 @@ def pprflow(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
            "PYTHONWARNINGS": "ignore"}
     env.pop("PPRFLOW_DATABASE_URL", None)
     env.pop("PREFECT_API_URL", None)
-    return subprocess.run([sys.executable, "-m", "pprflow", *args], capture_output=True, text=True, env=env,
-                          timeout=180, check=False)
+    return pprflow_cli(*args, env=env, timeout=180)
 
 
 def _deep_json(tmp: Path) -> list[str]:

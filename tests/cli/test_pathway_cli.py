@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ from sqlmodel import Session, select
 
 from pprflow.models.tables import Case, OutboxMessage
 from tests import referral_data as rd
-
-PPRFLOW = Path(sys.executable).parent / "pprflow"
+from tests.support.cli import pprflow_cli
 
 
 @pytest.fixture
@@ -30,8 +28,7 @@ def cli(engine, sqlite_url: str, tmp_path: Path):  # type: ignore[no-untyped-def
     env.update(PPRFLOW_PROFILE="vejle", PPRFLOW_HOME=str(tmp_path), PYTHONWARNINGS="ignore")
 
     def run(*args: str, stdin: str | None = None, actor: str = "admin@ppr.example") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(PPRFLOW), "--db", sqlite_url, "--as", actor, *args], input=stdin,
-                              capture_output=True, text=True, env=env, timeout=60, check=False)
+        return pprflow_cli("--db", sqlite_url, "--as", actor, *args, input=stdin, env=env)
 
     return run
 

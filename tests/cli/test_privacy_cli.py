@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,8 @@ from sqlmodel import Session, col, select
 from pprflow.models.tables import AuditEvent, OutboxMessage
 from tests import referral_data as rd
 from tests.factories import TEST_STAFF, directory
+from tests.support.cli import pprflow_cli
 
-PPRFLOW = Path(sys.executable).parent / "pprflow"
 SUBMITTER = "sofie@skovbakke.example"
 OUTSIDER = "kollega@skovbakke.example"
 
@@ -33,8 +32,7 @@ class Cli:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API") and k != "PPRFLOW_USER"}
         env.update(PPRFLOW_PROFILE="vejle", PPRFLOW_HOME=str(self.home), PYTHONWARNINGS="ignore")
         who = ["--as", actor] if actor else []
-        return subprocess.run([str(PPRFLOW), "--db", self.url, *who, *args], input=stdin, capture_output=True,
-                              text=True, env=env, timeout=60, check=False)
+        return pprflow_cli("--db", self.url, *who, *args, input=stdin, env=env)
 
     def ok(self, *args: str, actor: str | None = SUBMITTER, stdin: str | None = None) -> Any:
         result = self.run(*args, actor=actor, stdin=stdin)

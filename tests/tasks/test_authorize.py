@@ -6,8 +6,6 @@ removing any condition fails a test (scripts/mutation.sh authorize)."""
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -32,28 +30,6 @@ from pprflow.templates.catalogue import MESSAGE_KINDS
 from tests.factories import case_with_parents, institution, put_staff, staff
 
 COORDINATOR = "leder@skole.example"
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite database per module; each test gets a copy (the mutation run repeats these tests)."""
-    from pprflow.db import get_engine, upgrade
-
-    path = tmp_path_factory.mktemp("migrated") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    get_engine(f"sqlite:///{path}").dispose()
-    return path
-
-
-@pytest.fixture
-def engine(migrated: Path, tmp_path: Path) -> Engine:
-    """A fresh migrated SQLite database (a copy of the module's template), like conftest's `engine`."""
-    from pprflow.db import get_engine
-
-    copy = tmp_path / "pprflow.db"
-    with sqlite3.connect(migrated) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    return get_engine(f"sqlite:///{copy}")
 
 
 def _world(engine: Engine) -> int:

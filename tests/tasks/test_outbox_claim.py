@@ -12,10 +12,8 @@ import datetime as dt
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -31,28 +29,6 @@ from pprflow.templates.catalogue import MESSAGE_KINDS
 SENDER = "ppr@vejle.example"
 OTHER_SENDER = "ppr@randers.example"
 NOW = utcnow().replace(microsecond=0)
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite database per module; each test gets a copy (the mutation run repeats these tests)."""
-    from pprflow.db import get_engine, upgrade
-
-    path = tmp_path_factory.mktemp("migrated") / "template.db"
-    upgrade(f"sqlite:///{path}")
-    get_engine(f"sqlite:///{path}").dispose()
-    return path
-
-
-@pytest.fixture
-def engine(migrated: Path, tmp_path: Path) -> Engine:
-    """A fresh migrated SQLite database (a copy of the module's template), like conftest's `engine`."""
-    from pprflow.db import get_engine
-
-    copy = tmp_path / "pprflow.db"
-    with sqlite3.connect(migrated) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    return get_engine(f"sqlite:///{copy}")
 
 
 def queue(engine: Engine, n: int, *, kind: str = "receipt", age: dt.timedelta = dt.timedelta(hours=1),
