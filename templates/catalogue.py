@@ -511,6 +511,7 @@ def _acknowledgement_overdue() -> Context:
         "reported_at": _at(2026, 11, 24, 11, 40),
         "sent_to": "underretning@randers.example",
         "deadline": dt.date(2026, 12, 2),
+        "escalation": {"step": 1, "of": 3, "to_role": "leader"},
         "link": "https://pprflow.randers.example/sager/2087",
     }
 
