@@ -294,6 +294,19 @@ class Profile(_Strict):
         names[self.mailboxes.notifications] = self.notification.recipient_name
         return names
 
+    def ladder_warnings(self) -> list[str]:
+        """Issue 17: one Danish line per thing the escalation ladders cannot do as written: a `top` that is a
+        placeholder (.invalid) or missing — its rung goes to the coordinator, else the PPR mailbox, recorded."""
+        top = self.escalation.top
+        if top is None:
+            return [f"escalation.top er ikke sat: eskaleringsstigens sidste trin går til tovholderen eller "
+                    f"PPR-postkassen ({self.mailboxes.ppr}); sæt PPR-/familiecenterlederens adresse"]
+        if is_placeholder(top):
+            return [f"escalation.top = {top} er en pladsholder: eskaleringsstigens sidste trin går til "
+                    f"tovholderen eller PPR-postkassen ({self.mailboxes.ppr}), indtil PPR-/familiecenterlederens "
+                    "adresse er sat"]
+        return []
+
     def placeholder_mailboxes(self) -> dict[str, str]:
         """The mailboxes still set to a placeholder (.invalid): a real transport refuses to start (ESC-2)."""
         return {key: value for key, value in self.mailbox_settings().items() if is_placeholder(value)}

@@ -20,6 +20,7 @@ After the last rung the deadline's reminder day becomes LADDER_END: it stays ope
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,10 +50,12 @@ def top_placeholder(profile: Profile) -> str | None:
 
 
 def climb(session: Session, deadline: Deadline, sweep: SweepContext, *,
-          recipients: Mapping[EscalationRole, str | None], notify: Notify) -> list[str]:
+          recipients: Mapping[EscalationRole, str | None], notify: Notify,
+          until: dt.date | None = None) -> list[str]:
     """Climb every rung whose day has come (normally one per sweep day; a missed sweep catches up),
-    each once, recorded; then point the deadline's reminder day at the next rung, or at LADDER_END after
-    the last. Returns the addresses told. The caller's handler returns False: the deadline is not done by
+    each once, recorded; then point the deadline's reminder day at the next rung, or after the last at
+    `until` (the day the thing awaited stops mattering, e.g. a KV session: the handler closes it then) or
+    LADDER_END. Returns the addresses told. The caller's handler returns False: the deadline is not done by
     a mail."""
     from pprflow.tasks.outbox import is_protected_parent
 
@@ -92,8 +95,8 @@ def climb(session: Session, deadline: Deadline, sweep: SweepContext, *,
         nxt = steps[deadline.escalation_step]
         deadline.remind_on = reminder_day(calendar, deadline.kind,
                                           escalation_day(calendar, deadline.due_on, nxt.after_working_days))
-    else:
-        deadline.remind_on = LADDER_END  # issue 17: still overdue and visible, no more sweeping
+    else:  # issue 17: still overdue and visible, no more sweeping (until the day it stops mattering)
+        deadline.remind_on = max(until, sweep.today + dt.timedelta(days=1)) if until is not None else LADDER_END
     session.add(deadline)
     return told
 

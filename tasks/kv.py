@@ -399,5 +399,5 @@ def _kv_escalate(session: Session, deadline: Deadline, sweep: SweepContext, meet
 
     climb(session, deadline, sweep, notify=notify, recipients={
         "leader": meeting.leader_email, "coordinator": sweep.profile.district_team(meeting.district),
-        "top": sweep.profile.escalation.top})
+        "top": sweep.profile.escalation.top}, until=meeting.date)
     return False
