@@ -52,7 +52,8 @@ DEADLINE_KINDS: dict[str, DeadlineKind] = {k.kind: k for k in (
     DeadlineKind("network_agenda", "CAL-2", "Dagsorden sendes", "before", "dagsordenen er sendt"),
     DeadlineKind("kv_notice_reminder", "CAL-3", "KV: emner senest (varsel)", "before", "emnet er meldt",
                  calendar_days=True),
-    DeadlineKind("kv_topic_list", "CAL-3", "KV: emneliste til PPR", "after", "emnelisten er sendt"),
+    # issue 17: still open after the list went out only when no topic came (KV-1 ladder): "emner" says what is missed
+    DeadlineKind("kv_topic_list", "CAL-3", "KV: emner til PPR", "after", "der er meldt emner"),
     DeadlineKind("district_case_list", "CAL-5", "Distriktsmøde: sagsliste", "before", "sagslisten er sendt"),
     DeadlineKind("district_assignment", "PATH-4", "Distriktsmøde: fordeling", "after",
                  "sagen er fordelt til en PPR-medarbejder"),
@@ -63,6 +64,7 @@ DEADLINE_KINDS: dict[str, DeadlineKind] = {k.kind: k for k in (
                  calendar_days=True),
     DeadlineKind("acknowledgement_overdue", "LAW-2", "Kvittering for underretning", "after",
                  "kvitteringen er modtaget"),
+    # pinned before issue 17 (one row per rung); a database may still hold them, so they keep their labels
     DeadlineKind("acknowledgement_overdue_coordinator", "LAW-2", "Kvittering for underretning: tovholder", "after",
                  "kvitteringen er modtaget"),
     DeadlineKind("acknowledgement_overdue_escalation", "LAW-2", "Kvittering for underretning: eskalering", "after",
