@@ -410,11 +410,13 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     notification = session.get(Notification, int(deadline.subject_key.split(":")[1]))
     if notification is None or notification.acknowledged_at is not None:
         return True
-    if deadline.kind != ACKNOWLEDGEMENT_OVERDUE:
-        # A row pinned before issue 17 for the 2nd/3rd step: its notification's first row climbs the whole ladder.
-        return True
     case = session.get(Case, notification.case_id) if notification.case_id is not None else None
     steps = ladder(sweep.profile, ACKNOWLEDGEMENT_OVERDUE)
+    legacy = ACKNOWLEDGEMENT_KINDS.index(deadline.kind)  # 0 for the one row pinned since issue 17
+    if legacy and deadline.escalation_step < legacy:
+        # A row pinned before issue 17 for the 2nd/3rd step (its first row closed after one mail): it climbs
+        # the ladder from its own rung on, so a notification in flight at the upgrade loses no rung.
+        deadline.escalation_step = min(legacy, len(steps))
 
     def notify(to: str, number: int, step: EscalationStep) -> None:
         child = notification.child_pseudonym or "et barn"  # PRIV-2: never the name outside the notification
@@ -440,7 +442,9 @@ def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepC
     climb(session, deadline, sweep, notify=notify, recipients={
         "leader": _notifier_leader(session, notification, case),
         "coordinator": case.coordinator_email if case is not None else None,
-        "top": sweep.profile.mailboxes.escalation or sweep.profile.escalation.top})
+        "top": sweep.profile.mailboxes.escalation or sweep.profile.escalation.top}, kind=ACKNOWLEDGEMENT_OVERDUE)
+    if legacy == 1 and deadline.escalation_step >= 2:
+        return True  # the old coordinator row has told its rung; the old escalation row carries the rest
     return False  # closed only by the acknowledgement (ESC-2/LAW-2)
 
 

@@ -51,16 +51,17 @@ def top_placeholder(profile: Profile) -> str | None:
 
 def climb(session: Session, deadline: Deadline, sweep: SweepContext, *,
           recipients: Mapping[EscalationRole, str | None], notify: Notify,
-          until: dt.date | None = None) -> list[str]:
+          until: dt.date | None = None, kind: str | None = None) -> list[str]:
     """Climb every rung whose day has come (normally one per sweep day; a missed sweep catches up),
     each once, recorded; then point the deadline's reminder day at the next rung, or after the last at
     `until` (the day the thing awaited stops mattering, e.g. a KV session: the handler closes it then) or
-    LADDER_END. Returns the addresses told. The caller's handler returns False: the deadline is not done by
+    LADDER_END. `kind` names the ladder when the row's own kind is an older name for it (LAW-2's rows pinned
+    before issue 17). Returns the addresses told. The caller's handler returns False: the deadline is not done by
     a mail."""
     from pprflow.tasks.outbox import is_protected_parent
 
     profile = sweep.profile
-    steps = ladder(profile, deadline.kind)
+    steps = ladder(profile, kind or deadline.kind)
     calendar = WorkingCalendar.for_profile(profile)
     told: list[str] = []
     earlier = {address_key(_rung_address(profile, recipients, s.to)[0])

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.rules_deadlines import LADDER_END, escalation_day
@@ -124,3 +124,39 @@ def test_after_the_last_rung_the_sweep_leaves_the_deadline_alone_on_30_days_CAL_
     assert stored.escalation_step == len(steps) and stored.remind_on == LADDER_END
     assert len(rungs) == len(steps), "each rung recorded once"
     assert [o["kind"] for o in report.overdue if o["deadline_id"] == deadline.id] == [kind], "still visible"
+
+
+def test_a_notification_in_flight_at_the_upgrade_keeps_its_rungs_LAW_2(rctx: Ctx, engine: Engine) -> None:
+    """LAW-2: before issue 17 a notification pinned one deadline per rung; the leader's row closed after its
+    mail. Rows like that still in a database climb the ladder from their own rung: the coordinator and the top
+    are each told once, and the last row stays overdue until the acknowledgement."""
+    from pprflow.models.abuse import ACKNOWLEDGEMENT_KINDS
+    from pprflow.models.types import utcnow
+    from pprflow.tasks.abuse import report_abuse
+
+    with Session(engine) as session:
+        case = case_with_parents(session, level=2, coordinator="leder@skole.example")  # the school's leader
+        case.coordinator_email = "laerer@skole.example"  # a teacher coordinates
+        session.add(case)
+        session.commit()
+        case_id = case.id or 0
+    report_abuse(ctx=rctx, case_id=case_id, today=D(2026, 11, 24))
+    calendar = WorkingCalendar.for_profile(rctx.profile)
+    with Session(engine) as session:  # as tasks/abuse.py pinned them before issue 17
+        (row,) = session.exec(select(Deadline).where(Deadline.rule_id == "LAW-2")).all()
+        row.done_at = utcnow()  # the leader was told and the row closed
+        session.add(row)
+        for step, kind in enumerate(ACKNOWLEDGEMENT_KINDS[1:], start=2):
+            session.add(Deadline(kind=kind, rule_id="LAW-2", subject_key=row.subject_key, due_on=row.due_on,
+                                 remind_on=calendar.add_working_days(row.due_on, step), case_id=case_id))
+        session.commit()
+        due = row.due_on
+    for day in calendar.working_days(due, due + dt.timedelta(days=30)):
+        report = run_sweep(engine, rctx.profile, today=day)
+        assert not report.stuck, report.stuck
+    with Session(engine) as session:
+        told = session.exec(select(OutboxMessage.to).where(OutboxMessage.template == "acknowledgement_overdue")).all()
+        rows = session.exec(select(Deadline).where(Deadline.rule_id == "LAW-2", col(Deadline.done_at).is_(None))).all()
+    # the coordinator, then Randers' placeholder top -> the PPR mailbox; each once, never a parent
+    assert told == ["laerer@skole.example", "ppr@randers.invalid"]
+    assert [r.kind for r in rows] == ["acknowledgement_overdue_escalation"] and rows[0].remind_on == LADDER_END
