@@ -70,3 +70,16 @@ def test_profile_check_warns_in_one_line_that_randers_top_is_a_placeholder_issue
     assert warnings == ["ADVARSEL: escalation.top = familiecentret@randers.invalid er en pladsholder: "
                         "eskaleringsstigens sidste trin går til tovholderen eller PPR-postkassen "
                         "(ppr@randers.invalid), indtil PPR-/familiecenterlederens adresse er sat"]
+
+
+def test_cal_2s_agenda_has_no_ladder_it_goes_out_at_its_deadline_by_itself_CAL_2_CAL_3(tmp_path: Path) -> None:
+    """CAL-2: at the agenda deadline the sweep sends the agenda itself (tasks/meetings.py), so nothing waits for
+    a person after it and a ladder for it is refused at load, naming the kinds that climb. CAL-3's notice
+    deadline climbs as `kv_topic_list` (KV-1) when no topic came."""
+    assert "network_agenda" not in LADDER_KINDS and "agenda_deadline_reminder" not in LADDER_KINDS
+    assert LADDER_KINDS["kv_topic_list"] == "KV-1"
+    path = _profile_with(tmp_path, 'ladders.network_agenda = [{ after_working_days = 1, to = "leader" }]\n' + LADDER)
+    load_profile.cache_clear()
+    with pytest.raises(ConfigurationError) as caught:
+        load_profile(str(path))
+    assert "ukendt fristtype 'network_agenda'" in str(caught.value) and "kv_topic_list" in str(caught.value)
