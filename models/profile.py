@@ -110,6 +110,7 @@ class NotificationSettings(_Strict):
 
 
 EscalationRole = Literal["leader", "coordinator", "top"]
+ESCALATION_ROLES: tuple[str, ...] = ("leader", "coordinator", "top")
 
 
 class EscalationStep(_Strict):
@@ -122,27 +123,50 @@ class EscalationStep(_Strict):
 
 class EscalationSettings(_Strict):
     """Issue 17: a missed deadline climbs a ladder, each step once and recorded, and stays overdue until the
-    thing it waits for happens. `ladders` maps a deadline kind (models/rules_deadlines.py) to its steps;
-    `top` is the last rung: the PPR leader's or the family centre leader's mailbox."""
+    thing it waits for happens. `ladders` maps a deadline kind (models/rules_deadlines.py LADDER_KINDS) to its
+    steps; a kind the profile does not list climbs its default ladder (DEFAULT_LADDERS: the seeds'/RULES'
+    timings). `top` is the last rung: the PPR leader's or the family centre leader's mailbox."""
 
     top: EmailAddress | None = Field(
         default=None, description="The last rung of every ladder: the PPR / family-centre leader's mailbox.")
     ladders: dict[str, list[EscalationStep]] = Field(default_factory=dict)
 
-    @field_validator("ladders")
+    @field_validator("ladders", mode="before")
     @classmethod
-    def _known_increasing(cls, ladders: dict[str, list[EscalationStep]]) -> dict[str, list[EscalationStep]]:
+    def _known_increasing(cls, ladders: object) -> object:
+        """One line at load for an unknown kind, an unknown rung or days that do not increase (issue 17)."""
         from pprflow.models.rules_deadlines import ESCALATING_KINDS
 
+        if not isinstance(ladders, dict):
+            return ladders
         for kind, steps in ladders.items():
             if kind not in ESCALATING_KINDS:
-                raise ValueError(f"escalation ladder for {kind!r}: only {', '.join(sorted(ESCALATING_KINDS))} "
-                                 "escalate")
-            days = [s.after_working_days for s in steps]
-            if not steps or days != sorted(set(days)):
-                raise ValueError(f"escalation ladder for {kind!r}: give steps with strictly increasing "
-                                 f"after_working_days, got {days}")
+                raise ValueError(f"ukendt fristtype {kind!r} i escalation.ladders: brug en af "
+                                 f"{', '.join(sorted(ESCALATING_KINDS))}")
+            if not isinstance(steps, list) or not steps:
+                raise ValueError(f"escalation.ladders.{kind}: angiv mindst ét trin, fx "
+                                 "[{ after_working_days = 1, to = \"leader\" }]")
+            days: list[object] = []
+            for step in steps:
+                if not isinstance(step, dict):
+                    continue
+                if step.get("to") not in ESCALATION_ROLES:
+                    raise ValueError(f"escalation.ladders.{kind}: ukendt modtager {step.get('to')!r}; brug "
+                                     f"{', '.join(ESCALATION_ROLES)}")
+                days.append(step.get("after_working_days"))
+            if all(isinstance(d, int) for d in days) and days != sorted(set(days)):  # type: ignore[type-var]
+                raise ValueError(f"escalation.ladders.{kind}: after_working_days skal stige for hvert trin, "
+                                 f"fik {days}")
         return ladders
+
+    def ladder(self, kind: str) -> list[EscalationStep]:
+        """The kind's rungs: the profile's, else the default (issue 17); empty for a kind that does not climb."""
+        from pprflow.models.rules_deadlines import DEFAULT_LADDERS
+
+        if kind in self.ladders:
+            return list(self.ladders[kind])
+        return [EscalationStep(after_working_days=days, to=to)  # type: ignore[arg-type]
+                for days, to in DEFAULT_LADDERS.get(kind, ())]
 
 
 class RetentionSettings(_Strict):
@@ -269,6 +293,19 @@ class Profile(_Strict):
         names[self.mailboxes.ppr] = unit
         names[self.mailboxes.notifications] = self.notification.recipient_name
         return names
+
+    def ladder_warnings(self) -> list[str]:
+        """Issue 17: one Danish line per thing the escalation ladders cannot do as written: a `top` that is a
+        placeholder (.invalid) or missing — its rung goes to the coordinator, else the PPR mailbox, recorded."""
+        top = self.escalation.top
+        if top is None:
+            return [f"escalation.top er ikke sat: eskaleringsstigens sidste trin går til tovholderen eller "
+                    f"PPR-postkassen ({self.mailboxes.ppr}); sæt PPR-/familiecenterlederens adresse"]
+        if is_placeholder(top):
+            return [f"escalation.top = {top} er en pladsholder: eskaleringsstigens sidste trin går til "
+                    f"tovholderen eller PPR-postkassen ({self.mailboxes.ppr}), indtil PPR-/familiecenterlederens "
+                    "adresse er sat"]
+        return []
 
     def placeholder_mailboxes(self) -> dict[str, str]:
         """The mailboxes still set to a placeholder (.invalid): a real transport refuses to start (ESC-2)."""

@@ -19,7 +19,8 @@ from typing import Literal
 
 from pprflow.models.calendar import WorkingCalendar
 
-__all__ = ["DEADLINE_KINDS", "ESCALATING_KINDS", "DeadlineKind", "Side", "act_by", "deadline_kind", "escalation_day",
+__all__ = ["DEADLINE_KINDS", "DEFAULT_LADDERS", "ESCALATING_KINDS", "LADDER_END", "LADDER_KINDS", "DeadlineKind",
+           "Side", "act_by", "deadline_kind", "escalation_day",
            "kind_label", "reminder_day"]
 
 Side = Literal["before", "after"]
@@ -51,7 +52,8 @@ DEADLINE_KINDS: dict[str, DeadlineKind] = {k.kind: k for k in (
     DeadlineKind("network_agenda", "CAL-2", "Dagsorden sendes", "before", "dagsordenen er sendt"),
     DeadlineKind("kv_notice_reminder", "CAL-3", "KV: emner senest (varsel)", "before", "emnet er meldt",
                  calendar_days=True),
-    DeadlineKind("kv_topic_list", "CAL-3", "KV: emneliste til PPR", "after", "emnelisten er sendt"),
+    # issue 17: still open after the list went out only when no topic came (KV-1 ladder): "emner" says what is missed
+    DeadlineKind("kv_topic_list", "CAL-3", "KV: emner til PPR", "after", "der er meldt emner"),
     DeadlineKind("district_case_list", "CAL-5", "Distriktsmøde: sagsliste", "before", "sagslisten er sendt"),
     DeadlineKind("district_assignment", "PATH-4", "Distriktsmøde: fordeling", "after",
                  "sagen er fordelt til en PPR-medarbejder"),
@@ -62,6 +64,7 @@ DEADLINE_KINDS: dict[str, DeadlineKind] = {k.kind: k for k in (
                  calendar_days=True),
     DeadlineKind("acknowledgement_overdue", "LAW-2", "Kvittering for underretning", "after",
                  "kvitteringen er modtaget"),
+    # pinned before issue 17 (one row per rung); a database may still hold them, so they keep their labels
     DeadlineKind("acknowledgement_overdue_coordinator", "LAW-2", "Kvittering for underretning: tovholder", "after",
                  "kvitteringen er modtaget"),
     DeadlineKind("acknowledgement_overdue_escalation", "LAW-2", "Kvittering for underretning: eskalering", "after",
@@ -107,10 +110,35 @@ def act_by(calendar: WorkingCalendar, due: dt.date) -> dt.date:
     return calendar.previous_working_day(due)
 
 
-ESCALATING_KINDS: frozenset[str] = frozenset({"review_overdue"})
-"""Deadline kinds whose overdue notice climbs the profile's escalation ladder (issue 17). The LAW-2
-acknowledgement keeps its own three-step ladder (tasks/abuse.py, ACKNOWLEDGEMENT_KINDS)."""
+LADDER_KINDS: dict[str, str] = {
+    "review_overdue": "CAL-6",
+    "acknowledgement_overdue": "LAW-2",
+    "startup_meeting_reminder": "PATH-4",
+    "kv_topic_list": "KV-1",
+}
+"""Issue 17: the deadline kinds a person must meet whose miss climbs an escalation ladder (profile
+`[escalation] ladders.<kind>`), with the rule each enforces. One mechanism for all (tasks/escalation.py
+`climb`): the kind's own reminder before, its notice at the deadline, then each rung once.
 
+CAL-2's agenda is not here: at its deadline the sweep sends the agenda itself (tasks/meetings.py), so
+nothing waits for a person after it."""
+
+ESCALATING_KINDS: frozenset[str] = frozenset(LADDER_KINDS)
+
+DEFAULT_LADDERS: dict[str, tuple[tuple[int, str], ...]] = {
+    # CAL-6 + issue 17: the profiles' ladder (leader, coordinator, the PPR / family-centre leader)
+    "review_overdue": ((1, "leader"), (4, "coordinator"), (9, "top")),
+    # LAW-2: the timings tasks/abuse.py had in code: the notifier's leader the first working day after the
+    # acknowledgement deadline, the coordinator the second, the escalation address the third
+    "acknowledgement_overdue": ((1, "leader"), (2, "coordinator"), (3, "top")),
+    # PATH-4: the PPR employee is reminded at the deadline (the lead time); then the institution's leader,
+    # the case's coordinator, the PPR leader
+    "startup_meeting_reminder": ((5, "leader"), (10, "coordinator"), (15, "top")),
+    # KV-1/CAL-3: no topic by the notice deadline: the pedagogical leader, then the district's PPR team
+    # (the session is a few working days away; after it the ladder ends)
+    "kv_topic_list": ((1, "leader"), (2, "coordinator")),
+}
+"""The ladder a kind climbs when the profile gives none: (working days after the deadline, rung)."""
 
 def escalation_day(calendar: WorkingCalendar, due: dt.date, after_working_days: int) -> dt.date:
     """Issue 17/CAL-10: the day a ladder step is due: `after_working_days` working days after the deadline
@@ -118,3 +146,9 @@ def escalation_day(calendar: WorkingCalendar, due: dt.date, after_working_days: 
     if after_working_days < 1:
         raise ValueError(f"after_working_days must be at least 1, got {after_working_days}")
     return calendar.add_working_days(due, after_working_days)
+
+
+LADDER_END = dt.date(9999, 12, 31)
+"""Issue 17: the reminder day of a deadline that has climbed its last rung. It stays open and overdue (its
+`due_on` is unchanged: dashboard, "I dag", the sweep's result) but the sweep never picks it up again: no
+work and no growing count until the thing it waits for closes it."""

@@ -39,7 +39,8 @@ from pprflow.models.access import Perm
 from pprflow.models.address import address_key, is_placeholder, parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime
 from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
-from pprflow.models.profile import Profile
+from pprflow.models.profile import EscalationStep, Profile
+from pprflow.models.rules_deadlines import escalation_day
 from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
@@ -58,13 +59,13 @@ from pprflow.tasks.casefile import (
 )
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.deadlines import SweepContext, close_deadlines, pin_deadline, reminder
+from pprflow.tasks.escalation import climb, ladder
 from pprflow.tasks.outbox import (
     ABUSE_NOTIFICATION,
     SYSTEM_ACTOR,
     cancel_pending,
     is_protected_parent,
     parent_emails,
-    protected_among,
     queue_message,
     same_child_case_ids,
     writer,
@@ -191,11 +192,12 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
                             actor=actor, send_after=utcnow(), notification_id=notification.id)
     if message is None:  # pragma: no cover - the outbox never suppresses this kind (ESC-2)
         raise RuntimeError("ESC-2: the abuse notification was not queued")
-    # LAW-2: late acknowledgement → the notifier's leader, then the coordinator, then the escalation address.
-    subject = _subject(notification)
-    for step, kind in enumerate(ACKNOWLEDGEMENT_KINDS, start=1):
-        pin_deadline(session, calendar=calendar, kind=kind, rule_id="LAW-2", subject_key=subject, due_on=due,
-                     remind_on=calendar.add_working_days(due, step), case_id=case_id)
+    # LAW-2 + issue 17: one deadline climbs the profile's ladder (`[escalation] ladders.acknowledgement_overdue`,
+    # default: the notifier's leader, the coordinator, the escalation address on working days 1, 2, 3 after it).
+    steps = ladder(profile, ACKNOWLEDGEMENT_OVERDUE)
+    pin_deadline(session, calendar=calendar, kind=ACKNOWLEDGEMENT_OVERDUE, rule_id="LAW-2",
+                 subject_key=_subject(notification), due_on=due,
+                 remind_on=escalation_day(calendar, due, steps[0].after_working_days), case_id=case_id)
     return notification
 
 
@@ -401,52 +403,49 @@ def _notifier_leader(session: Session, notification: Notification, case: Case | 
     return None
 
 
-def _recipient(session: Session, kind: str, notification: Notification, case: Case | None,
-               profile: Profile) -> str | None:
-    if kind == ACKNOWLEDGEMENT_OVERDUE:
-        return _notifier_leader(session, notification, case)
-    if kind == ACKNOWLEDGEMENT_OVERDUE_COORDINATOR:
-        return case.coordinator_email if case is not None else None
-    return profile.mailboxes.escalation
-
-
 def _acknowledgement_overdue(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
-    """LAW-2: the acknowledgement is late — tell the next in line (leader, coordinator, escalation), once."""
+    """LAW-2: the acknowledgement is late — the profile's ladder (tasks/escalation.py `climb`): the notifier's
+    leader, the coordinator, the escalation address, each once; a parent of the child is passed over (ESC-1).
+    The deadline stays open (overdue on the dashboard) until the acknowledgement closes it."""
     notification = session.get(Notification, int(deadline.subject_key.split(":")[1]))
     if notification is None or notification.acknowledged_at is not None:
         return True
     case = session.get(Case, notification.case_id) if notification.case_id is not None else None
-    # The last step stays open until the acknowledgement closes it: the notification stays on the dashboard.
-    done = deadline.kind != ACKNOWLEDGEMENT_OVERDUE_ESCALATION
-    to = _recipient(session, deadline.kind, notification, case, sweep.profile)
-    if not to:
-        return done  # nobody at this step (no case → no coordinator; no escalation address set)
-    if (is_protected_parent(session, case.id, to) if case is not None and case.id is not None
-            else bool(protected_among(session, [to]))):
-        # ESC-1: the leader at this step is a parent of the child: never told; the next step follows (LAW-2)
-        return done
-    told = session.exec(select(OutboxMessage.to).where(
-        OutboxMessage.template == "acknowledgement_overdue",
-        col(OutboxMessage.idempotency_key).contains(f"|{deadline.subject_key}:"))).all()
-    if address_key(to) in {address_key(t) for t in told}:
-        return done  # each person once: the leader may also be the coordinator
-    child = notification.child_pseudonym or "et barn"  # PRIV-2: never the name outside the notification
-    context: dict[str, Any] = {
-        **base_context(sweep.profile, recipient_name=person_name(session, to, case_id=notification.case_id),
-                       sender_name=sweep.profile.display_name),
-        "case": case_context(session, case, sweep.profile) if case is not None else None,
-        "institution": notification.institution_name or "",
-        "child_label": child,
-        "notifier_name": notification.reporter_name or person_name(session, notification.reported_by_email),
-        "reported_at": notification.reported_at,
-        "sent_to": notification.sent_to,
-        "deadline": notification.acknowledgement_due,
-        "link": None,
-    }
-    queue_message(session, kind="acknowledgement_overdue", to=to, context=context,
-                  serves=f"{deadline.subject_key}:{deadline.kind}", sender=sweep.profile.sender, case=case,
-                  actor=sweep.actor, notification_id=notification.id)
-    return done
+    steps = ladder(sweep.profile, ACKNOWLEDGEMENT_OVERDUE)
+    legacy = ACKNOWLEDGEMENT_KINDS.index(deadline.kind)  # 0 for the one row pinned since issue 17
+    if legacy and deadline.escalation_step < legacy:
+        # A row pinned before issue 17 for the 2nd/3rd step (its first row closed after one mail): it climbs
+        # the ladder from its own rung on, so a notification in flight at the upgrade loses no rung.
+        deadline.escalation_step = min(legacy, len(steps))
+
+    def notify(to: str, number: int, step: EscalationStep) -> None:
+        child = notification.child_pseudonym or "et barn"  # PRIV-2: never the name outside the notification
+        context: dict[str, Any] = {
+            **base_context(sweep.profile, recipient_name=person_name(session, to, case_id=notification.case_id),
+                           sender_name=sweep.profile.display_name),
+            "case": case_context(session, case, sweep.profile) if case is not None else None,
+            "institution": notification.institution_name or "",
+            "child_label": child,
+            "notifier_name": notification.reporter_name or person_name(session, notification.reported_by_email),
+            "reported_at": notification.reported_at,
+            "sent_to": notification.sent_to,
+            "deadline": notification.acknowledgement_due,
+            "escalation": {"step": number, "of": len(steps), "to_role": step.to},
+            "link": None,
+        }
+        # the key of the step's kind before issue 17, so a message already queued by it is not sent twice
+        key = ACKNOWLEDGEMENT_KINDS[number - 1] if number <= len(ACKNOWLEDGEMENT_KINDS) else f"step{number}"
+        queue_message(session, kind="acknowledgement_overdue", to=to, context=context,
+                      serves=f"{deadline.subject_key}:{key}", sender=sweep.profile.sender, case=case,
+                      actor=sweep.actor, notification_id=notification.id)
+
+    climb(session, deadline, sweep, notify=notify, recipients={
+        "leader": _notifier_leader(session, notification, case),
+        "coordinator": case.coordinator_email if case is not None else None,
+        "top": sweep.profile.mailboxes.escalation or sweep.profile.escalation.top}, kind=ACKNOWLEDGEMENT_OVERDUE)
+    if legacy == 1 and deadline.escalation_step >= 2:
+        return True  # the old coordinator row has told its rung; the old escalation row carries the rest
+    return False  # closed only by the acknowledgement (ESC-2/LAW-2)
 
 
 NOTIFICATION_UNDELIVERED = "notification_undelivered"
@@ -456,15 +455,16 @@ def escalation_route(session: Session, profile: Profile, notification: Notificat
                      case: Case | None) -> str | None:
     """ESC-1: where a notification the transport keeps refusing is escalated — another route than the
     notifications address: the profile's escalation mailbox, else the notifier's leader, else the PPR
-    mailbox. Placeholders (.invalid) and the failing address itself are skipped."""
+    mailbox. Placeholders (.invalid), the failing address itself and a parent of the child (the one check,
+    `is_protected_parent`) are skipped."""
     failing = address_key(profile.mailboxes.notifications)
     candidates = [address_key(c) for c in (
         profile.mailboxes.escalation,
         _notifier_leader(session, notification, case) if notification is not None else None,
         profile.mailboxes.ppr) if c]
-    parents = protected_among(session, candidates)  # ESC-1: a leader who is also a parent is passed over
     for candidate in candidates:
-        if not is_placeholder(candidate) and candidate != failing and candidate not in parents:
+        if (not is_placeholder(candidate) and candidate != failing
+                and not is_protected_parent(session, case.id if case is not None else None, candidate)):
             return candidate
     return None
 

@@ -224,7 +224,8 @@ closed_case_years = 5
 audit_years = 5
 flow_run_parameter_days = 7
 
-[escalation]                       # issue 17: a missed review climbs leader -> coordinator -> the PPR leader
+[escalation]                       # issue 17: a missed deadline climbs leader -> coordinator -> the PPR leader
+                                   # (kinds not listed climb their default: LAW-2, PATH-4, KV-1)
 top = "ppr-leder@{DOMAIN}"
 ladders.review_overdue = [
   {{ after_working_days = 1, to = "leader" }},
@@ -813,20 +814,29 @@ def _remember(state: DemoState, event: Event, result: Any) -> None:
 
 def summary_rows(ctx: Ctx, state: DemoState, mail_dir: Path) -> list[tuple[str, str]]:
     """What the demo did, in Danish, from the database and the mail folder."""
-    from sqlalchemy import func
-    from sqlmodel import Session, select
+    from collections import Counter
 
-    from pprflow.models.tables import AuditEvent, Case, Meeting, Notification, OutboxMessage
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from pprflow.models.rules_deadlines import kind_label
+    from pprflow.models.tables import AuditEvent, Case, Deadline, Meeting, Notification, OutboxMessage
 
     with Session(ctx.engine) as session:
         by_pathway = dict(session.exec(select(Case.pathway, func.count()).group_by(Case.pathway)).all())
         meetings = dict(session.exec(select(Meeting.kind, func.count()).group_by(Meeting.kind)).all())
         outbox = dict(session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
         notifications = session.exec(select(func.count()).select_from(Notification)).one()
-        escalations = session.exec(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.entity == "deadline", AuditEvent.reason == "CAL-6")).one()
+        # issue 17: every kind's rungs (review, acknowledgement, start-up meeting, KV topics), by Danish label
+        rungs = session.exec(select(AuditEvent.entity_id, AuditEvent.detail).where(
+            AuditEvent.entity == "deadline", AuditEvent.action == "change")).all()
+        climbed = [int(i) for i, detail in rungs
+                   if i is not None and isinstance(detail, dict) and "escalation_step" in detail]
+        kinds = dict(session.exec(select(Deadline.id, Deadline.kind).where(col(Deadline.id).in_(climbed))).all()) \
+            if climbed else {}
         moved = session.exec(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.entity == "case", AuditEvent.reason == "ROLE-3", AuditEvent.action == "change")).one()
+    per_kind = Counter(kind_label(kinds.get(i, "")) for i in climbed)
     network = sum(v for k, v in meetings.items() if k.startswith("network"))
     pathways = by_pathway.items()
     rows = [
@@ -837,7 +847,9 @@ def summary_rows(ctx: Ctx, state: DemoState, mail_dir: Path) -> list[tuple[str, 
         ("Netværksmøder / referater", f"{network} / {state.done['minutes']}"),
         ("Niveauskift / halvårsvurderinger", f"{state.done['level']} / {state.done['review']}"),
         ("Underretninger (ESC-1)", str(notifications)),
-        ("Eskaleringstrin for overskredne vurderinger / flyttede sager", f"{escalations} / {moved}"),
+        ("Eskaleringstrin for overskredne frister",
+         ", ".join(f"{label} {n}" for label, n in sorted(per_kind.items())) or "0"),
+        ("Flyttede sager", str(moved)),
         ("KV-møder / KV-emner", f"{meetings.get('kv', 0)} / {state.done['kv_topic']}"),
         ("Morgengennemgange", str(state.done["sweep"])),
         ("Mails sendt / venter / annulleret",

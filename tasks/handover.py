@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from pprflow.models.access import Perm
 from pprflow.models.address import parse_address
 from pprflow.models.errors import InvalidInput, RuleViolation
+from pprflow.models.rules_deadlines import LADDER_END
 from pprflow.models.tables import Deadline, Meeting, Notification
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
@@ -140,7 +141,9 @@ def show_case(*, ctx: Ctx, case_id: int) -> dict[str, Any]:
             },
             "active_consents": [c.id for c in active_consents(session, case_id)],
             "deadlines": [{"kind": d.kind, "rule_id": d.rule_id, "due_on": d.due_on.isoformat(),
-                           "remind_on": d.remind_on.isoformat(), "meeting_id": d.meeting_id} for d in deadlines],
+                           # issue 17: past its ladder's last rung nothing more is sent: no reminder day
+                           "remind_on": None if d.remind_on == LADDER_END else d.remind_on.isoformat(),
+                           "escalation_step": d.escalation_step, "meeting_id": d.meeting_id} for d in deadlines],
             "meetings": [{"id": m.id, "kind": m.kind, "date": m.date.isoformat(), "level": m.level,
                           "status": m.status, "agenda_deadline": m.agenda_deadline.isoformat()
                           if m.agenda_deadline else None} for m in meetings],

@@ -34,7 +34,7 @@ from pprflow.models.rules_kv import (
     topic_list_day,
 )
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Deadline, Institution, KVTopic, Meeting, StaffMember
+from pprflow.models.tables import Deadline, Institution, KVTopic, Meeting, OutboxMessage, StaffMember
 from pprflow.tasks import audit
 from pprflow.tasks.access import authorize, authorize_in
 from pprflow.tasks.casefile import base_context, person_name, signer_context
@@ -231,11 +231,17 @@ def _pin_kv_deadlines(session: Session, profile: Profile, meeting: Meeting) -> t
 
 
 def _list_sent(session: Session, meeting_id: int | None) -> bool:
+    """CAL-3: the topic list has gone to the PPR team (its deadline done, or — issue 17 — still open and
+    climbing its ladder because no topic came, with the list already queued)."""
     row = session.exec(
         select(Deadline.id).where(Deadline.kind == KV_TOPIC_LIST, Deadline.meeting_id == meeting_id,
                                   Deadline.done_at != None)  # noqa: E711
     ).first()
-    return row is not None
+    if row is not None:
+        return True
+    return session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.template == "kv_topic_list",
+        col(OutboxMessage.idempotency_key).contains(f"|meeting:{meeting_id}|"))).first() is not None
 
 
 def submit_kv_topic(ctx: Ctx, topic: KVTopicIn, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -332,11 +338,17 @@ def remind_kv_notice(session: Session, deadline: Deadline, sweep: SweepContext) 
 @reminder(KV_TOPIC_LIST)
 def send_kv_topic_list(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
     """CAL-3/KV-1/KV-2: after the notice deadline the anonymous topics go to the district's PPR team,
-    with the session's participants (KV-2), which are also recorded in the audit log."""
+    with the session's participants (KV-2), which are also recorded in the audit log.
+
+    Issue 17: when no topic came by the notice deadline, the deadline climbs the profile's ladder
+    (`[escalation] ladders.kv_topic_list`: the pedagogical leader, then the district's PPR team) until
+    the session's day; it stays overdue meanwhile."""
     found = _kv_meeting(session, deadline)
     if found is None:
         return True
     meeting, inst = found
+    if _list_sent(session, meeting.id):
+        return _kv_escalate(session, deadline, sweep, meeting, inst)
     topics = session.exec(
         select(KVTopic.text).where(KVTopic.meeting_id == meeting.id).order_by(col(KVTopic.id))
     ).all()
@@ -358,4 +370,34 @@ def send_kv_topic_list(session: Session, deadline: Deadline, sweep: SweepContext
     audit.record(session, actor=sweep.actor, action="change", entity="meeting", entity_id=meeting.id, reason="KV-2",
                  detail={"participants": [p.role for p in participants], "topics": len(topics),
                          "message_id": message.id if message else None})
-    return True
+    return _kv_escalate(session, deadline, sweep, meeting, inst)
+
+
+def _kv_escalate(session: Session, deadline: Deadline, sweep: SweepContext, meeting: Meeting,
+                 inst: Institution) -> bool:
+    """Issue 17/KV-1: no topic by the notice deadline → the ladder, once per rung, until the session is held."""
+    from pprflow.models.rules_deadlines import kind_label
+    from pprflow.tasks.escalation import climb, ladder
+    from pprflow.templates.render import date_long
+
+    has_topics = session.exec(select(KVTopic.id).where(KVTopic.meeting_id == meeting.id)).first() is not None
+    if has_topics or sweep.today >= meeting.date:
+        return True  # the topics came, or the session is here: nothing awaited any more
+    steps = ladder(sweep.profile, KV_TOPIC_LIST)
+
+    def notify(to: str, number: int, step: Any) -> None:
+        queue_message(session, kind="deadline_escalation", to=to, actor=sweep.actor, sender=sweep.profile.sender,
+                      serves=f"meeting:{meeting.id}:kv-step{number}", context={
+                          **base_context(sweep.profile, recipient_name=person_name(session, to)),
+                          "case": None, "label": kind_label("kv_notice_reminder", "CAL-3"),
+                          "awaits": "der er meldt emner til den konsultative vejledning",
+                          "what": f"Konsultativ vejledning på {inst.name} {date_long(meeting.date)}: "
+                                  "PPR-teamet har ikke fået nogen emner med de 5 dages varsel (KV-1, CAL-3). "
+                                  "Aftal med PPR-teamet, om sessionen holdes, eller meld emner til næste gang.",
+                          "rule_id": "KV-1", "deadline": deadline.due_on,
+                          "escalation": {"step": number, "of": len(steps), "to_role": step.to}, "link": None})
+
+    climb(session, deadline, sweep, notify=notify, recipients={
+        "leader": meeting.leader_email, "coordinator": sweep.profile.district_team(meeting.district),
+        "top": sweep.profile.escalation.top}, until=meeting.date)
+    return False

@@ -228,9 +228,9 @@ def schedule_meeting(*, ctx: Ctx, data: MeetingInput, today: dt.date) -> dict[st
                              reminder_working_days=profile.meetings.agenda_reminder_working_days,
                              urgent_reason=data.urgent_reason)
         leader = (data.leader_email or institution_leader(session, case)).strip()  # MEET-4
-        from pprflow.tasks.outbox import parent_emails, protected_among
+        from pprflow.tasks.outbox import is_protected_parent
 
-        if leader.lower() in parent_emails(session, case.id or 0) or protected_among(session, [leader]):
+        if is_protected_parent(session, case.id, leader):  # ESC-1: the one parent check
             raise RuleViolation("ESC-1", f"{leader} is a parent of a child on a case; a meeting is led by a "
                                          "professional (MEET-4)")
         phone = leader_phone(given=data.leader_phone, directory=staff_phone(session, leader), leader=leader)

@@ -118,11 +118,16 @@ def parent_emails(session: Session, case_id: int) -> set[str]:
     return _parents_of(session, same_child_case_ids(session, [case_id]))
 
 
-def is_protected_parent(session: Session, case_id: int, email: str | None) -> bool:
+def is_protected_parent(session: Session, case_id: int | None, email: str | None) -> bool:
     """ESC-1: `email` is a parent of this case's child (over all its cases) or of any child with a confidential
-    case — never a coordinator, a case's leader or a staff mail's recipient."""
+    case — never a coordinator, a case's leader, a rung of an escalation ladder (tasks/escalation.py) or a
+    staff mail's recipient. Without a case (a notification before its case exists) only the second holds."""
     key = address_key(email)
-    return bool(key) and (key in parent_emails(session, case_id) or bool(protected_among(session, [key])))
+    if not key:
+        return False
+    if case_id is not None and key in parent_emails(session, case_id):
+        return True
+    return bool(protected_among(session, [key]))
 
 
 def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:

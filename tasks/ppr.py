@@ -551,12 +551,18 @@ def _startup_meeting_scheduled(session: Session, case_id: int | None) -> bool:
 
 @reminder(STARTUP_MEETING_REMINDER)
 def remind_startup_meeting(session: Session, deadline: Deadline, sweep: SweepContext) -> bool:
-    """PATH-4: no start-up meeting (opstartsmøde) within the lead time → remind the PPR employee to
-    contact the school/daycare and arrange one, and check again after another lead time.
+    """PATH-4: no start-up meeting (opstartsmøde) within the lead time → at the deadline the PPR employee is
+    reminded once to contact the school/daycare and arrange one; then (issue 17) the deadline climbs the
+    profile's ladder (`[escalation] ladders.startup_meeting_reminder`: the institution's leader, the coordinator,
+    the PPR leader), each once, instead of repeating the reminder; it stays overdue until a meeting is set.
 
     The catalogue's `startup_meeting_reminder` template reminds of an AGREED meeting; there is none
     here, so the reminder re-sends the `assignment` message ("aftal opstartsmøde") under its own key.
     """
+    from pprflow.models.rules_deadlines import kind_label
+    from pprflow.tasks.casefile import institution_leader
+    from pprflow.tasks.escalation import climb, ladder
+
     case = session.get(Case, deadline.case_id) if deadline.case_id is not None else None
     if case is None or case.status != "open" or not case.assigned_ppr_email:
         return True
@@ -564,15 +570,28 @@ def remind_startup_meeting(session: Session, deadline: Deadline, sweep: SweepCon
         return True
     profile = sweep.profile
     employee = case.assigned_ppr_email
-    lead = profile.meetings.startup_meeting_lead_working_days
-    next_due = startup_meeting_due(calendar_of(profile), sweep.today, lead)
-    queue_message(
+    queue_message(  # the notice at the deadline, once (the outbox's key)
         session, kind="assignment", to=employee, serves=f"startup-reminder:{deadline.id}", sender=profile.sender,
         case=case, actor=sweep.actor,
         context=_assignment_context(session, case, profile, to=employee,
-                                    decided_on=_decided_on(session, case, deadline.due_on), deadline=next_due),
+                                    decided_on=_decided_on(session, case, deadline.due_on), deadline=deadline.due_on),
     )
-    pin_deadline(session, calendar=calendar_of(profile),
-                 kind=STARTUP_MEETING_REMINDER, rule_id="PATH-4", subject_key=deadline.subject_key,
-                 due_on=next_due, remind_on=next_due, case_id=case.id)
-    return True
+    steps = ladder(profile, STARTUP_MEETING_REMINDER)
+
+    def notify(to: str, number: int, step: Any) -> None:
+        queue_message(session, kind="deadline_escalation", to=to, case=case, actor=sweep.actor,
+                      serves=f"{deadline.subject_key}:{deadline.due_on.isoformat()}:startup-step{number}",
+                      sender=profile.sender, context={
+                          **base_context(profile, recipient_name=person_name(session, to, case_id=case.id)),
+                          "case": case_context(session, case, profile),
+                          "label": kind_label(STARTUP_MEETING_REMINDER, "PATH-4"),
+                          "awaits": "opstartsmødet er aftalt",
+                          "what": f"Sagen er fordelt til PPR-medarbejderen {person_name(session, employee)}; "
+                                  "opstartsmødet med skolen/dagtilbuddet skulle være aftalt inden fristen.",
+                          "rule_id": "PATH-4", "deadline": deadline.due_on,
+                          "escalation": {"step": number, "of": len(steps), "to_role": step.to}, "link": None})
+
+    climb(session, deadline, sweep, notify=notify, recipients={
+        "leader": institution_leader(session, case), "coordinator": case.coordinator_email,
+        "top": profile.escalation.top})
+    return False  # issue 17: overdue until the start-up meeting is scheduled (schedule closes it)

@@ -1,7 +1,9 @@
 """The daily sweep (daglig gennemgang) as a service step: `pprflow sweep --today DATE`.
 
 Queues every reminder due as of `today` from the pinned deadlines (`pprflow.tasks.deadlines.run_sweep`).
-Safe to run twice: handlers queue through the idempotent outbox and mark their deadline done.
+Safe to run twice: handlers queue through the idempotent outbox and mark their deadline done, or (issue 17)
+climb its escalation ladder one rung per day that has come; after the last rung the deadline stays overdue
+but the sweep no longer picks it up (tasks/escalation.py).
 """
 
 from __future__ import annotations

@@ -436,6 +436,23 @@ def _review_overdue() -> Context:
     return {**_review_base(), "escalation": {"step": 2, "of": 3, "to_role": "coordinator"}}
 
 
+def _deadline_escalation() -> Context:
+    # Issue 17: a rung of a kind's ladder (here PATH-4's start-up meeting), one template for every kind
+    # without its own overdue mail.
+    return {
+        **_base("Vejle Kommune", "Karin Ørum", "PPR Vejle"),
+        "case": _vejle_case(),
+        "label": "Opstartsmøde aftales",
+        "awaits": "opstartsmødet er aftalt",
+        "what": "Sagen blev fordelt til PPR-medarbejderen Mette Hansen på distriktsmødet; opstartsmødet med "
+                "skolen/dagtilbuddet skal aftales inden for 10 arbejdsdage.",
+        "rule_id": "PATH-4",
+        "deadline": dt.date(2026, 12, 14),
+        "escalation": {"step": 2, "of": 3, "to_role": "coordinator"},
+        "link": "https://pprflow.vejle.example/sager/1042",
+    }
+
+
 def _district_waiting() -> Context:
     # Issue 17: a case that waited two district meetings unassigned; the coordinator is told once.
     return {
@@ -494,6 +511,7 @@ def _acknowledgement_overdue() -> Context:
         "reported_at": _at(2026, 11, 24, 11, 40),
         "sent_to": "underretning@randers.example",
         "deadline": dt.date(2026, 12, 2),
+        "escalation": {"step": 1, "of": 3, "to_role": "leader"},
         "link": "https://pprflow.randers.example/sager/2087",
     }
 
@@ -628,7 +646,11 @@ _KINDS = (
     _kind("acknowledgement_overdue", "LAW-2",
           "Kvitteringen for en underretning er forsinket (6 arbejdsdage); besked til underretterens leder.",
           "Underretterens leder, så tovholderen, så profilens eskaleringsadresse", _acknowledgement_overdue,
-          optional=("case", "link")),
+          optional=("case", "link", "escalation")),
+    _kind("deadline_escalation", "CAL-10",
+          "En frist er overskredet: næste trin i profilens eskaleringsstige (opstartsmøde, KV-emner).",
+          "Lederen, så tovholderen, så PPR-/familiecenterlederen (aldrig forældre, ESC-1)", _deadline_escalation,
+          optional=("case", "what", "link")),
     _kind("notification_undelivered", "ESC-1",
           "En underretning kan ikke leveres (mailsystemet fejler efter profilens frist): ring den videre.",
           "Profilens eskaleringsadresse, ellers underretterens leder, ellers PPR-postkassen",

@@ -32,3 +32,18 @@ def show(as_json: bool = typer.Option(False, "--json", help="Print the profile a
     emit(f"  opfølgning:       hver {profile.review.months}. måned (niveau 4)")
     emit(f"  sletning:         lukkede sager efter {profile.retention.closed_case_years} år")
     emit(f"  niveaumodel:      {profile.levels.model} ({profile.max_level} niveauer)")
+
+
+@app.command("check")
+def check() -> None:
+    """Tjek kommuneprofilen: en linje pr. advarsel (pladsholder-adresser, eskaleringsstigens top)."""
+    profile = STATE.profile()  # a profile that does not load is a one-line error with exit 2
+    lines = profile.ladder_warnings()  # issue 17
+    placeholders = {k: v for k, v in profile.placeholder_mailboxes().items() if k != "escalation.top"}
+    if placeholders:
+        lines.append("pladsholder-postkasser (.invalid), som en rigtig mailtransport ikke starter med (ESC-2): "
+                     + ", ".join(f"{k} = {v}" for k, v in sorted(placeholders.items())))
+    for line in lines:
+        emit(f"ADVARSEL: {line}")
+    if not lines:
+        emit(f"{profile.display_name}: profilen er i orden")

@@ -92,8 +92,13 @@ def test_three_weeks_by_plain_service_calls(tmp_path: Path) -> None:
         # issue 17: the demo shows an escalation (an unrecorded review climbs the ladder) and a move (ROLE-3)
         climbed = session.exec(select(OutboxMessage.to).where(OutboxMessage.template == "review_overdue")).all()
         assert len(set(climbed)) >= 2, f"the overdue review reached the next person up: {climbed}"
+        # issue 17: a kind other than the review climbs too (here KV-1: sessions no topic was sent for)
+        rungs = session.exec(select(OutboxMessage.to).where(OutboxMessage.template == "deadline_escalation")).all()
+        assert rungs and all(a.endswith(".example") for a in rungs), rungs
         moved = session.exec(select(OutboxMessage).where(OutboxMessage.template == "case_transferred")).all()
         assert len(moved) == 1 and moved[0].status == "sent"
     engine.dispose()
+    assert "Eskaleringstrin for overskredne" in result.stdout  # the table may wrap the row
+    assert "Halvårsvurdering 3" in result.stdout and "KV: emner til" in result.stdout, result.stdout[-3000:]
     # "too late" (CAL-3) is reported, not fatal
     assert "(CAL-3)" in result.stdout

@@ -166,9 +166,9 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
     assert not any(m.to in PARENTS or set(m.cc) & PARENTS for m in delivered), "ESC-1: no .eml to a parent"
     late = [m for m in rows if m.template == "acknowledgement_overdue"]
     # LAW-2: the notifier's leader hears first that the acknowledgement is late, then the coordinator (each
-    # person once; no escalation address in the Randers profile).
+    # person once); issue 17: Randers' ladder top is a placeholder (.invalid), so its rung goes to the PPR mailbox.
     assert [m.to for m in late][0] == LEADER, "LAW-2: the notifier's leader hears the acknowledgement is late"
-    assert len({m.to for m in late}) == len(late) <= 2 and not {m.to for m in late} & PARENTS
+    assert len({m.to for m in late}) == len(late) <= 3 and not {m.to for m in late} & PARENTS
     agendas_after = [m for m in rows if m.template == "network_agenda" and m.status == "sent"]
     assert agendas_after and not any(m.to in PARENTS for m in agendas_after), "agendas went to partners only"
     with Session(env) as session:

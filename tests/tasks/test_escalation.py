@@ -1,7 +1,8 @@
 """Issue 17: an overdue deadline stays overdue and climbs the profile's escalation ladder (CAL-6, CAL-10).
 
 Randers' ladder for the half-year review (pprflow/profiles/randers.toml): 1 working day after the deadline
-the leader, 4 the coordinator, 9 the family centre's leader (`[escalation] top`), each once, recorded.
+the leader, 4 the coordinator, 9 the family centre's leader (`[escalation] top`), each once, recorded. The
+seed names no address for that leader, so `top` is a placeholder and its rung goes to the PPR mailbox (recorded).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pprflow.tasks.levels import escalate, record_review
 from tests.factories import case_with_parents
 
 DUE = dt.date(2027, 2, 28)  # six months after 31 Aug 2026 (CAL-6), a Sunday
-LEADER, COORDINATOR, TOP = "leder@skole.example", "laerer@skole.example", "familiecentret@randers.invalid"
+LEADER, COORDINATOR = "leder@skole.example", "laerer@skole.example"
+TOP = "ppr@randers.invalid"  # Randers' top (familiecentret@randers.invalid) is a placeholder: the PPR mailbox instead
 RUNG_DAYS = {LEADER: dt.date(2027, 3, 1), COORDINATOR: dt.date(2027, 3, 4), TOP: dt.date(2027, 3, 11)}
 
 
@@ -81,6 +83,7 @@ def test_overdue_review_climbs_leader_coordinator_top_each_once_and_stays_overdu
         rows = deadline_rows(load_deadline_items(session, dt.date(2027, 3, 16)), dt.date(2027, 3, 16))
     assert [(e.detail["escalation_step"], e.detail["to_role"], e.detail["told"]) for e in steps] == [
         (1, "leader", True), (2, "coordinator", True), (3, "top", True)], "each rung recorded"
+    assert steps[2].detail["top_placeholder"] == "familiecentret@randers.invalid" and steps[2].detail["to"] == TOP
     review_rows = [r for table in rows.values() for r in table if r["Hvad"] == "Halvårsvurdering"]
     assert [r["Status"] for r in review_rows] == ["Overskredet (16 dage)"], "the dashboard still shows it"
 

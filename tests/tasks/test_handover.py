@@ -74,6 +74,6 @@ def test_case_show_reports_levels_coordinator_parties_deadlines_and_the_esc_flag
     assert shown["coordinator"] == "leder@skole.example"
     assert shown["parties"]["parents"] == 2 and shown["parties"]["total"] == 3
     assert shown["confidential_from_parents"] is True
-    assert [d["kind"] for d in shown["deadlines"]] == [  # LAW-2: leader, then coordinator, then escalation
-        "acknowledgement_overdue", "acknowledgement_overdue_coordinator", "acknowledgement_overdue_escalation"]
+    # LAW-2 + issue 17: one deadline climbs the ladder (leader, then coordinator, then escalation)
+    assert [d["kind"] for d in shown["deadlines"]] == ["acknowledgement_overdue"]
     assert "Mor Hansen" not in str(shown), "no parent names needed"

@@ -175,8 +175,14 @@ def test_no_startup_meeting_within_the_lead_time_reminds_the_employee_PATH_4(ctx
     reminder = messages(ctx.engine, "assignment")[-1]
     assert reminder.to == "karin@ppr.example" and "startup-reminder" in reminder.idempotency_key
     assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 10)).queued == 0
-    # still no meeting after another lead time: reminded again
-    assert run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 28)).queued == 1
+    # issue 17: still no meeting — the deadline climbs its ladder (leader, coordinator, top) instead of
+    # repeating the employee's reminder every lead time; it stays overdue
+    report = run_sweep(ctx.engine, ctx.profile, today=D(2026, 12, 28))
+    assert report.queued >= 1
+    assert len(messages(ctx.engine, "assignment")) == 2, "the employee is reminded once, not again"
+    rungs = messages(ctx.engine, "deadline_escalation")
+    assert rungs and all(m.to != "karin@ppr.example" for m in rungs)
+    assert [o["kind"] for o in report.overdue] == ["startup_meeting_reminder"]
 
 
 def test_a_scheduled_startup_meeting_stops_the_reminder_PATH_4(ctx) -> None:

@@ -224,7 +224,7 @@ def test_a_caseless_notification_is_purged_with_all_its_mail_after_the_period_PR
         assert acknowledged is not None and acknowledged.acknowledged_at is not None
         ack_day = acknowledged.acknowledged_at.astimezone(ZoneInfo(randers.timezone)).date()
     theirs = _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == kept["notification_id"])
-    assert theirs == 2
+    assert theirs == 3  # the notification, its notifier's leader, the ladder's top (Randers: the PPR mailbox)
 
     # Five years after the acknowledgement: the first day whose five-years-back is on or after it (acknowledged on
     # 29 Feb 2028 -> kept on 28 Feb 2033, purged on 1 Mar 2033, as for closed cases)
@@ -233,10 +233,11 @@ def test_a_caseless_notification_is_purged_with_all_its_mail_after_the_period_PR
         purge_day += dt.timedelta(days=1)
     early = purge_expired(admin, today=purge_day - dt.timedelta(days=1))
     assert early["notifications"] == 0 and early["outbox_messages"] == 0
-    assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 2
+    assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 3
 
     result = purge_expired(admin, today=purge_day)
-    assert result["notifications"] == 1 and result["outbox_messages"] == 2 and result["deadlines"] == 3
+    # issue 17: the notification, its leader's and the ladder top's (PPR mailbox) mail; one LAW-2 deadline
+    assert result["notifications"] == 1 and result["outbox_messages"] == 3 and result["deadlines"] == 1
     assert _count(any_engine, Notification, col(Notification.id) == done["notification_id"]) == 0
     assert _count(any_engine, OutboxMessage, col(OutboxMessage.notification_id) == done["notification_id"]) == 0
     assert _count(any_engine, Deadline,
