@@ -347,3 +347,51 @@ def check_partner_consent(role: str, *, consent_id: int | None, consent_active: 
                             f"a {role} joins the case only with the parents' consent: give --consent ID{hint}")
     if consent_id is not None and not consent_active:
         raise RuleViolation("CONS-1", f"consent {consent_id} is withdrawn or not on this case; nothing is shared on it")
+
+
+PARTNER_ROLE_TERMS: dict[str, tuple[str, ...]] = {
+    # How a consent names a partner by function (LAW-3: "the recipients"): the Danish words a parent writes on the
+    # consent form, matched at the start of a word ("sundhedspleje" matches Sundhedsplejen and sundhedsplejerske).
+    "health_visitor": ("sundhedspleje",),
+    "family_department": ("familieafdeling", "familiecent", "familie- og rådgivningscent"),
+    "family_centre_caseworker": ("familiecent", "familie- og rådgivningscent"),
+    "caseworker": ("sagsbehandler", "myndighed", "familieafdeling"),
+    "open_counselling": ("åbne rådgivning", "åben rådgivning"),
+    "uu": ("uu", "ungdommens uddannelsesvejledning"),
+    "ungvejle": ("ungvejle",),
+    "ssp": ("ssp",),
+    "outposted_social_worker": ("fremskudt", "socialrådgiv"),
+    "ppr_psychologist": ("ppr", "psykolog"),
+    "speech_therapist": ("ppr", "logopæd"),
+    "physiotherapist": ("ppr", "fysioterapeut", "ergoterapeut"),
+}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def consent_names_partner(recipients: Sequence[str], *, name: str, email: str, role: str) -> bool:
+    """CONS-1, LAW-3: does the consent name this partner among its recipients — by their name, their e-mail
+    address, or their function (PARTNER_ROLE_TERMS)? A consent to "PPR Vejle" does not reach the health visitor."""
+    texts = [_fold(r) for r in recipients if r and r.strip()]
+    person = _fold(name)
+    address = email.strip().casefold()
+    for text in texts:
+        if address and address in text:
+            return True
+        if len(person) >= 3 and re.search(rf"(?<!\w){re.escape(person)}(?!\w)", text):
+            return True
+        if any(re.search(rf"(?<!\w){re.escape(term)}", text) for term in PARTNER_ROLE_TERMS.get(role, ())):
+            return True
+    return False
+
+
+def check_consent_names_partner(recipients: Sequence[str], *, consent_id: int, name: str, email: str,
+                                role: str) -> None:
+    """CONS-1, LAW-3: a partner joins only on a consent that names them; "consent is active" is not enough."""
+    if not consent_names_partner(recipients, name=name, email=email, role=role):
+        raise RuleViolation(
+            "LAW-3", f"consent {consent_id} does not name {name} ({role}) among its recipients "
+                     f"({', '.join(recipients) or 'none'}); a partner joins only on a consent that names them "
+                     "(CONS-1): record a consent that names them first")

@@ -26,6 +26,7 @@ from pprflow.models.rules_meetings import (
     agenda_dates,
     agenda_form,
     agenda_items,
+    check_consent_names_partner,
     check_follow_ups,
     check_level3_consent,
     check_meeting_level,
@@ -510,6 +511,9 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
         existing = party_by_email(session, case.id or 0, data.email)
         if existing is not None and existing.is_parent:
             raise InvalidInput(f"{data.email} is a parent on case {case.id}, not a partner")
+        if consent is not None and data.consent_id is not None:  # CONS-1, LAW-3: the consent names them
+            check_consent_names_partner(list(consent.recipients), consent_id=data.consent_id, name=data.name,
+                                        email=data.email, role=data.role)
         party = _add_party(session, case=case, name=data.name, email=data.email, role=data.role,
                            actor=ctx.actor, consent_id=data.consent_id)
         session.commit()

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from pprflow.models.access import Perm
 from pprflow.models.calendar import local_today
 from pprflow.models.errors import PprflowError
+from pprflow.models.messages import danish
 from pprflow.models.rules_levels import LEVEL_PAPERWORK, LEVEL_STEPS
 from pprflow.models.tables import Consent, OutboxMessage
 from pprflow.tasks import audit
@@ -68,7 +69,9 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                          reason="web: sagen")  # PRIV-1
             session.commit()
         notice = request.session.pop("case_notice", None)
+        partner_form = request.session.pop("partner_form", None) or {"values": {}, "field": None, "error": None}
         return render(request, "case/case.html", view=view, notice=notice, today=local_today(),
+                      partner_form=partner_form,
                       show_confidential=view.confidential and actor.role != "parent",  # ESC-1: staff only
                       max_level=ctx.profile.max_level, preconditions=LEVEL_PRECONDITIONS,
                       level_steps=LEVEL_STEPS, level_paperwork=LEVEL_PAPERWORK)
@@ -186,7 +189,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     @app.post("/sager/{case_id}/partner")
     @page("case_data")
     async def add_partner(request: Request, case_id: int) -> Response:
-        """PATH-8, CONS-1: a partner joins only on an active consent on this case."""
+        """PATH-8, CONS-1, LAW-3: a partner joins only on an active consent on this case that names them (decided
+        by tasks/meetings.py `add_partner`, the same service as the CLI and the flow)."""
         from pprflow.models.rules_meetings import PartnerInput
         from pprflow.tasks.meetings import add_partner as add
 
@@ -201,8 +205,14 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                 role=form.get("role", ""), consent_id=int(consent_raw))
             add(ctx=as_member(request), data=data)
         except (PprflowError, ValidationError) as exc:
-            flash(request, f"Samarbejdspartneren er ikke tilføjet: {refusal_text(exc)}", ok=False)
-            return back(case_id, "#personer")
+            # CONS-1, LAW-3: the refusal at its field, the form as it was filled in (no JavaScript needed)
+            text = refusal_text(exc)
+            field = danish(exc).field if isinstance(exc, PprflowError) else None
+            request.session["partner_form"] = {
+                "values": {k: form.get(k, "") for k in ("name", "email", "role", "consent_id")},
+                "field": field if field in ("name", "email", "role", "consent_id") else "consent_id", "error": text}
+            flash(request, f"Samarbejdspartneren er ikke tilføjet: {text}", ok=False)
+            return back(case_id, "#tilfoej-partner")
         flash(request, f"{form.get('name')} er tilføjet på samtykke {consent_raw}.", ok=True)
         return back(case_id, "#personer")
 
