@@ -37,7 +37,13 @@ from pprflow.tasks.casefile import (
 )
 
 TIMELINE_LIMIT = 500
-"""The newest events shown on the page (an old case keeps its whole history in the audit log)."""
+"""The most events one timeline page may ask for (an old case keeps its whole history in the audit log)."""
+CASE_PAGE_EVENTS = 50
+"""The newest events on the case page itself; the rest on the paged timeline (/sager/{id}/tidslinje)."""
+TIMELINE_PAGE_SIZE = 100
+MAX_TIMELINE_PAGE = 50
+"""Paging goes back 5,000 events; older history stays in `audit show` (each page reads at most page × size rows
+per source on the (case_id, at) indexes: no scan)."""
 
 EVENT_ACTIONS = ("create", "change", "send", "suppress")
 """Audit actions that are events on the case; reads, searches and refusals are not (they stay in `audit show`)."""
@@ -100,6 +106,8 @@ class CasePage:
     meetings: list[Meeting]
     open_actions: list[Action]
     timeline: list[TimelineEvent] = field(default_factory=list)
+    timeline_more: bool = False
+    network_map: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _cancel_reason(reason: str | None) -> str:
@@ -142,6 +150,16 @@ def _describe(event: AuditEvent) -> tuple[str, str]:
         return "En besked blev ikke lagt i kø", str(event.reason or "")
     label = ENTITY_LABELS.get((event.entity, event.action), f"{event.entity} ({event.action})")
     return label, ""
+
+
+def timeline_page(session: Session, case_id: int, *, page: int = 1,
+                  size: int = TIMELINE_PAGE_SIZE) -> tuple[list[TimelineEvent], bool]:
+    """One page of the timeline (1 = newest) and whether an older page exists. Both sources are read newest first
+    on their (case_id, at) index, `page × size + 1` rows at most, and merged."""
+    page = max(1, min(page, MAX_TIMELINE_PAGE))
+    upto = page * size
+    events = timeline(session, case_id, limit=upto + 1)
+    return events[upto - size:upto], len(events) > upto
 
 
 def timeline(session: Session, case_id: int, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEvent]:
@@ -223,14 +241,19 @@ def read_case_page(session: Session, case: Case, profile: Profile, *, today: dt.
                                  .order_by(col(Meeting.date).desc(), col(Meeting.id).desc())).all())
     actions = list(session.exec(select(Action).where(Action.case_id == case_id, Action.follow_up == None)  # noqa: E711
                                 .order_by(col(Action.id))).all())
+    from pprflow.tasks.meetings import network_map_rows
+
+    events, more = timeline_page(session, case_id, page=1, size=CASE_PAGE_EVENTS)
+    confidential = is_confidential(session, case)
     return CasePage(
         case=case, pathway_label=PATHWAY_LABELS.get(case.pathway, case.pathway), child=child_label(session, case),
         institution=institution.name if institution else "", district=institution.district if institution else None,
         coordinator=case.coordinator_email, coordinator_name=person_name(session, case.coordinator_email,
                                                                          case_id=case_id),
-        assigned_ppr=case.assigned_ppr_email, confidential=is_confidential(session, case), levels=levels,
+        assigned_ppr=case.assigned_ppr_email, confidential=confidential, levels=levels,
         consents=consent_rows(session, case_id), people=people,
         deadlines_ahead=[d for d in open_deadlines if d.due_on >= today],
         deadlines_behind=[d for d in open_deadlines if d.due_on < today] + list(done),
-        meetings=meetings, open_actions=actions, timeline=timeline(session, case_id),
+        meetings=meetings, open_actions=actions, timeline=events, timeline_more=more,
+        network_map=network_map_rows(session, case_id),  # MEET-5
     )

@@ -35,6 +35,7 @@ from pprflow.models.tables import (
     Deadline,
     KVTopic,
     Meeting,
+    NetworkPerson,
     Notification,
     OutboxAttachment,
     OutboxMessage,
@@ -149,6 +150,7 @@ def _purge_case(session: Session, case_id: int, *, dry_run: bool) -> dict[str, i
         "kv_topics": remove(KVTopic, col(KVTopic.meeting_id).in_(meetings)),
         "notifications": remove(Notification, col(Notification.case_id) == case_id),
         "parties": remove(CaseParty, col(CaseParty.case_id) == case_id),
+        "network_map": remove(NetworkPerson, col(NetworkPerson.case_id) == case_id),  # MEET-5 rows (PRIV-2)
         "consents": remove(Consent, col(Consent.case_id) == case_id),
         "action_plans": remove(ActionPlan, col(ActionPlan.case_id) == case_id),
         "meetings": remove(Meeting, col(Meeting.id).in_(meetings)),
