@@ -67,7 +67,7 @@ class Case(SQLModel, table=True):
     pathway: str = Field(index=True, max_length=40)
     status: str = Field(default="open", index=True, max_length=30)
     institution_id: int = Field(foreign_key="institution.id", index=True)
-    child_id: int | None = Field(default=None, foreign_key="child.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id", index=True)  # ESC-1 sibling look-up
     group_name: str | None = Field(default=None, max_length=100, description="Class or group (klasse/gruppe).")
     concern: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     submitted_by_email: str = Field(max_length=254)

@@ -42,6 +42,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_networkperson_case_id'), ['case_id'], unique=False)
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.create_index('ix_auditevent_case_at', ['case_id', 'at'], unique=False)
+    with op.batch_alter_table('case', schema=None) as batch_op:  # ESC-1's look-up of a child's cases, per page
+        batch_op.create_index(batch_op.f('ix_case_child_id'), ['child_id'], unique=False)
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_case_created', ['case_id', 'created_at'], unique=False)
 
@@ -49,6 +51,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_case_created')
+    with op.batch_alter_table('case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_case_child_id'))
     with op.batch_alter_table('auditevent', schema=None) as batch_op:
         batch_op.drop_index('ix_auditevent_case_at')
     with op.batch_alter_table('networkperson', schema=None) as batch_op:
