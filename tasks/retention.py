@@ -48,7 +48,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import cancel_pending
 
 COUNTED = ("cases", "children", "parties", "consents", "action_plans", "meetings", "actions", "kv_topics",
-           "deadlines", "notifications", "outbox_messages", "outbox_attachments")
+           "deadlines", "notifications", "outbox_messages", "outbox_attachments", "network_map")
 
 
 def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
