@@ -203,10 +203,10 @@ def _rule(reason: str | None) -> str | None:
     return None
 
 
-def consent_rows(session: Session, case_id: int) -> list[dict[str, Any]]:
+def consent_rows(session: Session, case_id: int, *, people: list[Any] | None = None) -> list[dict[str, Any]]:
     """Every consent on the case: who gave it, what, to whom, for what, until withdrawn (CONS-1, LAW-3)."""
     rows = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id))).all()
-    people = parties(session, case_id)
+    people = parties(session, case_id) if people is None else people
     return [{"id": c.id, "given_by": c.given_by, "given_on": c.given_on, "information": c.information,
              "recipients": c.recipients, "purpose": c.purpose, "withdrawn_at": c.withdrawn_at,
              "partners": [p.name for p in people if p.consent_id == c.id]} for c in rows]
@@ -224,11 +224,12 @@ def read_case_page(session: Session, case: Case, profile: Profile, *, today: dt.
         levels.append({"sphere": sphere, "label": SPHERE_LABELS[sphere], "level": current,
                        "name": level_label(profile, current), "steps": LEVEL_STEPS.get(current, ""),
                        "paperwork": LEVEL_PAPERWORK.get(current, ()), "history": history[sphere]})
-    withdrawn = {c.id for c in session.exec(select(Consent).where(
-        Consent.case_id == case_id, Consent.withdrawn_at != None)).all()}  # noqa: E711
+    on_case = parties(session, case_id)  # read once for the people and the consents
+    consents = consent_rows(session, case_id, people=on_case)
+    withdrawn = {c["id"] for c in consents if c["withdrawn_at"] is not None}
     people = [{"name": p.name, "email": p.email, "role": role_label(p.role), "is_parent": p.is_parent,
                "consent_id": p.consent_id, "consent_withdrawn": p.consent_id in withdrawn}
-              for p in parties(session, case_id)]
+              for p in on_case]
     open_deadlines = session.exec(
         select(Deadline).where(Deadline.case_id == case_id, Deadline.done_at == None)  # noqa: E711
         .order_by(col(Deadline.due_on), col(Deadline.id))
@@ -251,7 +252,7 @@ def read_case_page(session: Session, case: Case, profile: Profile, *, today: dt.
         coordinator=case.coordinator_email, coordinator_name=person_name(session, case.coordinator_email,
                                                                          case_id=case_id),
         assigned_ppr=case.assigned_ppr_email, confidential=confidential, levels=levels,
-        consents=consent_rows(session, case_id), people=people,
+        consents=consents, people=people,
         deadlines_ahead=[d for d in open_deadlines if d.due_on >= today],
         deadlines_behind=[d for d in open_deadlines if d.due_on < today] + list(done),
         meetings=meetings, open_actions=actions, timeline=events, timeline_more=more,
