@@ -100,6 +100,9 @@ CATALOGUE: tuple[Entry, ...] = (
           "En aftale, der justeres, skal have den justerede tekst."),
     Entry("PATH-8", r"joins the case only with the parents' consent", "consent_id",
           "En samarbejdspartner kommer kun på sagen på forældrenes samtykke: vælg samtykket."),
+    Entry("LAW-3", r"does not name .* among its recipients", "consent_id",
+          "Samtykket nævner ikke samarbejdspartneren blandt modtagerne (CONS-1): registrér et samtykke, der nævner "
+          "dem (navn, e-mail eller funktion, fx Sundhedsplejen), og vælg det."),
     Entry("CONS-1", r"withdrawn or not on this case", "consent_id",
           "Samtykket er trukket tilbage eller hører ikke til sagen; der deles intet på det."),
     Entry("ROLE-1", r"exactly one coordinator", "to",

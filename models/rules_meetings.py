@@ -347,3 +347,154 @@ def check_partner_consent(role: str, *, consent_id: int | None, consent_active: 
                             f"a {role} joins the case only with the parents' consent: give --consent ID{hint}")
     if consent_id is not None and not consent_active:
         raise RuleViolation("CONS-1", f"consent {consent_id} is withdrawn or not on this case; nothing is shared on it")
+
+
+PARTNER_ROLE_TERMS: dict[str, tuple[str, ...]] = {
+    # How a consent names a partner by function (LAW-3: "the recipients"): the Danish words a parent writes on the
+    # consent form, matched at the start of a word ("sundhedspleje" matches Sundhedsplejen and sundhedsplejerske).
+    "health_visitor": ("sundhedspleje",),
+    "family_department": ("familieafdeling", "familiecent", "familie- og rådgivningscent"),
+    "family_centre_caseworker": ("familiecent", "familie- og rådgivningscent"),
+    "caseworker": ("sagsbehandler", "myndighed", "familieafdeling"),
+    "open_counselling": ("åbne rådgivning", "åben rådgivning"),
+    "uu": ("uu", "ungdommens uddannelsesvejledning"),
+    "ungvejle": ("ungvejle",),
+    "ssp": ("ssp",),
+    "outposted_social_worker": ("fremskudt", "socialrådgiv"),
+    "ppr_psychologist": ("ppr", "psykolog"),
+    "speech_therapist": ("ppr", "logopæd"),
+    "physiotherapist": ("ppr", "fysioterapeut", "ergoterapeut"),
+}
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def consent_names_partner(recipients: Sequence[str], *, name: str, email: str, role: str) -> bool:
+    """CONS-1, LAW-3: does the consent name this partner among its recipients — by their name, their e-mail
+    address, or their function (PARTNER_ROLE_TERMS)? A consent to "PPR Vejle" does not reach the health visitor."""
+    texts = [_fold(r) for r in recipients if r and r.strip()]
+    person = _fold(name)
+    address = email.strip().casefold()
+    for text in texts:
+        if address and address in text:
+            return True
+        if len(person) >= 3 and re.search(rf"(?<!\w){re.escape(person)}(?!\w)", text):
+            return True
+        if any(re.search(rf"(?<!\w){re.escape(term)}", text) for term in PARTNER_ROLE_TERMS.get(role, ())):
+            return True
+    return False
+
+
+def check_consent_names_partner(recipients: Sequence[str], *, consent_id: int, name: str, email: str,
+                                role: str) -> None:
+    """CONS-1, LAW-3: a partner joins only on a consent that names them; "consent is active" is not enough."""
+    if not consent_names_partner(recipients, name=name, email=email, role=role):
+        raise RuleViolation(
+            "LAW-3", f"consent {consent_id} does not name {name} ({role}) among its recipients "
+                     f"({', '.join(recipients) or 'none'}); a partner joins only on a consent that names them "
+                     "(CONS-1): record a consent that names them first")
+
+
+# --- MEET-3 / MEET-5 / level 4: the forms, field by field ------------------------------------------
+
+@dataclass(frozen=True)
+class FormField:
+    """One field of a seed's paper form as the web app and the agenda mail show it."""
+
+    name: str
+    label: str
+    hint: str
+    required: bool
+
+
+FIRST_MEETING_FIELDS: tuple[FormField, ...] = (
+    # MEET-3 [004] the first development/network meeting; LVL-3 [003] the yellow form: unfold the problem from a
+    # cross-professional angle and the parents' perspective, follow up measures tried, give new options, roles.
+    FormField("background", "Baggrunden for mødet: hvad ser vi i dagtilbud/skole?",
+              "Beskriv konkret, hvad I ser, og hvornår det sker.", True),
+    FormField("tried", "Hvad er afprøvet indtil nu?",
+              "Indsatserne fra handleplanen (niveau 1–2) og hvordan de er gået.", False),
+    FormField("parents_view", "Forældrenes perspektiv: hvad ser I derhjemme?",
+              "Udfyldes sammen med forældrene (MEET-1).", False),
+    FormField("child_view", "Barnets perspektiv", "Hvad siger og viser barnet selv?", False),
+    FormField("question", "Hvad skal mødet give svar på?",
+              "Den konkrete udfordring, mødet skal finde handlemuligheder for.", True),
+)
+FOLLOW_UP_FIELDS: tuple[FormField, ...] = (
+    # MEET-3 [004] every follow-up meeting; MEET-2: do the agreed actions work, continue, adjust or change.
+    FormField("since_last", "Hvad er sket siden sidste møde?", "Kort status fra dagtilbud/skole og hjem.", True),
+    FormField("progress", "Virker handlingerne? Ses der fremgang?",
+              "Fører de aftalte handlinger til den ønskede forandring (MEET-2)?", True),
+    FormField("parents_view", "Forældrenes perspektiv", "Udfyldes sammen med forældrene (MEET-1).", False),
+    FormField("child_view", "Barnets perspektiv", "Er handlingerne meningsgivende for barnet?", False),
+    FormField("question", "Hvad skal drøftes og besluttes i dag?", "", True),
+)
+PARENTS_FORM_FIELDS: tuple[FormField, ...] = (
+    # LVL-3 [003] level 4: the parents' information form (forældreoplysningsskema, dark-blue), filled in by the
+    # parents before the network meeting at level 4.
+    FormField("family", "Familien: hvem bor barnet sammen med?", "Forældre, søskende og andre i hjemmet.", True),
+    FormField("strengths", "Barnets styrker og det, der går godt", "", True),
+    FormField("concerns", "Forældrenes bekymringer", "Hvad bekymrer jer mest lige nu?", True),
+    FormField("wishes", "Forældrenes ønsker til indsatsen", "", False),
+    FormField("others", "Andre fagpersoner og tilbud i familiens liv", "Fx læge, fritidstilbud, sagsbehandler.",
+              False),
+)
+PARENTS_FORM = "Forældreoplysningsskema (mørkeblåt skema)"
+PARENTS_FORM_LEVEL = 4
+NETWORK_CIRCLES: dict[str, str] = {"family": "Familien", "private": "Privat netværk",
+                                   "professional": "Professionelt netværk"}
+
+
+def agenda_fields_for(*, first: bool) -> tuple[FormField, ...]:
+    """MEET-3: the first-meeting form or the follow-up form."""
+    return FIRST_MEETING_FIELDS if first else FOLLOW_UP_FIELDS
+
+
+def parents_form_applies(level: int | None) -> bool:
+    """LVL-3: level 4 adds the parents' information form (dark-blue)."""
+    return level == PARENTS_FORM_LEVEL
+
+
+def missing_fields(fields: Sequence[FormField], values: Mapping[str, str | None]) -> list[str]:
+    """The required fields of a form left empty (MEET-3): their names, in the form's order."""
+    return [f.name for f in fields if f.required and not (values.get(f.name) or "").strip()]
+
+
+def filled_rows(fields: Sequence[FormField], values: Mapping[str, str | None] | None) -> list[dict[str, str]]:
+    """The filled-in fields as label/text rows, in the form's order (for the agenda mail and the invite)."""
+    values = values or {}
+    return [{"name": f.name, "label": f.label, "text": str(values[f.name]).strip()} for f in fields
+            if (values.get(f.name) or "").strip()]
+
+
+class AgendaFormInput(_Input):
+    """The agenda form (MEET-3): the first-meeting (yellow) form or the follow-up form; and at level 4 the parents'
+    information form. Every text is optional here; which are required depends on the meeting (`missing_fields`)."""
+
+    fields: dict[str, str] = Field(default_factory=dict)
+    parents: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("fields", "parents")
+    @classmethod
+    def _known_and_short(cls, values: dict[str, str]) -> dict[str, str]:
+        known = {f.name for f in (*FIRST_MEETING_FIELDS, *FOLLOW_UP_FIELDS, *PARENTS_FORM_FIELDS)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown form field(s): {', '.join(unknown)}")
+        for name, text in values.items():
+            if len(text) > 4000:
+                raise ValueError(f"{name} is longer than 4000 characters")
+        return {k: v.strip() for k, v in values.items() if v and v.strip()}
+
+
+class NetworkPersonInput(_Input):
+    """One row of the network map (MEET-5): who, how they relate to the child, which circle."""
+
+    case_id: int = Field(gt=0)
+    name: str = Field(min_length=1, max_length=200)
+    relation: str = Field(min_length=1, max_length=200, description="e.g. mormor, fodboldtræner")
+    circle: Literal["family", "private", "professional"]
+    contact: str | None = Field(default=None, max_length=254)
+    note: str | None = Field(default=None, max_length=500)

@@ -67,7 +67,7 @@ class Case(SQLModel, table=True):
     pathway: str = Field(index=True, max_length=40)
     status: str = Field(default="open", index=True, max_length=30)
     institution_id: int = Field(foreign_key="institution.id", index=True)
-    child_id: int | None = Field(default=None, foreign_key="child.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id", index=True)  # ESC-1 sibling look-up
     group_name: str | None = Field(default=None, max_length=100, description="Class or group (klasse/gruppe).")
     concern: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     submitted_by_email: str = Field(max_length=254)
@@ -160,6 +160,26 @@ class Meeting(SQLModel, table=True):
     flagged_closed_day: bool = Field(default=False, description="CAL-5: falls on a closed day.")
     status: str = Field(default="scheduled", max_length=20)
     created_at: dt.datetime = _created()
+    agenda_fields: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="MEET-3: the first-meeting (yellow) or follow-up form, field by field (models/rules_meetings.py).")
+    parents_form: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True),
+        description="LVL-3 level 4: the parents' information form (forældreoplysningsskema, dark-blue).")
+
+
+class NetworkPerson(SQLModel, table=True):
+    """One row of the case's network map (netværkskort, MEET-5): a person in the family's private or professional
+    network, filled in with the family and brought to every meeting's agenda."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    name: str = Field(max_length=200)
+    relation: str = Field(max_length=200, description="e.g. mormor, fodboldtræner, sundhedsplejerske")
+    circle: str = Field(max_length=20, description="family | private | professional")
+    contact: str | None = Field(default=None, max_length=254, description="Phone or e-mail, if the family gives it.")
+    note: str | None = Field(default=None, max_length=500)
+    added_at: dt.datetime = _created()
 
 
 class KVTopic(SQLModel, table=True):
@@ -248,7 +268,8 @@ class OutboxMessage(SQLModel, table=True):
     """A message in the outbox (udbakke): a row before it is anything else; one recipient per row."""
 
     __table_args__ = (Index("ix_outbox_due", "status", "send_after"),
-                      Index("ix_outbox_lane_due", "status", "lane", "send_after"))
+                      Index("ix_outbox_lane_due", "status", "lane", "send_after"),
+                      Index("ix_outbox_case_created", "case_id", "created_at"))  # the case's timeline (issue 19)
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(max_length=300, unique=True,
@@ -301,6 +322,8 @@ class OutboxAttachment(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     """An audit log entry (logning, PRIV-1): who did what, when, to what, and why. Append-only."""
+
+    __table_args__ = (Index("ix_auditevent_case_at", "case_id", "at"),)  # the case's timeline, newest first
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -37,7 +37,13 @@ from pprflow.tasks.casefile import (
 )
 
 TIMELINE_LIMIT = 500
-"""The newest events shown on the page (an old case keeps its whole history in the audit log)."""
+"""The most events one timeline page may ask for (an old case keeps its whole history in the audit log)."""
+CASE_PAGE_EVENTS = 50
+"""The newest events on the case page itself; the rest on the paged timeline (/sager/{id}/tidslinje)."""
+TIMELINE_PAGE_SIZE = 100
+MAX_TIMELINE_PAGE = 50
+"""Paging goes back 5,000 events; older history stays in `audit show` (each page reads at most page × size rows
+per source on the (case_id, at) indexes: no scan)."""
 
 EVENT_ACTIONS = ("create", "change", "send", "suppress")
 """Audit actions that are events on the case; reads, searches and refusals are not (they stay in `audit show`)."""
@@ -100,6 +106,8 @@ class CasePage:
     meetings: list[Meeting]
     open_actions: list[Action]
     timeline: list[TimelineEvent] = field(default_factory=list)
+    timeline_more: bool = False
+    network_map: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _cancel_reason(reason: str | None) -> str:
@@ -144,6 +152,16 @@ def _describe(event: AuditEvent) -> tuple[str, str]:
     return label, ""
 
 
+def timeline_page(session: Session, case_id: int, *, page: int = 1,
+                  size: int = TIMELINE_PAGE_SIZE) -> tuple[list[TimelineEvent], bool]:
+    """One page of the timeline (1 = newest) and whether an older page exists. Both sources are read newest first
+    on their (case_id, at) index, `page × size + 1` rows at most, and merged."""
+    page = max(1, min(page, MAX_TIMELINE_PAGE))
+    upto = page * size
+    events = timeline(session, case_id, limit=upto + 1)
+    return events[upto - size:upto], len(events) > upto
+
+
 def timeline(session: Session, case_id: int, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEvent]:
     """Everything that happened on the case and every message sent or cancelled (with why), newest first."""
     events: list[TimelineEvent] = []
@@ -185,10 +203,10 @@ def _rule(reason: str | None) -> str | None:
     return None
 
 
-def consent_rows(session: Session, case_id: int) -> list[dict[str, Any]]:
+def consent_rows(session: Session, case_id: int, *, people: list[Any] | None = None) -> list[dict[str, Any]]:
     """Every consent on the case: who gave it, what, to whom, for what, until withdrawn (CONS-1, LAW-3)."""
     rows = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id))).all()
-    people = parties(session, case_id)
+    people = parties(session, case_id) if people is None else people
     return [{"id": c.id, "given_by": c.given_by, "given_on": c.given_on, "information": c.information,
              "recipients": c.recipients, "purpose": c.purpose, "withdrawn_at": c.withdrawn_at,
              "partners": [p.name for p in people if p.consent_id == c.id]} for c in rows]
@@ -206,11 +224,12 @@ def read_case_page(session: Session, case: Case, profile: Profile, *, today: dt.
         levels.append({"sphere": sphere, "label": SPHERE_LABELS[sphere], "level": current,
                        "name": level_label(profile, current), "steps": LEVEL_STEPS.get(current, ""),
                        "paperwork": LEVEL_PAPERWORK.get(current, ()), "history": history[sphere]})
-    withdrawn = {c.id for c in session.exec(select(Consent).where(
-        Consent.case_id == case_id, Consent.withdrawn_at != None)).all()}  # noqa: E711
+    on_case = parties(session, case_id)  # read once for the people and the consents
+    consents = consent_rows(session, case_id, people=on_case)
+    withdrawn = {c["id"] for c in consents if c["withdrawn_at"] is not None}
     people = [{"name": p.name, "email": p.email, "role": role_label(p.role), "is_parent": p.is_parent,
                "consent_id": p.consent_id, "consent_withdrawn": p.consent_id in withdrawn}
-              for p in parties(session, case_id)]
+              for p in on_case]
     open_deadlines = session.exec(
         select(Deadline).where(Deadline.case_id == case_id, Deadline.done_at == None)  # noqa: E711
         .order_by(col(Deadline.due_on), col(Deadline.id))
@@ -223,14 +242,19 @@ def read_case_page(session: Session, case: Case, profile: Profile, *, today: dt.
                                  .order_by(col(Meeting.date).desc(), col(Meeting.id).desc())).all())
     actions = list(session.exec(select(Action).where(Action.case_id == case_id, Action.follow_up == None)  # noqa: E711
                                 .order_by(col(Action.id))).all())
+    from pprflow.tasks.meetings import network_map_rows
+
+    events, more = timeline_page(session, case_id, page=1, size=CASE_PAGE_EVENTS)
+    confidential = is_confidential(session, case)
     return CasePage(
         case=case, pathway_label=PATHWAY_LABELS.get(case.pathway, case.pathway), child=child_label(session, case),
         institution=institution.name if institution else "", district=institution.district if institution else None,
         coordinator=case.coordinator_email, coordinator_name=person_name(session, case.coordinator_email,
                                                                          case_id=case_id),
-        assigned_ppr=case.assigned_ppr_email, confidential=is_confidential(session, case), levels=levels,
-        consents=consent_rows(session, case_id), people=people,
+        assigned_ppr=case.assigned_ppr_email, confidential=confidential, levels=levels,
+        consents=consents, people=people,
         deadlines_ahead=[d for d in open_deadlines if d.due_on >= today],
         deadlines_behind=[d for d in open_deadlines if d.due_on < today] + list(done),
-        meetings=meetings, open_actions=actions, timeline=timeline(session, case_id),
+        meetings=meetings, open_actions=actions, timeline=events, timeline_more=more,
+        network_map=network_map_rows(session, case_id),  # MEET-5
     )

@@ -20,24 +20,34 @@ from pprflow.models.profile import Profile
 from pprflow.models.rules_meetings import (
     CASE_MEETING_KINDS,
     MEETING_KIND_LABELS,
+    NETWORK_CIRCLES,
+    PARENTS_FORM,
+    PARENTS_FORM_FIELDS,
+    AgendaFormInput,
     MeetingInput,
     MinutesInput,
+    NetworkPersonInput,
     PartnerInput,
     agenda_dates,
+    agenda_fields_for,
     agenda_form,
     agenda_items,
+    check_consent_names_partner,
     check_follow_ups,
     check_level3_consent,
     check_meeting_level,
     check_partner_consent,
+    filled_rows,
     leader_phone,
     meeting_end,
     meeting_place,
+    missing_fields,
+    parents_form_applies,
     single_responsible,
     stored_kind,
 )
 from pprflow.models.rules_privacy import check_no_cpr_number
-from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Institution, Meeting
+from pprflow.models.tables import Action, Case, CaseParty, Consent, Deadline, Institution, Meeting, NetworkPerson
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
@@ -340,11 +350,19 @@ def queue_agenda(session: Session, meeting: Meeting, *, profile: Profile, actor:
                                      confidential_from_parents=case.confidential_from_parents),
         "participants": _network_map(session, case, meeting.leader_email),  # MEET-5
         "previous_actions": [_action_context(session, a, follow_up=None) for a in to_follow_up],
+        # MEET-3: the form as filled in, field by field; MEET-5: the family's network map; level 4: dark-blue form
+        # ESC-1: a case kept from the parents shows neither their perspective, their form nor the family's map
+        "agenda_form_fields": [row for row in filled_rows(agenda_fields_for(first=first), meeting.agenda_fields)
+                               if not (case.confidential_from_parents and row["name"] == "parents_view")],
+        "network_map": [] if case.confidential_from_parents else network_map_rows(session, case.id or 0),
+        "parents_form": (filled_rows(PARENTS_FORM_FIELDS, meeting.parents_form)
+                         if parents_form_applies(meeting.level) and not case.confidential_from_parents else []),
     }
     summary = f"{meeting_ctx['kind_label']} – sag {case.id}"
     location = ", ".join(p for p in (meeting.location or shared["case"]["institution"], meeting.address) if p) \
         or profile.display_name
-    description = f"{shared['purpose']}\n\nDagsordenen står i mailen."
+    description = "\n\n".join([shared["purpose"], *(f"{row['label']}\n{row['text']}" for row in
+                                                    shared["agenda_form_fields"]), "Dagsordenen står i mailen."])
     queued = queue_for_recipients(
         session, kind="network_agenda", recipients=agenda_recipients(session, case, meeting), shared=shared,
         profile=profile, signer=meeting_ctx["leader"], case=case,
@@ -510,6 +528,9 @@ def add_partner(*, ctx: Ctx, data: PartnerInput) -> dict[str, Any]:
         existing = party_by_email(session, case.id or 0, data.email)
         if existing is not None and existing.is_parent:
             raise InvalidInput(f"{data.email} is a parent on case {case.id}, not a partner")
+        if consent is not None and data.consent_id is not None:  # CONS-1, LAW-3: the consent names them
+            check_consent_names_partner(list(consent.recipients), consent_id=data.consent_id, name=data.name,
+                                        email=data.email, role=data.role)
         party = _add_party(session, case=case, name=data.name, email=data.email, role=data.role,
                            actor=ctx.actor, consent_id=data.consent_id)
         session.commit()
@@ -532,3 +553,84 @@ def cancel_meeting(*, ctx: Ctx, meeting_id: int, reason: str | None = None) -> d
                      case_id=meeting.case_id, reason=reason or "cancelled", detail={"status": "cancelled"})
         session.commit()
         return {"meeting_id": meeting_id, "status": "cancelled", "deadlines_closed": closed}
+
+
+# --- the agenda form (MEET-3, level 4) and the network map (MEET-5) -------------------------------------
+
+def save_agenda_form(*, ctx: Ctx, meeting_id: int, data: AgendaFormInput) -> dict[str, Any]:
+    """The agenda form, field by field: the first-meeting (yellow) or follow-up form (MEET-3); at level 4 also the
+    parents' information form (dark-blue). Stored on the meeting, rendered into the agenda mail and the invite.
+    A required field left empty is refused, naming the fields (nothing stored)."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        meeting = _get_meeting(session, meeting_id)
+        authorize_meeting(session, ctx.actor, Perm.MEETING_AGENDA, meeting, what="meeting agenda form")  # PRIV-4
+        if meeting.status == "cancelled" or meeting.minutes_recorded_at is not None:
+            raise InvalidInput(f"meeting {meeting_id} is {'cancelled' if meeting.status == 'cancelled' else 'held'}; "
+                               "its agenda can no longer change", rule_id="MEET-3")
+        first = is_first_meeting(session, meeting)
+        missing = missing_fields(agenda_fields_for(first=first), data.fields)
+        parents = dict(data.parents)
+        if parents and not parents_form_applies(meeting.level):
+            raise InvalidInput(f"the parents' information form ({PARENTS_FORM}) belongs to meetings at level 4; "
+                               f"meeting {meeting_id} is at level {meeting.level}", rule_id="LVL-3")
+        if parents:
+            missing += missing_fields(PARENTS_FORM_FIELDS, parents)
+        if missing:
+            raise InvalidInput(f"the agenda form lacks required field(s): {', '.join(missing)}", rule_id="MEET-3")
+        meeting.agenda_fields = dict(data.fields)
+        if parents_form_applies(meeting.level):
+            meeting.parents_form = parents or meeting.parents_form
+        session.add(meeting)
+        audit.record(session, actor=ctx.actor, action="change", entity="meeting", entity_id=meeting.id,
+                     case_id=meeting.case_id, reason="MEET-3",  # the field names, never their content (PRIV-2)
+                     detail={"agenda_fields": sorted(data.fields), "parents_form": sorted(parents)})
+        session.commit()
+        return {"meeting_id": meeting_id, "first": first, "fields": sorted(data.fields),
+                "parents_form": sorted(parents), "rule_id": "MEET-3"}
+
+
+def network_map_rows(session: Session, case_id: int) -> list[dict[str, Any]]:
+    """MEET-5: the case's network map, family first, then private and professional network."""
+    order = {c: i for i, c in enumerate(NETWORK_CIRCLES)}
+    rows = session.exec(select(NetworkPerson).where(NetworkPerson.case_id == case_id)
+                        .order_by(col(NetworkPerson.id))).all()
+    return [{"id": r.id, "name": r.name, "relation": r.relation, "circle": r.circle,
+             "circle_label": NETWORK_CIRCLES.get(r.circle, r.circle), "contact": r.contact, "note": r.note}
+            for r in sorted(rows, key=lambda r: (order.get(r.circle, 9), r.id or 0))]
+
+
+def add_network_person(*, ctx: Ctx, data: NetworkPersonInput) -> dict[str, Any]:
+    """MEET-5: add a person to the case's network map (filled in with the family). Twice is once."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, data.case_id)
+        authorize(session, ctx.actor, Perm.CASE_ADD_PARTNER, case=case, what="network map")  # PRIV-4
+        same = session.exec(select(NetworkPerson).where(
+            NetworkPerson.case_id == case.id, NetworkPerson.name == data.name,
+            NetworkPerson.relation == data.relation, NetworkPerson.circle == data.circle)).first()
+        if same is not None:
+            return {"case_id": case.id, "person_id": same.id, "created": False, "rule_id": "MEET-5"}
+        person = NetworkPerson(case_id=case.id or 0, name=data.name, relation=data.relation, circle=data.circle,
+                               contact=data.contact or None, note=data.note or None)
+        session.add(person)
+        session.flush()
+        audit.record(session, actor=ctx.actor, action="create", entity="networkperson", entity_id=person.id,
+                     case_id=case.id, reason="MEET-5", detail={"circle": data.circle})
+        case.last_activity_at = utcnow()
+        session.add(case)
+        session.commit()
+        return {"case_id": case.id, "person_id": person.id, "created": True, "rule_id": "MEET-5"}
+
+
+def remove_network_person(*, ctx: Ctx, case_id: int, person_id: int) -> dict[str, Any]:
+    """MEET-5: take a person off the network map (audited). Twice is once."""
+    with Session(ctx.engine, expire_on_commit=False) as session:
+        case = get_case(session, case_id)
+        authorize(session, ctx.actor, Perm.CASE_ADD_PARTNER, case=case, what="network map")  # PRIV-4
+        person = session.get(NetworkPerson, person_id) if 0 < person_id <= MAX_ID else None
+        if person is None or person.case_id != case_id:
+            return {"case_id": case_id, "person_id": person_id, "removed": False, "rule_id": "MEET-5"}
+        session.delete(person)
+        audit.record(session, actor=ctx.actor, action="change", entity="networkperson", entity_id=person_id,
+                     case_id=case_id, reason="MEET-5", detail={"removed": True})
+        session.commit()
+        return {"case_id": case_id, "person_id": person_id, "removed": True, "rule_id": "MEET-5"}

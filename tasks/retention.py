@@ -35,6 +35,7 @@ from pprflow.models.tables import (
     Deadline,
     KVTopic,
     Meeting,
+    NetworkPerson,
     Notification,
     OutboxAttachment,
     OutboxMessage,
@@ -47,7 +48,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.tasks.outbox import cancel_pending
 
 COUNTED = ("cases", "children", "parties", "consents", "action_plans", "meetings", "actions", "kv_topics",
-           "deadlines", "notifications", "outbox_messages", "outbox_attachments")
+           "deadlines", "notifications", "outbox_messages", "outbox_attachments", "network_map")
 
 
 def close_case(*, ctx: Ctx, case_id: int, reason: str) -> dict[str, Any]:
@@ -149,6 +150,7 @@ def _purge_case(session: Session, case_id: int, *, dry_run: bool) -> dict[str, i
         "kv_topics": remove(KVTopic, col(KVTopic.meeting_id).in_(meetings)),
         "notifications": remove(Notification, col(Notification.case_id) == case_id),
         "parties": remove(CaseParty, col(CaseParty.case_id) == case_id),
+        "network_map": remove(NetworkPerson, col(NetworkPerson.case_id) == case_id),  # MEET-5 rows (PRIV-2)
         "consents": remove(Consent, col(Consent.case_id) == case_id),
         "action_plans": remove(ActionPlan, col(ActionPlan.case_id) == case_id),
         "meetings": remove(Meeting, col(Meeting.id).in_(meetings)),

@@ -392,6 +392,13 @@ def _network_agenda() -> Context:
             {"text": "Fast voksen tager imod ved skoledagens start.", "responsible_name": "Sofie Mikkelsen",
              "due": None, "follow_up": None},
         ],
+        # MEET-3: the form as filled in; MEET-5: the family's network map; level 4: the dark-blue form
+        "agenda_form_fields": [
+            {"label": "Hvad er sket siden sidste møde?", "text": "Morgenerne er blevet roligere."},
+            {"label": "Hvad skal drøftes og besluttes i dag?", "text": "Frikvartererne."},
+        ],
+        "network_map": [{"name": "Birthe", "relation": "mormor", "circle_label": "Familien"}],
+        "parents_form": [],
     }
 
 
@@ -623,7 +630,8 @@ _KINDS = (
           "Mødelederen", _agenda_deadline_reminder, optional=("link",)),
     _kind("network_agenda", "CAL-2",
           "Dagsorden til tværfagligt netværksmøde (gult skema); kalenderinvitation vedhæftes.",
-          "Forældre og samarbejdspartnere", _network_agenda, optional=("previous_actions", "form"),
+          "Forældre og samarbejdspartnere", _network_agenda,
+          optional=("previous_actions", "form", "agenda_form_fields", "network_map", "parents_form"),
           may_reach_parents=True),
     _kind("minutes", "MEET-2", "Aftaleskema/referat (lyseblåt skema): handlinger med én ansvarlig og opfølgning.",
           "Forældre og samarbejdspartnere", _minutes, optional=("summary", "next_meeting_date"),

@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
 from pprflow.models.access import ADMINISTRATOR
-from pprflow.models.calendar import local_today
 from pprflow.models.errors import PprflowError
 from pprflow.models.tables import Case, Institution, KVTopic, Meeting, OutboxMessage
 from pprflow.tasks.context import Ctx
+from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, refusal_text
 from pprflow.web.security import current_actor, page
 
@@ -42,6 +42,9 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     ctx: Ctx = app.state.ctx
     engine = ctx.engine
 
+    def web_date() -> dt.date:
+        return web_today(app)  # the injectable clock (PPRFLOW_WEB_TODAY)
+
     def notice(request: Request, text: str, ok: bool) -> None:
         request.session["admin_notice"] = {"ok": ok, "text": text}
 
@@ -55,7 +58,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         from pprflow.tasks.kv import list_kv_sessions
 
         actor = current_actor(request)
-        today = local_today()
+        today = web_date()
         sessions: list[dict[str, Any]] = []
         institution = None
         with Session(engine) as session:
@@ -95,7 +98,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             topic = KVTopicIn(institution=form.get("institution", ""), session_date=form.get("session_date", ""),  # type: ignore[arg-type]
                               text=form.get("text", ""))
-            result = submit_kv_topic(as_member(request), topic, today=local_today())
+            result = submit_kv_topic(as_member(request), topic, today=web_date())
         except (PprflowError, ValidationError) as exc:
             notice(request, f"Emnet er ikke sendt: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/kv", status_code=303)
@@ -181,7 +184,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                    "(ROLE-1).")
             member_ctx = as_member(request)
             for case_id in case_ids:
-                handover(ctx=member_ctx, case_id=case_id, to_email=to, today=local_today())
+                handover(ctx=member_ctx, case_id=case_id, to_email=to, today=web_date())
             deactivate_staff(member_ctx, email=email)
         except PprflowError as exc:
             notice(request, f"{email} er ikke fratrådt: {refusal_text(exc)}", ok=False)

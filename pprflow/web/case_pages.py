@@ -9,6 +9,7 @@ tasks/meetings.py). A refusal is a Danish sentence at the top of the case page; 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
@@ -17,13 +18,14 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from pprflow.models.access import Perm
-from pprflow.models.calendar import local_today
 from pprflow.models.errors import PprflowError
+from pprflow.models.messages import danish
 from pprflow.models.rules_levels import LEVEL_PAPERWORK, LEVEL_STEPS
 from pprflow.models.tables import Consent, OutboxMessage
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case, parties
 from pprflow.tasks.context import Ctx
+from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
 
@@ -47,6 +49,9 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     ctx: Ctx = app.state.ctx
     engine = ctx.engine
 
+    def web_date() -> dt.date:
+        return web_today(app)  # the injectable clock (PPRFLOW_WEB_TODAY)
+
     def flash(request: Request, text: str, *, ok: bool) -> None:
         request.session["case_notice"] = {"ok": ok, "text": text}
 
@@ -63,12 +68,15 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         with Session(engine, expire_on_commit=False) as session:
             case = get_case(session, case_id)
             authorize(request, session, Perm.CASE_READ, case=case, what="web sag")  # PRIV-3, refusal audited
-            view = read_case_page(session, case, ctx.profile, today=local_today())
+            view = read_case_page(session, case, ctx.profile, today=web_date())
             audit.record(session, actor=actor.id, action="read", entity="case", entity_id=case_id, case_id=case_id,
                          reason="web: sagen")  # PRIV-1
             session.commit()
         notice = request.session.pop("case_notice", None)
-        return render(request, "case/case.html", view=view, notice=notice, today=local_today(),
+        partner_form = request.session.pop("partner_form", None) or {"values": {}, "field": None, "error": None}
+        network_form = request.session.pop("network_form", None) or {"values": {}, "errors": {}}
+        return render(request, "case/case.html", view=view, notice=notice, today=web_date(),
+                      partner_form=partner_form, network_form=network_form,
                       show_confidential=view.confidential and actor.role != "parent",  # ESC-1: staff only
                       max_level=ctx.profile.max_level, preconditions=LEVEL_PRECONDITIONS,
                       level_steps=LEVEL_STEPS, level_paperwork=LEVEL_PAPERWORK)
@@ -91,7 +99,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                     to=int(form["to"]), reason=form.get("reason") or None,
                                     outposted_social_worker=form.get("outposted_social_worker") or None)
             step = escalate if form.get("direction") == "up" else deescalate
-            result = step(ctx=as_member(request), data=data, today=local_today())
+            result = step(ctx=as_member(request), data=data, today=web_date())
         except (PprflowError, ValidationError) as exc:
             flash(request, f"Niveauet er ikke ændret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#niveau")
@@ -116,7 +124,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             if not to:
                 raise PprflowError("Skriv den nye tovholders e-mail (ROLE-1).")
-            result = handover(ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
+            result = handover(ctx=as_member(request), case_id=case_id, to_email=to, today=web_date())
         except PprflowError as exc:
             flash(request, f"Tovholderen er ikke skiftet: {refusal_text(exc)}", ok=False)
             return back(case_id, "#tovholder")
@@ -139,7 +147,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             data = ConsentIn(given_by=_split(form.get("given_by", "")), date=form.get("date", ""),  # type: ignore[arg-type]
                              information=form.get("information", ""), recipients=_split(form.get("recipients", "")),
                              purpose=form.get("purpose", ""))
-            give_consent(ctx=as_member(request), case_id=case_id, data=data, today=local_today())
+            give_consent(ctx=as_member(request), case_id=case_id, data=data, today=web_date())
         except (PprflowError, ValidationError) as exc:
             flash(request, f"Samtykket er ikke registreret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#samtykke")
@@ -186,7 +194,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     @app.post("/sager/{case_id}/partner")
     @page("case_data")
     async def add_partner(request: Request, case_id: int) -> Response:
-        """PATH-8, CONS-1: a partner joins only on an active consent on this case."""
+        """PATH-8, CONS-1, LAW-3: a partner joins only on an active consent on this case that names them (decided
+        by tasks/meetings.py `add_partner`, the same service as the CLI and the flow)."""
         from pprflow.models.rules_meetings import PartnerInput
         from pprflow.tasks.meetings import add_partner as add
 
@@ -201,10 +210,76 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                 role=form.get("role", ""), consent_id=int(consent_raw))
             add(ctx=as_member(request), data=data)
         except (PprflowError, ValidationError) as exc:
-            flash(request, f"Samarbejdspartneren er ikke tilføjet: {refusal_text(exc)}", ok=False)
-            return back(case_id, "#personer")
+            # CONS-1, LAW-3: the refusal at its field, the form as it was filled in (no JavaScript needed)
+            text = refusal_text(exc)
+            field = danish(exc).field if isinstance(exc, PprflowError) else None
+            request.session["partner_form"] = {
+                "values": {k: form.get(k, "") for k in ("name", "email", "role", "consent_id")},
+                "field": field if field in ("name", "email", "role", "consent_id") else "consent_id", "error": text}
+            flash(request, f"Samarbejdspartneren er ikke tilføjet: {text}", ok=False)
+            return back(case_id, "#tilfoej-partner")
         flash(request, f"{form.get('name')} er tilføjet på samtykke {consent_raw}.", ok=True)
         return back(case_id, "#personer")
+
+
+    @app.post("/sager/{case_id}/netvaerkskort")
+    @page("case_data")
+    async def network_add(request: Request, case_id: int) -> Response:
+        """MEET-5: a person on the case's network map (structured rows: who, relation, circle), through
+        tasks/meetings.py `add_network_person`; brought into every meeting's agenda."""
+        from pprflow.models.rules_meetings import NetworkPersonInput
+        from pprflow.tasks.meetings import add_network_person
+
+        form = form_fields(await request.form())
+        with Session(engine) as session:
+            authorize(request, session, Perm.CASE_ADD_PARTNER, case=case_id, what="web netværkskort")  # PRIV-4
+        values = {k: form.get(k, "") for k in ("n_name", "n_relation", "n_circle", "n_contact", "n_note")}
+        errors = {k: f"Udfyld feltet »{label}« (MEET-5)." for k, label in (
+            ("n_name", "Navn"), ("n_relation", "Relation til barnet")) if not values[k]}
+        if values["n_circle"] not in ("family", "private", "professional"):
+            errors["n_circle"] = "Vælg, om personen er familie, privat eller professionelt netværk (MEET-5)."
+        if not errors:
+            try:
+                add_network_person(ctx=as_member(request), data=NetworkPersonInput(
+                    case_id=case_id, name=values["n_name"], relation=values["n_relation"],
+                    circle=values["n_circle"],  # type: ignore[arg-type]
+                    contact=values["n_contact"] or None, note=values["n_note"] or None))
+            except (PprflowError, ValidationError) as exc:
+                errors = {"n_name": refusal_text(exc)}
+        if errors:
+            request.session["network_form"] = {"values": values, "errors": errors}
+            flash(request, "Personen er ikke tilføjet netværkskortet: ret felterne.", ok=False)
+            return back(case_id, "#netvaerkskort")
+        flash(request, f"{values['n_name']} er tilføjet netværkskortet.", ok=True)
+        return back(case_id, "#netvaerkskort")
+
+    @app.post("/sager/{case_id}/netvaerkskort/{person_id}/fjern")
+    @page("case_data")
+    async def network_remove(request: Request, case_id: int, person_id: int) -> Response:
+        from pprflow.tasks.meetings import remove_network_person
+
+        with Session(engine) as session:
+            authorize(request, session, Perm.CASE_ADD_PARTNER, case=case_id, what="web netværkskort")  # PRIV-4
+        remove_network_person(ctx=as_member(request), case_id=case_id, person_id=person_id)
+        flash(request, "Personen er fjernet fra netværkskortet.", ok=True)
+        return back(case_id, "#netvaerkskort")
+
+    @app.get("/sager/{case_id}/tidslinje", response_class=HTMLResponse)
+    @page("case_data")
+    async def case_timeline(request: Request, case_id: int, side: int = 1) -> Response:
+        """The whole timeline, paged newest first (read on the (case_id, at) indexes; PRIV-3, PRIV-1)."""
+        from pprflow.tasks.case_view import MAX_TIMELINE_PAGE, timeline_page
+
+        page_no = max(1, min(side, MAX_TIMELINE_PAGE))
+        with Session(engine, expire_on_commit=False) as session:
+            case = get_case(session, case_id)
+            authorize(request, session, Perm.CASE_READ, case=case, what="web tidslinje")  # PRIV-3
+            events, more = timeline_page(session, case_id, page=page_no)
+            audit.record(session, actor=current_actor(request).id, action="read", entity="case", entity_id=case_id,
+                         case_id=case_id, reason=f"web: tidslinje side {page_no}")  # PRIV-1
+            session.commit()
+        return render(request, "case/timeline.html", case_id=case_id, events=events, page_no=page_no,
+                      more=more and page_no < MAX_TIMELINE_PAGE)
 
 
 def _split(text: str) -> list[str]:

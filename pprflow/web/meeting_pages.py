@@ -18,13 +18,14 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from pprflow.models.access import Perm
-from pprflow.models.calendar import WorkingCalendar, local_today
+from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.errors import PprflowError
 from pprflow.models.rules_meetings import agenda_form, agenda_items, earliest_meeting_date
 from pprflow.models.tables import Action, Meeting
 from pprflow.tasks import audit
 from pprflow.tasks.casefile import get_case
 from pprflow.tasks.context import Ctx
+from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
 
@@ -57,6 +58,9 @@ LEADER_CHECKLIST: dict[str, tuple[str, ...]] = {
 def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx]) -> None:
     ctx: Ctx = app.state.ctx
     engine = ctx.engine
+
+    def web_date() -> dt.date:
+        return web_today(app)  # the injectable clock (PPRFLOW_WEB_TODAY)
     calendar = WorkingCalendar.for_profile(ctx.profile)
     working_days = ctx.profile.meetings.agenda_working_days
 
@@ -65,7 +69,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
 
     def schedule_page(request: Request, case_id: int, *, values: dict[str, str], error: str | None,
                       status: int = 200) -> HTMLResponse:
-        today = local_today()
+        today = web_date()
         first = earliest(today)
         return render(request, "case/meeting_new.html", status=status, case_id=case_id, values=values, error=error,
                       earliest=first, today=today, working_days=working_days, kinds=KIND_LABELS,
@@ -76,7 +80,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     async def meeting_new(request: Request, case_id: int) -> Response:
         with Session(engine) as session:
             authorize(request, session, Perm.MEETING_SCHEDULE, case=case_id, what="web møde")  # PRIV-4
-        return schedule_page(request, case_id, values={"date": earliest(local_today()).isoformat()}, error=None)
+        return schedule_page(request, case_id, values={"date": earliest(web_date()).isoformat()}, error=None)
 
     @app.post("/sager/{case_id}/moeder/ny", response_class=HTMLResponse)
     @page("case_data")
@@ -100,7 +104,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                     raise PprflowError("Vælg mødets niveau som et tal (LVL-3).")
                 raw["level"] = int(form["level"])
             result = schedule_meeting(ctx=as_member(request), data=MeetingInput.model_validate(raw),
-                                      today=local_today())
+                                      today=web_date())
         except (PprflowError, ValidationError) as exc:
             return schedule_page(request, case_id, values=form, error=refusal_text(exc), status=400)
         request.session["meeting_notice"] = {"ok": True, "text": (
@@ -112,9 +116,26 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
     @app.get("/moeder/{meeting_id}", response_class=HTMLResponse)
     @page("case_data")
     async def meeting_page(request: Request, meeting_id: int) -> Response:
+        return show_meeting(request, meeting_id)
+
+    def show_meeting(request: Request, meeting_id: int, *, form_values: dict[str, str] | None = None,
+                     form_errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
         """The meeting: agenda form and items (MEET-3), network map (MEET-5), checklist (MEET-4), open actions
         to follow up and the minutes form (MEET-2). The case's policy decides; the read is audited."""
-        from pprflow.tasks.meetings import _get_meeting, _network_map, is_first_meeting, open_actions, public_kind
+        from pprflow.models.rules_meetings import (
+            PARENTS_FORM,
+            PARENTS_FORM_FIELDS,
+            agenda_fields_for,
+            parents_form_applies,
+        )
+        from pprflow.tasks.meetings import (
+            _get_meeting,
+            _network_map,
+            is_first_meeting,
+            network_map_rows,
+            open_actions,
+            public_kind,
+        )
         from pprflow.tasks.outbox import is_confidential
 
         with Session(engine, expire_on_commit=False) as session:
@@ -129,6 +150,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             confidential = is_confidential(session, case)
             network = _network_map(session, case, meeting.leader_email)
             recorded = list(session.exec(select(Action).where(Action.meeting_id == meeting.id)).all())
+            family_map = [] if confidential else network_map_rows(session, case.id or 0)  # MEET-5 (not under ESC-1)
             audit.record(session, actor=current_actor(request).id, action="read", entity="meeting",
                          entity_id=meeting_id, case_id=case.id, reason="web: mødet")  # PRIV-1
             session.commit()
@@ -136,8 +158,15 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             kind, kind), form_name=agenda_form(kind, first=first, level=meeting.level), first=first,
             items=agenda_items(kind, first=first, open_actions=len(earlier), confidential_from_parents=confidential),
             open_actions=earlier, recorded=recorded, network=network, checklist=LEADER_CHECKLIST,
-            new_rows=range(1, MAX_NEW_ACTIONS + 1), today=local_today(),
-            notice=request.session.pop("meeting_notice", None))
+            new_rows=range(1, MAX_NEW_ACTIONS + 1), today=web_date(),
+            notice=request.session.pop("meeting_notice", None), status=status, family_map=family_map,
+            agenda_fields=agenda_fields_for(first=first), parents_fields=PARENTS_FORM_FIELDS,
+            parents_form_name=PARENTS_FORM, with_parents_form=parents_form_applies(meeting.level) and not confidential,
+            confidential=confidential,
+            form_values=form_values if form_values is not None else {
+                **{f"a_{k}": v for k, v in (meeting.agenda_fields or {}).items()},
+                **{f"f_{k}": v for k, v in (meeting.parents_form or {}).items()}},
+            form_errors=form_errors or {})
 
     def _case_of(request: Request, meeting_id: int, perm: Perm) -> Meeting:
         from pprflow.tasks.meetings import _get_meeting
@@ -155,13 +184,54 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
 
         _case_of(request, meeting_id, Perm.MEETING_AGENDA)
         try:
-            result = send_agenda(ctx=as_member(request), meeting_id=meeting_id, today=local_today())
+            result = send_agenda(ctx=as_member(request), meeting_id=meeting_id, today=web_date())
             notice = {"ok": True, "text": f"Dagsordenen er sendt med kalenderinvitation til "
                                           f"{len(result['messages'])} modtagere."}
         except PprflowError as exc:
             notice = {"ok": False, "text": f"Dagsordenen er ikke sendt: {refusal_text(exc)}"}
         request.session["meeting_notice"] = notice
         return RedirectResponse(f"/moeder/{meeting_id}", status_code=303)
+
+    @app.post("/moeder/{meeting_id}/skema", response_class=HTMLResponse)
+    @page("case_data")
+    async def meeting_form(request: Request, meeting_id: int) -> Response:
+        """MEET-3: the first-meeting (yellow) or follow-up form field by field; level 4 adds the parents'
+        information form (dark-blue). Stored through tasks/meetings.py `save_agenda_form`; a required field left
+        empty is shown at its field in Danish, the form as it was filled in (no JavaScript needed)."""
+        from pprflow.models.rules_meetings import (
+            PARENTS_FORM_FIELDS,
+            AgendaFormInput,
+            agenda_fields_for,
+            missing_fields,
+            parents_form_applies,
+        )
+        from pprflow.tasks.meetings import is_first_meeting, save_agenda_form
+
+        meeting = _case_of(request, meeting_id, Perm.MEETING_AGENDA)
+        form = form_fields(await request.form())
+        with Session(engine) as session:
+            first = is_first_meeting(session, meeting)
+        fields = agenda_fields_for(first=first)
+        agenda = {f.name: form.get(f"a_{f.name}", "") for f in fields}
+        parents = ({f.name: form.get(f"f_{f.name}", "") for f in PARENTS_FORM_FIELDS}
+                   if parents_form_applies(meeting.level) else {})
+        errors = {f"a_{name}": f"Udfyld feltet »{label}« (MEET-3)." for name, label in (
+            (f.name, f.label) for f in fields) if name in missing_fields(fields, agenda)}
+        if any(v.strip() for v in parents.values()):
+            errors |= {f"f_{f.name}": f"Udfyld feltet »{f.label}« i forældreoplysningsskemaet (LVL-3)."
+                       for f in PARENTS_FORM_FIELDS if f.name in missing_fields(PARENTS_FORM_FIELDS, parents)}
+        if not errors:
+            try:
+                save_agenda_form(ctx=as_member(request), meeting_id=meeting_id,
+                                 data=AgendaFormInput(fields=agenda, parents=parents))
+            except (PprflowError, ValidationError) as exc:
+                errors = {"a_form": refusal_text(exc)}
+        if errors:
+            request.session["meeting_notice"] = {"ok": False, "text": "Skemaet er ikke gemt: ret felterne nedenfor."}
+            return show_meeting(request, meeting_id, form_values=form, form_errors=errors, status=400)
+        request.session["meeting_notice"] = {"ok": True, "text": "Skemaet er gemt; det kommer med i dagsordenen og "
+                                                                 "kalenderinvitationen."}
+        return RedirectResponse(f"/moeder/{meeting_id}#skema", status_code=303)
 
     @app.post("/moeder/{meeting_id}/referat")
     @page("case_data")
@@ -187,7 +257,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             data = MinutesInput.model_validate({"summary": form.get("summary") or None, "actions": actions,
                                                 "follow_ups": follow_ups})
-            result = record_minutes(ctx=as_member(request), meeting_id=meeting_id, data=data, today=local_today())
+            result = record_minutes(ctx=as_member(request), meeting_id=meeting_id, data=data, today=web_date())
             notice = {"ok": True, "text": f"Referatet er gemt med {len(result.get('actions', []))} aftaler og sendt "
                                           "til deltagerne."}
         except (PprflowError, ValidationError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class WebSettings(BaseSettings):
     oidc_email_claim: str = Field("email", description="The claim that holds the work e-mail (staff directory).")
     prefect_dashboard_url: str | None = Field(None, description="Link to Prefect's dashboard (operations view).")
     max_upload_mb: int = Field(10, ge=1, description="Largest attachment (action plan) in MB.")
+    today: dt.date | None = Field(
+        None, description="The date the case and meeting pages take as today (an injectable clock for tests and "
+                          "demos: record the minutes of a meeting planned for next week); default: the real date.")
 
     def signing_key(self, home: Path) -> str:
         """The configured key, or one generated once and kept next to the database (owner-only)."""

@@ -166,7 +166,8 @@ def test_no_path_cancels_the_notification_or_closes_its_deadline_ESC_2(engine: E
     assert "underretningen står i kø og sendes straks" in closing.value.message
     # consent withdrawal when the notification address is also a partner's
     consent = give_consent(ctx=admin, case_id=case_id, today=TODAY, data=rd.referral().consent.model_copy(
-        update={"given_by": ["Mor Hansen"], "date": TODAY}))  # type: ignore[union-attr]
+        update={"given_by": ["Mor Hansen"], "date": TODAY,
+                "recipients": ["Familiecentret"]}))  # CONS-1, LAW-3: the consent names the partner  # type: ignore[union-attr]
     add_partner(ctx=admin, data=__import__("pprflow.models.rules_meetings", fromlist=["PartnerInput"]).PartnerInput(
         case_id=case_id, name="Familiecentret", email=NOTIFICATIONS, role="family_department",
         consent_id=consent["consent_id"]))

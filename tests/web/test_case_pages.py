@@ -86,26 +86,70 @@ def test_handover_tells_everyone_ROLE_1(client: TestClient, web_ctx) -> None:  #
     assert {world.TEACHER, world.LEADER} <= {m.to for m in told}
 
 
-def test_partner_only_on_a_consent_and_withdrawal_shows_consequences_first_CONS_1(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+def test_partner_only_on_a_consent_naming_them_refused_at_field_CONS_1_LAW_3(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    """CONS-1, LAW-3: the referral's consent (to PPR Vejle and the school) does not name the health visitor; the
+    service refuses, the page shows the Danish line at the consent field with the form as filled in."""
     case_id = _new_case(client)
-    refused = _post(client, case_id, "/partner", {"name": "Sune Sundhed", "email": "sune@sund.example",
-                                                  "role": "health_visitor", "consent_id": ""})
+    partner = {"name": "Sune Sundhed", "email": "sune@sund.example", "role": "health_visitor"}
+    refused = _post(client, case_id, "/partner", {**partner, "consent_id": ""})
     assert "Samarbejdspartneren er ikke tilføjet" in refused.text
     with Session(web_ctx.engine) as session:
-        consent = session.exec(select(Consent).where(Consent.case_id == case_id)).first()
-        assert consent is not None and not session.exec(
-            select(CaseParty).where(CaseParty.email == "sune@sund.example")).all()
-    added = _post(client, case_id, "/partner", {"name": "Sune Sundhed", "email": "sune@sund.example",
-                                                "role": "health_visitor", "consent_id": str(consent.id)})
+        referral_consent = session.exec(select(Consent).where(Consent.case_id == case_id)).one()
+    unnamed = _post(client, case_id, "/partner", {**partner, "consent_id": str(referral_consent.id)})
+    field = re.search(r'<div class="form-group form-error"><label class="form-label" for="p-consent">.*?</span>'
+                      r'([^<]+)</span>', unnamed.text, re.S)
+    assert field and "Samtykket nævner ikke samarbejdspartneren" in field.group(1) and "(LAW-3)" in field.group(1)
+    assert 'value="Sune Sundhed"' in unnamed.text, "the form keeps what was typed"
+    with Session(web_ctx.engine) as session:
+        assert not session.exec(select(CaseParty).where(CaseParty.email == "sune@sund.example")).all()
+    given = _post(client, case_id, "/samtykke", {"given_by": PARENTS[0]["name"], "date": "2026-11-20",
+                                                 "information": "Trivsel", "recipients": "Sundhedsplejen",
+                                                 "purpose": "Netværksmøder"})
+    assert "Samtykket er registreret" in given.text
+    with Session(web_ctx.engine) as session:
+        named = session.exec(select(Consent).where(Consent.case_id == case_id, Consent.id != referral_consent.id)).one()
+    added = _post(client, case_id, "/partner", {**partner, "consent_id": str(named.id)})
     assert "Sune Sundhed er tilføjet" in added.text
+
+
+def test_withdrawal_consequences_first_partner_loses_access_and_mail_CONS_1(client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
+    from pprflow.web.accounts import set_password
+    from tests import factories
+
+    partner = "sune@sund.example"
+    with Session(web_ctx.engine) as session:
+        factories.staff(session, partner, "health_visitor", name="Sune Sundhed")
+        session.commit()
+    set_password(web_ctx.engine, actor=world.ADMIN, email=partner, password=world.PASSWORD)
+    case_id = _new_case(client)
+    _post(client, case_id, "/samtykke", {"given_by": PARENTS[0]["name"], "date": "2026-11-20", "information": "Trivsel",
+                                         "recipients": "Sundhedsplejen", "purpose": "Netværksmøder"})
+    with Session(web_ctx.engine) as session:
+        consent = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
+    assert consent is not None
+    added = _post(client, case_id, "/partner", {"name": "Sune Sundhed", "email": partner, "role": "health_visitor",
+                                                "consent_id": str(consent.id)})
+    assert "Sune Sundhed er tilføjet" in added.text
+    client.cookies.clear()
+    sign_in(client, partner)
+    assert client.get(f"/sager/{case_id}").status_code == 200, "on the case while the consent stands"
+    client.cookies.clear()
+    sign_in(client, world.LEADER)
     confirm = client.get(f"/sager/{case_id}/samtykke/{consent.id}/traek-tilbage")
     assert confirm.status_code == 200 and "mister adgangen" in confirm.text and "Sune Sundhed" in confirm.text
     with Session(web_ctx.engine) as session:
         assert session.get(Consent, consent.id).withdrawn_at is None, "nothing changes before confirming"  # type: ignore[union-attr]
     done = client.post(f"/sager/{case_id}/samtykke/{consent.id}/traek-tilbage", data={"csrf_token": csrf(confirm.text)})
     assert "Samtykket er trukket tilbage" in done.text and "trukket tilbage: modtager intet" in done.text
+    client.cookies.clear()
+    sign_in(client, partner)
+    gone = client.get(f"/sager/{case_id}")
+    assert gone.status_code == 403 and "Elev K-417" not in gone.text, "CONS-1: the partner loses access"
     with Session(web_ctx.engine) as session:
         assert session.get(Consent, consent.id).withdrawn_at is not None  # type: ignore[union-attr]
+        pending = session.exec(select(OutboxMessage).where(OutboxMessage.to == partner,
+                                                           OutboxMessage.status == "pending")).all()
+    assert pending == [], "CONS-1: no mail to them"
 
 
 def test_our_cases_links_each_row_to_its_case_page(client: TestClient) -> None:
