@@ -8,7 +8,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pprflow.flows.observe import day_run_name
+from pprflow.flows.observe import day_run_name, form_help
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.delivery import URGENT_WATCH_SECONDS, deliver, deliver_urgent
 
@@ -34,9 +34,10 @@ def publish_escalations(escalated: list[dict[str, Any]]) -> None:
 
 @flow(name="udbakke-afsendelse", flow_run_name=day_run_name("udbakke"),
       description="Sender forfaldne mails fra udbakken (file, SMTP, Exchange, Graph).")
-def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> dict[str, Any]:
+@form_help
+def deliver_outbox(limit: int | None = None, request_id: str | None = None) -> dict[str, Any]:
     """Deliver the outbox; a mail server that is down leaves everything pending, visible on the dashboard."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:outbox")  # a job (PRIV-4)
+    ctx = Ctx.for_run(request_id, job="system:outbox")  # a job (PRIV-4)
     report = deliver_due_messages(ctx=ctx, limit=limit)
     publish_escalations(report.get("escalated", []))
     if report.get("stopped_because"):
@@ -52,10 +53,11 @@ def deliver_outbox(limit: int | None = None, acting_user: str | None = None) -> 
 
 @flow(name="udbakke-straks", flow_run_name=day_run_name("udbakke-straks"),
       description="Sender underretninger (ESC-1, LAW-1) straks: hvert minut, hele døgnet, før al anden post.")
+@form_help
 def deliver_urgent_outbox(watch_seconds: float = URGENT_WATCH_SECONDS,
-                          acting_user: str | None = None) -> dict[str, Any]:
+                          request_id: str | None = None) -> dict[str, Any]:
     """Deliver the urgent lane (the abuse notification) within seconds, day and night (ESC-1/LAW-1)."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id, job="system:outbox")  # a job (PRIV-4)
     report = deliver_urgent_messages(ctx=ctx, watch_seconds=watch_seconds)
     publish_escalations(report.get("escalated", []))
     if report.get("stopped_because"):

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from pprflow.models.tables import Case
 from tests.factories import case_with_parents
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.prefect
 
@@ -22,7 +23,7 @@ def test_handover_as_a_flow_run_twice_is_once_ROLE_1(env: Engine) -> None:
         case_id = case_with_parents(session, level=3).id or 0
         session.commit()
     first = hand_over_case(case_id=case_id, to_email="laerer@skole.example", today=dt.date(2026, 12, 11),
-                           acting_user="leder@skole.example")
+                           request_id=as_user("leder@skole.example", hand_over_case))
     again = hand_over_case(case_id=case_id, to_email="laerer@skole.example", today=dt.date(2026, 12, 11))
     assert first["changed"] is True and again["changed"] is False
     with Session(env) as session:

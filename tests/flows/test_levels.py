@@ -11,6 +11,7 @@ from sqlmodel import Session
 from pprflow.models.errors import RuleViolation
 from pprflow.models.rules_levels import LevelChangeInput
 from tests.factories import case_with_parents
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.prefect
 
@@ -23,7 +24,8 @@ def test_escalate_to_4_review_and_investigation_as_flow_runs_LVL_1_CAL_6_CAL_7(e
         case_id = case_with_parents(session, level=3).id or 0
         session.commit()
     data = LevelChangeInput(case_id=case_id, sphere="institution", to=4)
-    up = change_case_level(data=data, direction="up", today=dt.date(2026, 8, 31), acting_user="leder@skole.example")
+    up = change_case_level(data=data, direction="up", today=dt.date(2026, 8, 31),
+                           request_id=as_user("leder@skole.example", change_case_level))
     twice = change_case_level(data=data, direction="up", today=dt.date(2026, 8, 31))
     assert up["review_due"] == "2027-02-28" and twice["changed"] is False
     reviewed = review_case(case_id=case_id, review_date=dt.date(2027, 2, 20), today=dt.date(2027, 2, 22))

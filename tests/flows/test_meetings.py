@@ -12,6 +12,7 @@ from pprflow.models.errors import RuleViolation
 from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
 from pprflow.models.tables import Meeting, OutboxMessage
 from tests.factories import case_with_parents
+from tests.support.acting import as_user
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -28,8 +29,10 @@ def test_plan_send_and_minute_a_meeting_as_flow_runs_twice_safe_CAL_2_MEET_2(env
         session.commit()
     data = MeetingInput(case_id=case_id, kind="network", level=3, date=dt.date(2026, 12, 10),
                         **PLACE)
-    planned = plan_meeting(data=data, today=dt.date(2026, 11, 23), acting_user="leder@skole.example")
-    again = plan_meeting(data=data, today=dt.date(2026, 11, 23), acting_user="leder@skole.example")
+    planned = plan_meeting(data=data, today=dt.date(2026, 11, 23),
+                           request_id=as_user("leder@skole.example", plan_meeting))
+    again = plan_meeting(data=data, today=dt.date(2026, 11, 23),
+                         request_id=as_user("leder@skole.example", plan_meeting))
     assert planned["agenda_deadline"] == "2026-12-03" and again["meeting_id"] == planned["meeting_id"]
     sent = send_meeting_agenda(meeting_id=planned["meeting_id"], today=dt.date(2026, 11, 24))
     resent = send_meeting_agenda(meeting_id=planned["meeting_id"], today=dt.date(2026, 11, 24))
