@@ -16,6 +16,26 @@ deliver_due_messages = task(name="send due messages", retries=0, cache_policy=NO
 deliver_urgent_messages = task(name="send urgent messages", retries=0, cache_policy=NO_CACHE)(deliver_urgent)
 
 
+@task(name="alarmér driften om fejlede job", cache_policy=NO_CACHE, retries=0)
+def alert_operators(ctx: Ctx) -> int:
+    """Issue 20: queue the operators' alert mail (tasks/alerts.py) for Prefect's failed pprflow runs, before the
+    delivery sends it. Only with `[mailboxes] operations` in the profile; a failure here never stops delivery."""
+    if ctx.profile.mailboxes.operations is None:
+        return 0
+    from prefect.logging import get_run_logger
+
+    from pprflow.deployments.automations import pprflow_flow_names
+    from pprflow.models.types import utcnow
+    from pprflow.tasks.alerts import LOOK_BACK, failed_runs, queue_operations_alerts
+
+    now = utcnow()
+    try:
+        return len(queue_operations_alerts(ctx, failed_runs(pprflow_flow_names(), since=now - LOOK_BACK), now=now))
+    except Exception as exc:  # the alert is for the operators; the outbox is delivered regardless
+        get_run_logger().warning("Alarmen til driften kunne ikke lægges i udbakken: %s", type(exc).__name__)
+        return 0
+
+
 def publish_escalations(escalated: list[dict[str, Any]]) -> None:
     """ESC-1: the first alert on the dashboard — a notification the transport keeps refusing, escalated
     (once, tasks/abuse.py `escalate_undelivered`). No child is named: the message, notification and case ids."""
@@ -38,7 +58,10 @@ def publish_escalations(escalated: list[dict[str, Any]]) -> None:
 def deliver_outbox(limit: int | None = None, request_id: str | None = None) -> dict[str, Any]:
     """Deliver the outbox; a mail server that is down leaves everything pending, visible on the dashboard."""
     ctx = Ctx.for_run(request_id, job="system:outbox")  # a job (PRIV-4)
+    alerts = alert_operators(ctx)
     report = deliver_due_messages(ctx=ctx, limit=limit)
+    if alerts:
+        report["operations_alerts"] = alerts
     publish_escalations(report.get("escalated", []))
     if report.get("stopped_because"):
         create_markdown_artifact(
