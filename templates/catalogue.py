@@ -565,7 +565,7 @@ def _operations_alert() -> Context:
         "first_at": dt.datetime(2026, 12, 10, 9, 5, tzinfo=CPH),
         "last_at": dt.datetime(2026, 12, 10, 9, 15, tzinfo=CPH),
         "run_name": "udbakke-2026-12-10",
-        "link": "http://prefect.kommune.example:4200/runs/flow-run/0b6c",
+        "link": "https://prefect.kommune.example/runs/flow-run/0b6c",
     }
 
 
