@@ -123,7 +123,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     second_meeting = MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 5),
                                   starts_at=dt.time(14, 0), location="Skovbakkeskolen, mødelokale 2", **PLACE)
     with pytest.raises(RuleViolation) as refused:
-        plan_meeting(data=second_meeting, today=D(2026, 10, 9))
+        plan_meeting(data=second_meeting, today=D(2026, 10, 9), request_id=as_user(leader, plan_meeting))
     assert refused.value.rule_id == "LVL-4"
     consent = record_consent(case_id=case_id, data=ConsentIn(
         given_by=["Mor Hansen", "Far Hansen"], date=D(2026, 10, 8), information="Skolegang, trivsel og helbred",
