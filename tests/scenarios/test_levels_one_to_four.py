@@ -149,7 +149,8 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     a1, a2, a3 = minutes_1["actions"]
     with pytest.raises(RuleViolation, match="need a follow-up"):
         meeting_minutes(meeting_id=second["meeting_id"], data=MinutesInput.model_validate(
-            {"follow_ups": [{"action_id": a1, "decision": "continue"}]}), today=D(2026, 11, 5))
+            {"follow_ups": [{"action_id": a1, "decision": "continue"}]}), today=D(2026, 11, 5),
+            request_id=as_user(leader, meeting_minutes))
     minutes_2 = meeting_minutes(meeting_id=second["meeting_id"], data=MinutesInput.model_validate({
         "summary": "Morgenerne er roligere; frikvartererne er fortsat svære.",
         "follow_ups": [
