@@ -27,8 +27,11 @@ def deploy_to_work_pool(profile: Profile, work_pool_name: str, *, image: str | N
     from pprflow.deployments.catalogue import build_catalogue
 
     catalogue = build_catalogue(profile, work_pool_name=work_pool_name, only=only)
+    from pprflow.deployments.apply import apply_if_changed
+
     # `deployment.apply` is what `prefect.deploy(..., build=False, push=False)` calls per deployment, without
-    # its "which workers are online" query (Prefect 3.8's client sends nulls that FastAPI >= 0.151 refuses).
-    ids = [cast("UUID", deployment.apply(work_pool_name=work_pool_name, image=image))
+    # its "which workers are online" query (Prefect 3.8's client sends nulls that FastAPI >= 0.151 refuses);
+    # issue 20: only a deployment whose definition changed is applied again.
+    ids = [cast("UUID", apply_if_changed(deployment, work_pool_name=work_pool_name, image=image)[0])
            for deployment in catalogue.deployments]
     return ids, catalogue

@@ -94,7 +94,7 @@ def alert_block_id(settings: Any) -> UUID | None:
 
 
 def desired_automations(*, flow_names: Sequence[str], block_id: UUID | None, sweep_deployment_id: UUID | None,
-                        heartbeat_seconds: int | None) -> list[Automation]:
+                        heartbeat_seconds: int | None, sweep_grace: dt.timedelta = SWEEP_GRACE) -> list[Automation]:
     from prefect.automations import Automation
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState, RunDeployment, SendNotification
@@ -134,7 +134,7 @@ def desired_automations(*, flow_names: Sequence[str], block_id: UUID | None, swe
                 expect={"prefect.flow-run.Completed"}, match=runs,
                 match_related={"prefect.resource.role": "deployment",
                                "prefect.resource.id": f"prefect.deployment.{sweep_deployment_id}"},
-                for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1, within=SWEEP_GRACE),
+                for_each={"prefect.resource.id"}, posture=Posture.Proactive, threshold=1, within=sweep_grace),
             actions=actions))
     return wanted
 

@@ -28,6 +28,8 @@ from pprflow.flows.sweep import daily_sweep, stuck_message
 from pprflow.models.calendar import WorkingCalendar, local_today
 from pprflow.tasks.context import Ctx
 
+MORNING_SWEEP_JOB = "system:morgengennemgang"
+
 
 def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:
     """The days a scheduled sweep on `today` sweeps for: today on a working day, none on a closed day."""
@@ -37,15 +39,18 @@ def sweep_days(today: dt.date, calendar: WorkingCalendar) -> list[dt.date]:
 @flow(name="morgen-gennemgang", flow_run_name=day_run_name("morgen-gennemgang"),
       description="Daglig gennemgang af frister (arbejdsdage kl. 6.30) og overblik "
                                             "over frister pr. distrikt som artefakter.")
-def morning_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
-    """Sweep the pinned deadlines of today (a working day) and publish the dashboard."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
+def morning_sweep(today: dt.date | None = None) -> dict[str, Any] | State:
+    """Sweep the pinned deadlines of today (a working day) and publish the dashboard.
+
+    A scheduled job: it acts as the named system job `system:morgengennemgang` (issue 20, PRIV-4), whoever
+    started it (the schedule, the 07:00 automation, an operator's quick run in Prefect's UI)."""
+    ctx = Ctx.for_run(None, job=MORNING_SWEEP_JOB)
     today = today or local_today()
     days = sweep_days(today, WorkingCalendar.for_profile(ctx.profile))
     report: dict[str, Any] | None = None
     for day in days:
         # the sweep flow, as a subflow; with stuck deadlines it completes with a message and its report
-        report = cast("dict[str, Any]", daily_sweep(today=day, acting_user=ctx.actor))
+        report = cast("dict[str, Any]", daily_sweep(today=day))  # the subflow acts as the sweep job
     keys = publish_dashboard(today, sweep=report, engine=ctx.engine, timezone=ctx.profile.timezone,
                              closed_day=not days, key_prefix=ctx.profile.artifact_prefix)
     result = {"today": today.isoformat(), "swept": [d.isoformat() for d in days], "sweep": report,

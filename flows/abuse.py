@@ -1,7 +1,8 @@
 """Suspected violence or abuse (ESC-1, LAW-1, LAW-2) as flows.
 
 Any staff member may run it (LAW-1: the duty is personal). The notification goes to the family
-centre at once; the parents are not informed. Parameters: the case id, a date, the acting user.
+centre at once; the parents are not informed. Parameters: the case id, a date,
+the request that names who acts (issue 20).
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ acknowledge = task(name="registrér kvittering for underretning", cache_policy=N
       "Familie- og Rådgivningscentret; forældrene orienteres ikke (ESC-1). Alle medarbejdere kan (LAW-1).")
 @observed("underretning.sendt", rule_id="ESC-1", label_case=False, resource=_notification)
 def report_suspected_abuse(case_id: int, today: dt.date | None = None,
-                           acting_user: str | None = None) -> dict[str, Any]:
+                           request_id: str | None = None) -> dict[str, Any]:
     """Notify the family centre now and keep everything from the parents."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return report_abuse(ctx=ctx, case_id=case_id, today=today or local_today())
 
 
@@ -56,9 +57,9 @@ def report_suspected_abuse(case_id: int, today: dt.date | None = None,
       "sendes straks til Familie- og Rådgivningscentret; ingen anden regel kan standse den (ESC-1, ESC-2, LAW-1).")
 @observed("underretning.sendt", rule_id="ESC-2", label_case=False, resource=_notification)
 def report_notification(data: AbuseReport, today: dt.date | None = None,
-                        acting_user: str | None = None) -> dict[str, Any]:
+                        request_id: str | None = None) -> dict[str, Any]:
     """The notification as its own intake: who reports, the institution, the child, what was observed."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return report(ctx=ctx, data=data, today=today or local_today())
 
 
@@ -67,7 +68,7 @@ def report_notification(data: AbuseReport, today: dt.date | None = None,
 @observed("underretning.kvitteret", rule_id="LAW-2", label_case=False, resource=_acknowledged)
 def acknowledge_notification(case_id: int | None = None, notification_id: int | None = None,
                              today: dt.date | None = None,
-                             acting_user: str | None = None) -> dict[str, Any]:
+                             request_id: str | None = None) -> dict[str, Any]:
     """Record the acknowledgement; the overdue notice to the notifier's leader is cancelled."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return acknowledge(ctx=ctx, case_id=case_id, notification_id=notification_id, today=today or local_today())

@@ -25,9 +25,9 @@ withdraw_consent = task(name="træk samtykke tilbage og stop deling", cache_poli
       "oplysninger, til hvem og til hvilket formål (LAW-3).")
 @observed("samtykke.givet", rule_id="LAW-3")
 def record_consent(case_id: int, data: ConsentIn, today: dt.date | None = None,
-                   acting_user: str | None = None) -> dict[str, Any]:
+                   request_id: str | None = None) -> dict[str, Any]:
     """Record a written consent."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return give_consent(ctx=ctx, case_id=case_id, data=data, today=today or local_today())
 
 
@@ -36,7 +36,7 @@ def record_consent(case_id: int, data: ConsentIn, today: dt.date | None = None,
       "samarbejdspartnere på det, del intet mere, og giv tovholderen besked (CONS-1).")
 @observed("samtykke.tilbagekaldt", rule_id="CONS-1")
 def withdraw_case_consent(case_id: int, consent_id: int | None = None,
-                          acting_user: str | None = None) -> dict[str, Any]:
+                          request_id: str | None = None) -> dict[str, Any]:
     """Withdraw a consent and stop every further sharing on it."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return withdraw_consent(ctx=ctx, case_id=case_id, consent_id=consent_id)

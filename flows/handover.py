@@ -23,9 +23,9 @@ hand_over = task(name="skift tovholder og orientér alle", cache_policy=NO_CACHE
       "forældrene ikke ved mistanke om overgreb (ROLE-1, ESC-1).")
 @observed("sag.tovholder_skiftet", rule_id="ROLE-1")
 def hand_over_case(case_id: int, to_email: str, today: dt.date | None = None,
-                   acting_user: str | None = None) -> dict[str, Any]:
+                   request_id: str | None = None) -> dict[str, Any]:
     """Set the new coordinator and inform everyone on the case."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return hand_over(ctx=ctx, case_id=case_id, to_email=to_email, today=today or local_today())
 
 
@@ -38,7 +38,7 @@ move_case = task(name="flyt sagen med barnet", cache_policy=NO_CACHE,
       "historik, samtykke, niveauer, fortrolighed og åbne frister; den nye leder overtager (ROLE-3).")
 @observed("sag.flyttet", rule_id="ROLE-3")
 def transfer_case_flow(case_id: int, to_institution: str, today: dt.date | None = None,
-                       acting_user: str | None = None) -> dict[str, Any]:
+                       request_id: str | None = None) -> dict[str, Any]:
     """ROLE-3: move the case to the institution the child moved to; its leader is told."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return move_case(ctx=ctx, case_id=case_id, to_institution=to_institution, today=today or local_today())

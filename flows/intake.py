@@ -34,9 +34,9 @@ open_case = task(name="opret sag, tovholder, beskeder og frister", cache_policy=
                   "PPV kun fra skoleleder ved skolestart), opret sagen med én tovholder, send henvendelsen og "
                   "kvitteringen, og sæt PPR-sager på næste distriktsmøde.")
 @observed("sag.oprettet", rule_id="PATH-1", action="modtag", facts=lambda r: {"spor": r.pathway})
-def referral_intake(referral: Referral, acting_user: str, today: dt.date | None = None) -> IntakeResult:
+def referral_intake(referral: Referral, today: dt.date | None = None, request_id: str | None = None) -> IntakeResult:
     """A referral becomes a case, or is refused with the rule it breaks (nothing stored)."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     day = today or local_today()
     if not referral.suspected_abuse:  # ESC-2: with suspected abuse the notification goes before any check
         check_preconditions(referral, today=day)

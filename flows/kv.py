@@ -11,7 +11,7 @@ from typing import Any, Literal
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from pprflow.flows.observe import day_run_name, observed
+from pprflow.flows.observe import day_run_name, form_help, observed
 from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.models.rules_kv import KVTopicIn
@@ -33,9 +33,9 @@ extend_sessions = task(name="hold KV-møderne planlagt 12 uger frem", cache_poli
 def schedule_kv(institution: str, start: dt.date, count: int, leader_email: str | None = None,
                 leader_name: str | None = None, kind: Literal["school", "daycare"] | None = None,
                 district: str | None = None, time: dt.time | None = None,
-                acting_user: str | None = None) -> dict[str, Any]:
+                request_id: str | None = None) -> dict[str, Any]:
     """Plan an institution's KV sessions."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return plan_sessions(ctx=ctx, institution=institution, start=start, count=count, leader_email=leader_email,
                          leader_name=leader_name, kind=kind, district=district, time=time)
 
@@ -44,16 +44,17 @@ def schedule_kv(institution: str, start: dt.date, count: int, leader_email: str 
       description="Meld et anonymt emne til KV — pædagogik og didaktik, ikke enkelte børn (KV-1) — senest 5 dage "
                   "før mødet (CAL-3).")
 @observed()
-def kv_submit_topic(topic: KVTopicIn, acting_user: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+def kv_submit_topic(topic: KVTopicIn, request_id: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
     """Submit an anonymous KV topic."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return store_topic(ctx=ctx, topic=topic, today=today or local_today())
 
 
 @flow(name="kv-cyklus", flow_run_name=day_run_name("kv-cyklus"),
       description="Ugentlig KV-cyklus: hver institution med KV har sine møder planlagt 12 uger frem efter "
                   "profilens kadence (CAL-4).")
-def kv_cycle(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
+@form_help
+def kv_cycle(today: dt.date | None = None, request_id: str | None = None) -> dict[str, Any]:
     """Keep every institution's KV sessions planned ahead."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:kv")
+    ctx = Ctx.for_run(request_id, job="system:kv")
     return extend_sessions(ctx=ctx, today=today or local_today())

@@ -32,22 +32,26 @@ start_investigation = task(name="fastlæg frist for børnefaglig undersøgelse",
       "(LVL-1); fremskudt rådgiver før niveau 5 (LVL-5); niveau 4 starter halvårsvurderingen (CAL-6).")
 @observed("sag.niveau_skiftet", rule_id="LVL-1")
 def change_case_level(data: LevelChangeInput, direction: Literal["up", "down"], today: dt.date | None = None,
-                      acting_user: str | None = None) -> dict[str, Any]:
+                      request_id: str | None = None) -> dict[str, Any]:
     """Escalate or de-escalate one sphere."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return change_level(ctx=ctx, data=data, direction=direction, today=today or local_today())
 
 
 def escalate_case(data: LevelChangeInput, today: dt.date | None = None,
-                  acting_user: str | None = None) -> dict[str, Any]:
+                  request_id: str | None = None) -> dict[str, Any]:
     """`pprflow case escalate` under a server: the level flow, going up."""
-    return change_case_level(data=data, direction="up", today=today, acting_user=acting_user)
+    return change_case_level(data=data, direction="up", today=today, request_id=request_id)
 
 
 def deescalate_case(data: LevelChangeInput, today: dt.date | None = None,
-                    acting_user: str | None = None) -> dict[str, Any]:
+                    request_id: str | None = None) -> dict[str, Any]:
     """`pprflow case deescalate` under a server: the level flow, going down."""
-    return change_case_level(data=data, direction="down", today=today, acting_user=acting_user)
+    return change_case_level(data=data, direction="down", today=today, request_id=request_id)
+
+
+escalate_case.flow = change_case_level  # type: ignore[attr-defined]  # the flow a request is recorded for
+deescalate_case.flow = change_case_level  # type: ignore[attr-defined]
 
 
 @flow(name="halvaarsvurdering", flow_run_name=case_run_name("halvaarsvurdering"),
@@ -55,9 +59,9 @@ def deescalate_case(data: LevelChangeInput, today: dt.date | None = None,
       "næste vurdering om et halvt år (CAL-6).")
 @observed("sag.vurderet", rule_id="CAL-6")
 def review_case(case_id: int, review_date: dt.date, today: dt.date | None = None,
-                acting_user: str | None = None) -> dict[str, Any]:
+                request_id: str | None = None) -> dict[str, Any]:
     """Record the half-yearly review of a level-4 effort."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return record_review(ctx=ctx, case_id=case_id, review_date=review_date, today=today or local_today())
 
 
@@ -65,7 +69,7 @@ def review_case(case_id: int, review_date: dt.date, today: dt.date | None = None
       description="Børnefaglig undersøgelse (§20): frist 4 måneder (CAL-7).")
 @observed("frist.fastlagt", rule_id="CAL-7")
 def investigation_deadline(case_id: int, aware_on: dt.date, today: dt.date | None = None,
-                           acting_user: str | None = None) -> dict[str, Any]:
+                           request_id: str | None = None) -> dict[str, Any]:
     """Pin the §20 investigation deadline."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return start_investigation(ctx=ctx, case_id=case_id, aware_on=aware_on, today=today or local_today())

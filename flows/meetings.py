@@ -36,9 +36,9 @@ add_partner = task(name="tilføj samarbejdspartner på samtykke", cache_policy=N
       description="Planlæg netværks-, udviklings- eller opstartsmøde: dagsordensfrist "
       "5 arbejdsdage før (CAL-2), påmindelse til mødelederen, samtykke ved 2. møde på niveau 3 (LVL-4).")
 @observed("moede.planlagt", rule_id="CAL-2")
-def plan_meeting(data: MeetingInput, today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
+def plan_meeting(data: MeetingInput, today: dt.date | None = None, request_id: str | None = None) -> dict[str, Any]:
     """Plan a meeting: pin the agenda deadline and the leader's reminder."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return schedule_meeting(ctx=ctx, data=data, today=today or local_today())
 
 
@@ -47,9 +47,9 @@ def plan_meeting(data: MeetingInput, today: dt.date | None = None, acting_user: 
       "forældre og samarbejdspartnere nu — aldrig to gange, aldrig til forældre ved mistanke om overgreb (ESC-1).")
 @observed("moede.dagsorden_sendt", rule_id="CAL-2")
 def send_meeting_agenda(meeting_id: int, today: dt.date | None = None,
-                        acting_user: str | None = None) -> dict[str, Any]:
+                        request_id: str | None = None) -> dict[str, Any]:
     """The leader sends the agenda before the deadline (CAL-2)."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return send_agenda(ctx=ctx, meeting_id=meeting_id, today=today or local_today())
 
 
@@ -58,9 +58,9 @@ def send_meeting_agenda(meeting_id: int, today: dt.date | None = None,
       "på sidste mødes handlinger (MEET-2); sendes til deltagerne.")
 @observed("moede.referat_sendt", rule_id="MEET-2")
 def meeting_minutes(meeting_id: int, data: MinutesInput, today: dt.date | None = None,
-                    acting_user: str | None = None) -> dict[str, Any]:
+                    request_id: str | None = None) -> dict[str, Any]:
     """Record the minutes and send them to the participants."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return record_minutes(ctx=ctx, meeting_id=meeting_id, data=data, today=today or local_today())
 
 
@@ -68,7 +68,7 @@ def meeting_minutes(meeting_id: int, data: MinutesInput, today: dt.date | None =
       description="Tilføj en samarbejdspartner (sundhedspleje, "
       "familieafdeling, åben rådgivning, UU, UngVejle, SSP) på forældrenes samtykke (PATH-8).")
 @observed("sag.samarbejdspartner_tilfoejet", rule_id="PATH-8")
-def add_case_partner(data: PartnerInput, acting_user: str | None = None) -> dict[str, Any]:
+def add_case_partner(data: PartnerInput, request_id: str | None = None) -> dict[str, Any]:
     """A partner joins the case on a consent."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return add_partner(ctx=ctx, data=data)

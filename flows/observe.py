@@ -40,7 +40,8 @@ EVENT_PREFIX = "pprflow."
 
 PARAMETER_HELP: dict[str, str] = {
     "case_id": "Sagens nummer i pprflow (kun nummeret; navne hører ikke hjemme her).",
-    "acting_user": "Den medarbejder, der udfører skridtet (e-mail fra medarbejderlisten); tom: PPRFLOW_USER.",
+    "request_id": "Udfyldes af pprflows webapp eller kommandolinje (hvem der bad om skridtet). Tom: et skridt i en "
+                  "sag afvises; et job kører som systemjob (PRIV-4).",
     "today": "Den dag skridtet gælder for (tom: i dag, dansk tid).",
     "to_email": "E-mail på den PPR-medarbejder eller tovholder, der overtager sagen (fra medarbejderlisten).",
     "meeting_id": "Mødets nummer i pprflow.",
@@ -156,6 +157,12 @@ def with_parameter_help(doc: str | None, signature: inspect.Signature) -> str:
     if not lines or "Args:" in text:
         return text
     return f"{text}\n\nArgs:\n" + "\n".join(lines)
+
+
+def form_help(fn: F) -> F:
+    """The Danish field descriptions for a job flow without `observed` (issue 20: `request_id` explained)."""
+    fn.__doc__ = with_parameter_help(fn.__doc__, inspect.signature(fn))
+    return fn
 
 
 def observed(event: str | None = None, *, rule_id: str | None = None, action: str | None = None,

@@ -1,5 +1,6 @@
 """Inside PPR as flows: district meetings (CAL-5), distributing a case (PATH-4), the preparation
-before each meeting. Parameters are ids, dates and the acting user; every flow is safe to run twice.
+before each meeting. Parameters are ids, dates and the request that names who acts
+(issue 20); every flow is safe to run twice.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ send_case_lists = task(name="send listen over nye sager til distriktets PPR-team
       description="Planlæg distriktets distriktsmøder efter profilens ugedag hver 2. uge (CAL-5); et møde på en "
                   "lukkedag flyttes til næste arbejdsdag og markeres.")
 @observed()
-def schedule_district(district: str, start: dt.date, count: int, acting_user: str | None = None,
+def schedule_district(district: str, start: dt.date, count: int, request_id: str | None = None,
                       today: dt.date | None = None) -> dict[str, Any]:
     """Administrators plan the district meetings."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return plan_meetings(ctx=ctx, district=district, start=start, count=count, today=today or local_today())
 
 
@@ -39,10 +40,10 @@ def schedule_district(district: str, start: dt.date, count: int, acting_user: st
       description="Distriktsmødet fordeler sagen: PPR-medarbejderen får besked og skal aftale opstartsmøde "
                   "inden for profilens frist (PATH-4).")
 @observed("sag.tildelt", rule_id="PATH-4")
-def assign_district_case(case_id: int, to_email: str, acting_user: str | None = None, today: dt.date | None = None,
+def assign_district_case(case_id: int, to_email: str, request_id: str | None = None, today: dt.date | None = None,
                          role: str | None = None, name: str | None = None) -> dict[str, Any]:
     """The district meeting decides which PPR employee starts the case."""
-    ctx = Ctx.from_environment(actor=acting_user)
+    ctx = Ctx.for_run(request_id)
     return assign(ctx=ctx, case_id=case_id, to_email=to_email, today=today or local_today(), role=role, name=name)
 
 
@@ -50,7 +51,7 @@ def assign_district_case(case_id: int, to_email: str, acting_user: str | None = 
       description="Dagen før distriktsmødet: listen over nye sager til distriktets PPR-team (CAL-5), og sager "
                   "der ikke blev fordelt, flyttes til næste møde.")
 @observed()
-def prepare_district_meetings(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any]:
+def prepare_district_meetings(today: dt.date | None = None, request_id: str | None = None) -> dict[str, Any]:
     """Send the due case lists; move unassigned cases on."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:district")
+    ctx = Ctx.for_run(request_id, job="system:district")
     return send_case_lists(ctx=ctx, today=today or local_today())

@@ -22,7 +22,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pprflow.flows.observe import day_run_name
+from pprflow.flows.observe import day_run_name, form_help
 from pprflow.flows.resilience import RETRY_ON_DATABASE_OUTAGE
 from pprflow.models.calendar import local_today
 from pprflow.tasks import retention
@@ -72,10 +72,11 @@ def delete_form_flow_runs(*, ended_before: dt.datetime, dry_run: bool = False,
       description="Slet lukkede sager efter opbevaringsfristen med alt, der hører til (udbakke, vedhæftninger, "
                   "parter, samtykker, møder, frister), gammel logning og gamle formular-kørsler i Prefect "
                   "(PRIV-1, PRIV-2). Kun antal logges.")
+@form_help
 def retention_purge(today: dt.date | None = None, dry_run: bool = False,
-                    acting_user: str | None = None) -> dict[str, Any]:
+                    request_id: str | None = None) -> dict[str, Any]:
     """Delete what has outlived its retention period; report counts only."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:retention")
+    ctx = Ctx.for_run(request_id, job="system:retention")
     day = today or local_today()
     report = purge_case_data(ctx=ctx, today=day, dry_run=dry_run)
     days = ctx.profile.retention.flow_run_parameter_days

@@ -26,12 +26,12 @@ queue_due_reminders = task(name="kø påmindelser for forfaldne frister", cache_
       description="Gennemgå de fastlagte frister og kø alle påmindelser, der er forfaldne i dag. Sikker at køre "
                   "to gange.")
 @observed()
-def daily_sweep(today: dt.date | None = None, acting_user: str | None = None) -> dict[str, Any] | State:
+def daily_sweep(today: dt.date | None = None, request_id: str | None = None) -> dict[str, Any] | State:
     """Queue every reminder due as of `today` (default: today in Europe/Copenhagen).
 
     A deadline whose handler failed is stuck, not fatal: the run completes with a Danish message that
     names the stuck count (the scheduled `morgen-gennemgang` fails visibly after the dashboard)."""
-    ctx = Ctx.from_environment(actor=acting_user or "system:sweep")
+    ctx = Ctx.for_run(request_id, job="system:sweep")
     report = queue_due_reminders(ctx=ctx, today=today or local_today())
     for stuck in report.get("stuck_deadlines") or []:  # the case's history shows the deadline that sits fast
         emit("frist.fastlaast", case_id=stuck.get("case_id"), rule_id=stuck.get("rule_id"),

@@ -43,6 +43,9 @@ class Mailboxes(_Strict):
     notification_review: EmailAddress | None = Field(
         default=None, description="ESC-3 (Randers [003]): the outposted social worker who reviews other level-5 "
                                   "notifications before they are sent; the abuse notification is never held.")
+    operations: EmailAddress | None = Field(
+        default=None, description="Issue 20: the operators' mailbox; a failed or crashed pprflow job is mailed here "
+                                  "through the outbox, at most once an hour per job, without personal data.")
 
 
 class KVSettings(_Strict):

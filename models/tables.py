@@ -367,3 +367,18 @@ class MailboxLock(SQLModel, table=True):
 
     mailbox: str = Field(primary_key=True, max_length=254)
     touched_at: float = Field(default=0.0)
+
+
+class RunRequest(SQLModel, table=True):
+    """What a signed-in person (web app) or a CLI user asked a flow to do, and who asked (issue 20, PRIV-4).
+
+    The web app and the CLI write the row with the authenticated actor, then start the flow with its id
+    (`request_id`); the flow reads the actor from here, never from a form field. The first flow run that
+    uses a request claims it (`flow_run_id`): the id cannot be replayed from Prefect's UI by another run.
+    """
+
+    id: str = Field(primary_key=True, max_length=32)
+    flow_name: str = Field(max_length=100)
+    actor: str = Field(max_length=254)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    flow_run_id: str | None = Field(default=None, max_length=36)

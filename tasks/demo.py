@@ -480,8 +480,11 @@ def call_flow(action: Action, ctx: Ctx, params: dict[str, Any]) -> Any:
     import importlib
 
     module_name, _, attr = action.flow.partition(":")
+    from pprflow.tasks.context import record_request
+
     flow = getattr(importlib.import_module(module_name), attr)
-    return flow(**params, acting_user=ctx.actor)
+    target = getattr(flow, "flow", flow)  # issue 20: the actor is a request row, never a flow parameter
+    return flow(**params, request_id=record_request(ctx.engine, ctx.actor, target.name))
 
 
 # --- The script --------------------------------------------------------------------------------------

@@ -581,6 +581,19 @@ def _family_centre_contact() -> Context:
     }
 
 
+def _operations_alert() -> Context:
+    return {
+        **_base("Vejle Kommune", "Driften", "pprflow"),
+        "flow_name": "udbakke-afsendelse",
+        "failures": 3,
+        "states": ["Failed", "Crashed"],
+        "first_at": dt.datetime(2026, 12, 10, 9, 5, tzinfo=CPH),
+        "last_at": dt.datetime(2026, 12, 10, 9, 15, tzinfo=CPH),
+        "run_name": "udbakke-2026-12-10",
+        "link": "https://prefect.kommune.example/runs/flow-run/0b6c",
+    }
+
+
 def _kind(kind: str, rule_id: str, description: str, audience: str, example: Callable[[], Context],
           *, optional: tuple[str, ...] = (), may_reach_parents: bool = False) -> MessageKind:
     return MessageKind(kind=kind, description=description, rule_id=rule_id, audience=audience,
@@ -666,6 +679,9 @@ _KINDS = (
     _kind("consent_withdrawn", "CONS-1",
           "Samtykket er trukket tilbage: der må ikke længere udveksles oplysninger på det.",
           "Tovholderen", _consent_withdrawn, optional=("partners", "link")),
+    _kind("operations_alert", "PRIV-2",
+          "Alarm til driften: et af pprflows job fejlede (højst én pr. job i timen; ingen personoplysninger).",
+          "Driftens postkasse ([mailboxes] operations)", _operations_alert, optional=("link",)),
     _kind("coordinator_handover", "ROLE-1", "Ny tovholder på sagen.",
           "Alle på sagen, også forældrene (ikke ved ESC-1)", _coordinator_handover, optional=("link",),
           may_reach_parents=True),

@@ -28,6 +28,7 @@ from pprflow.models.tables import AuditEvent, CaseParty, Consent, Deadline, Noti
 from pprflow.models.types import utcnow
 from tests import referral_data as rd
 from tests.factories import TEST_STAFF, case_with_parents, directory
+from tests.support.acting import as_user
 
 COORDINATOR = "leder@skole.example"       # coordinator and the institution's leader: the right person
 ADMIN = "admin@ppr.example"
@@ -279,12 +280,13 @@ def fresh(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
 
 
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table but the audit log: what "changes nothing" compares."""
+    """Every row of every table but the audit log and the run requests (who asked, issue 20): what "changes
+    nothing" compares."""
     import pprflow.models.tables  # noqa: F401
 
     with engine.connect() as conn:
         return {t.name: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t.name}" ORDER BY 1'))]
-                for t in SQLModel.metadata.sorted_tables if t.name != "auditevent"}
+                for t in SQLModel.metadata.sorted_tables if t.name not in ("auditevent", "runrequest")}
 
 
 def refusals(engine: Engine, actor: str) -> list[AuditEvent]:
@@ -456,21 +458,22 @@ def test_every_flow_refuses_strangers_and_serves_the_right_person_PRIV_3_PRIV_4(
     kind, right, params = FLOWS[name]
     flow = plain_flows[name]
     before = snapshot(engine)
-    for outsider in OUTSIDERS:
+    requested = "request_id" in flow.parameters.properties  # issue 20: else always its named system job
+    for outsider in OUTSIDERS if requested else ():
         call = _flow_params(name, flow, params, world.ids)
         if kind in ("CASE", "JOB", "ADMIN") or (kind == "OPEN" and outsider == UNKNOWN):
             with pytest.raises(AccessDenied) as caught:
-                flow.fn(**call, acting_user=outsider)
+                flow.fn(**call, request_id=as_user(outsider, flow))
             assert caught.value.rule_id in ("PRIV-3", "PRIV-4"), (name, outsider)
             assert snapshot(engine) == before, f"{name} as {outsider} changed something"
             assert refusals(engine, outsider), f"{name} as {outsider}: not audited"
         else:
-            result = flow.fn(**call, acting_user=outsider)
+            result = flow.fn(**call, request_id=as_user(outsider, flow))
             assert not any(bit in json.dumps(result, default=str) for bit in SECRET_BITS), (name, result)
             before = snapshot(engine)
     call = _flow_params(name, flow, params, world.ids)
     try:  # a job without a person runs as its system actor
-        flow.fn(**call, acting_user=right or None)
+        flow.fn(**call, **({"request_id": as_user(right or None, flow)} if requested else {}))
     except AccessDenied as exc:  # pragma: no cover - the failure message
         pytest.fail(f"{name}: the right person ({right or 'system job'}) was refused: {exc.one_line()}")
     except PprflowError as exc:  # a municipal rule may still say no; access did not
@@ -479,7 +482,8 @@ def test_every_flow_refuses_strangers_and_serves_the_right_person_PRIV_3_PRIV_4(
 
 def test_a_human_step_flow_without_an_acting_user_does_nothing_PRIV_4(
         world: World, fresh: tuple[str, Engine], plain_flows: dict[str, Any]) -> None:
-    """Without acting_user (and PPRFLOW_USER) a form's flow run acts as `system:pprflow`: jobs only."""
+    """Without a request (a run started from Prefect's form) a person's step is refused, whatever PPRFLOW_USER
+    says (issue 20)."""
     from pprflow.models.errors import AccessDenied
 
     _, engine = fresh

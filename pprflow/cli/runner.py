@@ -10,7 +10,8 @@ Without a running server every process that runs a flow starts Prefect's tempora
 - a server: the flow cannot take a Ctx (flow parameters are stored by Prefect), so `ctx` is
   exported to the environment (PPRFLOW_DATABASE_URL, PPRFLOW_PROFILE, PPRFLOW_USER) for the
   in-process flow run, which rebuilds it with `Ctx.from_environment()`; the flow gets the other
-  params, plus `acting_user=ctx.actor` if it has that parameter.
+  params, plus `request_id`: the id of a `RunRequest` row written here with `ctx.actor`, the authenticated
+  actor (issue 20, PRIV-4), from which the flow reads who acts (tasks/context.py).
 """
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ def run_step(flow_ref: str, direct: Callable[..., T], /, **params: Any) -> T:
     module_name, _, attr = flow_ref.partition(":")
     flow = getattr(importlib.import_module(module_name), attr)
     accepted = inspect.signature(getattr(flow, "fn", flow)).parameters
-    if ctx is not None and "acting_user" in accepted:
-        params.setdefault("acting_user", ctx.actor)
+    if ctx is not None and "request_id" in accepted:
+        from pprflow.tasks.context import record_request
+
+        target = getattr(flow, "flow", flow)  # a plain wrapper (escalate_case) names the flow it runs
+        params["request_id"] = record_request(ctx.engine, ctx.actor, target.name)
     return flow(**params)  # type: ignore[no-any-return]
 
 

@@ -241,6 +241,21 @@ async def record_our_pauses(deployments: list[Any], marker: Path | None) -> None
     marker.write_text(json.dumps(sorted(active)), encoding="utf-8")
 
 
+def register_deployments(runner: Any, deployments: list[Any], pause_marker: Path | None) -> dict[str, int]:
+    """Hand every deployment to the runner, applying only the changed ones (deployments/apply.py, issue 20);
+    an administrator's pause is kept. Returns how many were created, updated and left unchanged."""
+    from pprflow.deployments.apply import apply_if_changed
+
+    for name in keep_administrators_pauses(deployments, pause_marker):
+        emit(f"  på pause (af en administrator, forbliver på pause)  {name}")
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for deployment in deployments:
+        _, outcome = apply_if_changed(deployment, runner=runner)
+        counts[outcome] += 1
+    emit(f"  deployments: {counts['created']} nye, {counts['updated']} ændrede, {counts['unchanged']} uændrede")
+    return counts
+
+
 def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lambda: None,
                       pause_marker: Path | None = None) -> None:
     """`prefect.serve` with a dependable stop: SIGTERM or Ctrl-C asks the runner to stop (it pauses the
@@ -256,10 +271,7 @@ def serve_deployments(deployments: list[Any], on_ready: Callable[[], None] = lam
 
     runner = Runner(pause_on_shutdown=True)
     try:
-        for name in keep_administrators_pauses(deployments, pause_marker):
-            emit(f"  på pause (af en administrator, forbliver på pause)  {name}")
-        for deployment in deployments:
-            runner.add_deployment(deployment)
+        register_deployments(runner, deployments, pause_marker)
     except KeyboardInterrupt:
         _STOP_REQUESTED.set()
     if _STOP_REQUESTED.is_set():

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.acting import as_user
+
 pytestmark = pytest.mark.prefect
 
 
@@ -87,7 +89,8 @@ def test_a_failed_run_alerts_once_an_hour_and_a_refusal_never(
     from pprflow.flows.ppr import prepare_district_meetings
 
     _, received = webhook
-    refused = review_case(case_id=424242, review_date="2026-12-01", acting_user="leder@skole.example",
+    refused = review_case(case_id=424242, review_date="2026-12-01",
+                          request_id=as_user("leder@skole.example", review_case),
                           return_state=True)
     assert refused.name == "Afvist"
     monkeypatch.setenv("PPRFLOW_PROFILE", "findes-ikke")  # the operator's mistake: a plain Failed run

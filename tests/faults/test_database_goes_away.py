@@ -22,6 +22,7 @@ from pprflow.tasks.transports.file import FileTransport
 from tests import referral_data as rd
 from tests.conftest import PG_ADMIN_URL
 from tests.faults._support import by_status, queue
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.postgres
 
@@ -75,7 +76,8 @@ def test_intake_flow_killed_mid_transaction_retries_and_opens_exactly_one_whole_
     from pprflow.flows.intake import referral_intake
 
     with Terminator(pg_flow_env, "INSERT INTO outboxmessage", times=1) as terminator:
-        state = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", return_state=True)
+        state = referral_intake(rd.referral(),
+                                request_id=as_user("sofie@skovbakke.example", referral_intake), return_state=True)
     assert len(terminator.killed) == 1, "the backend was terminated mid-transaction, after the case rows"
     assert state.is_completed(), state.message
     case_id = state.result().case_id
@@ -96,7 +98,8 @@ def test_when_the_database_stays_away_the_flow_fails_loudly_and_writes_nothing(
     intake = pprflow.flows.intake
     monkeypatch.setattr(intake, "open_case", intake.open_case.with_options(retry_delay_seconds=0))
     with Terminator(pg_flow_env, "INSERT INTO outboxmessage", times=10) as terminator:
-        state = pprflow.flows.intake.referral_intake(rd.referral(), acting_user="sofie@skovbakke.example",
+        state = pprflow.flows.intake.referral_intake(rd.referral(),
+                request_id=as_user("sofie@skovbakke.example", pprflow.flows.intake.referral_intake),
                                              return_state=True)
     assert len(terminator.killed) == 3, "one attempt and two retries"
     assert state.is_failed() and "OperationalError" in (state.message or ""), state.message

@@ -82,7 +82,7 @@ def test_the_delivery_flow_fails_its_run_and_says_why_on_the_dashboard(
         monkeypatch.setenv(f"PPRFLOW_{name}", value)
     queue(engine, first=0, count=3, sender="ppr@vejle.dk")
     with no_heartbeat():
-        state = deliver_outbox(acting_user="system:delivery", return_state=True)
+        state = deliver_outbox(return_state=True)
     assert state.is_failed() and "delivery stopped" in (state.message or "")
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
@@ -97,7 +97,7 @@ def test_the_delivery_flow_fails_its_run_and_says_why_on_the_dashboard(
     controller.start()
     try:
         with no_heartbeat():
-            back = deliver_outbox(acting_user="system:delivery", return_state=True)
+            back = deliver_outbox(return_state=True)
     finally:
         controller.stop()
     assert back.is_completed() and back.result()["sent"] == 3

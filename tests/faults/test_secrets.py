@@ -221,7 +221,7 @@ def test_a_failed_delivery_flow_run_keeps_no_secret_in_its_state_logs_or_artifac
         configure(monkeypatch, **settings)
         queue(engine, first=0, count=1, sender=MAILBOX)
         with no_heartbeat():
-            state = deliver_outbox(acting_user="system:delivery", return_state=True)
+            state = deliver_outbox(return_state=True)
     assert marker in last_errors(engine), (case, last_errors(engine))  # the failure path was really driven
     APILogHandler().flush()
     run_id = state.state_details.flow_run_id

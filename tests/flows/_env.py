@@ -14,8 +14,8 @@ def flow_env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, tmp_path: Path, p
     monkeypatch.setenv("PPRFLOW_PROFILE", profile)
     monkeypatch.setenv("PPRFLOW_HOME", str(tmp_path))
     monkeypatch.setenv("PPRFLOW_TRANSPORT", "file")
-    # PRIV-4: a human step's flow run without acting_user acts as PPRFLOW_USER (a known leader here);
-    # without either it would be `system:pprflow`, which runs jobs only.
+    # PRIV-4 (issue 20): PPRFLOW_USER is never the actor of a flow run; a test starts a person's step with
+    # `request_id=as_user(actor, flow)` (tests/support/acting.py), as the web app and the CLI do.
     monkeypatch.setenv("PPRFLOW_USER", "leder@skole.example")
 
 

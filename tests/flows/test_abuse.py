@@ -10,8 +10,10 @@ from sqlmodel import Session, select
 
 from pprflow.models.tables import Case, Notification, OutboxMessage
 from tests.factories import case_with_parents, deliver_queued
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.prefect
+LEADER_IN_ENV = "leder@skole.example"  # a known leader (tests.factories.directory)
 
 
 
@@ -21,12 +23,15 @@ def test_report_by_a_teacher_and_acknowledge_as_flow_runs_ESC_1_LAW_1_LAW_2(env:
     with Session(env) as session:
         case_id = case_with_parents(session, level=2).id or 0
         session.commit()
-    first = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24), acting_user="laerer@skole.example")
-    again = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24), acting_user="laerer@skole.example")
+    first = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24),
+                                   request_id=as_user("laerer@skole.example", report_suspected_abuse))
+    again = report_suspected_abuse(case_id=case_id, today=dt.date(2026, 11, 24),
+                                   request_id=as_user("laerer@skole.example", report_suspected_abuse))
     assert first["notification_id"] == again["notification_id"], "a duplicate run notifies once"
     assert first["sent_to"] == "underretning@randers.dk"
     deliver_queued(env)  # LAW-2: only a sent notification can be acknowledged
-    done = acknowledge_notification(case_id=case_id, today=dt.date(2026, 11, 27))
+    done = acknowledge_notification(case_id=case_id, today=dt.date(2026, 11, 27),
+                                    request_id=as_user(LEADER_IN_ENV, acknowledge_notification))
     assert done["acknowledged"] == [first["notification_id"]]
     with Session(env) as session:
         case = session.get(Case, case_id)

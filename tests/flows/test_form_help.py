@@ -20,7 +20,7 @@ def test_every_case_flow_describes_its_common_fields_in_danish() -> None:
             if not isinstance(value, Flow) or "case_id" not in value.parameters.properties:
                 continue
             properties = value.parameters.model_dump()["properties"]
-            for name in ("case_id", "acting_user", "today"):
+            for name in ("case_id", "request_id", "today"):
                 if name in properties:
                     assert properties[name].get("description") == PARAMETER_HELP[name], (value.name, name)
             checked += 1

@@ -17,6 +17,7 @@ import pytest
 from pprflow.models.errors import RuleViolation
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.prefect
 flow_env = env_fixtures.flow_env
@@ -66,15 +67,18 @@ def test_a_case_run_is_named_tagged_and_emits_its_event_with_the_rule_and_no_per
     from pprflow.flows.intake import referral_intake
     from pprflow.flows.ppr import assign_district_case, schedule_district
 
-    schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
+    schedule_district(district="Nord", start=MONDAY, count=2,
+                      request_id=as_user("admin@ppr.example", schedule_district), today=MONDAY)
     referral = rd.referral()
-    intake = referral_intake(referral, acting_user="sofie@skovbakke.example", today=MONDAY, return_state=True)
+    intake = referral_intake(referral,
+            request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY, return_state=True)
     case_id = intake.result().case_id
     opened = _run(intake)
     assert opened.name == f"sag-{case_id}-modtag", "renamed once the case exists"
     assert {f"sag:{case_id}", "distrikt:nord", "spor:ppr_individual"} <= set(opened.tags)
 
-    state = assign_district_case(case_id=case_id, to_email="karin@ppr.example", acting_user="admin@ppr.example",
+    state = assign_district_case(case_id=case_id, to_email="karin@ppr.example",
+                                 request_id=as_user("admin@ppr.example", assign_district_case),
                                  today=D(2026, 11, 26), return_state=True)
     run = _run(state)
     assert state.is_completed() and run.name == f"sag-{case_id}-fordel"
@@ -98,8 +102,10 @@ def test_a_rule_refusal_ends_in_the_named_state_afvist_and_the_caller_still_gets
     from pprflow.flows.intake import referral_intake
 
     with pytest.raises(RuleViolation):
-        referral_intake(rd.referral(consent=None), acting_user="sofie@skovbakke.example", today=MONDAY)
-    state = referral_intake(rd.referral(consent=None), acting_user="sofie@skovbakke.example", today=MONDAY,
+        referral_intake(rd.referral(consent=None),
+                        request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
+    state = referral_intake(rd.referral(consent=None),
+                            request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY,
                             return_state=True)
     assert state.is_failed() and state.name == "Afvist"
     assert "(PATH-4)" in (state.message or "") and "Traceback" not in (state.message or "")

@@ -17,6 +17,7 @@ from pprflow.models.rules_kv import KVTopicIn
 from pprflow.models.tables import Case, Deadline, KVTopic, Meeting, OutboxMessage
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
+from tests.support.acting import as_user
 
 pytestmark = pytest.mark.prefect
 flow_env = env_fixtures.flow_env  # the fixture: real flow runs against this test's database
@@ -33,9 +34,11 @@ def test_referral_intake_flow_opens_one_case_even_when_run_twice_PATH_1(flow_env
     from pprflow.flows.intake import referral_intake
     from pprflow.flows.ppr import schedule_district
 
-    schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
-    first = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=MONDAY)
-    second = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=MONDAY)
+    schedule_district(district="Nord", start=MONDAY, count=2,
+                      request_id=as_user("admin@ppr.example", schedule_district), today=MONDAY)
+    first = referral_intake(rd.referral(), request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
+    second = referral_intake(rd.referral(),
+                             request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
     assert first.case_id == second.case_id and second.already_submitted
     assert first.district_meeting == D(2026, 11, 26)
     assert count(flow_env, Case) == 1 and count(flow_env, OutboxMessage) == 2
@@ -45,7 +48,8 @@ def test_referral_intake_flow_refuses_without_storing_PATH_4(flow_env) -> None:
     from pprflow.flows.intake import referral_intake
 
     with pytest.raises(RuleViolation) as caught:
-        referral_intake(rd.referral(consent=None), acting_user="sofie@skovbakke.example", today=MONDAY)
+        referral_intake(rd.referral(consent=None),
+                        request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
     assert caught.value.rule_id == "PATH-4"
     assert count(flow_env, Case) == 0 and count(flow_env, OutboxMessage) == 0
 
@@ -55,13 +59,16 @@ def test_district_flows_schedule_assign_and_prepare_twice_safely_CAL_5_PATH_4(fl
     from pprflow.flows.ppr import assign_district_case, prepare_district_meetings, schedule_district
 
     for _ in range(2):
-        schedule_district(district="Nord", start=MONDAY, count=2, acting_user="admin@ppr.example", today=MONDAY)
+        schedule_district(district="Nord", start=MONDAY, count=2,
+                          request_id=as_user("admin@ppr.example", schedule_district), today=MONDAY)
     assert count(flow_env, Meeting) == 2
-    case = referral_intake(rd.referral("ppr_learning_environment"), acting_user="sofie@skovbakke.example", today=MONDAY)
+    case = referral_intake(rd.referral("ppr_learning_environment"),
+                           request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
     for _ in range(2):
         prepare_district_meetings(today=D(2026, 11, 25))
     for _ in range(2):
-        assign_district_case(case_id=case.case_id, to_email="karin@ppr.example", acting_user="admin@ppr.example",
+        assign_district_case(case_id=case.case_id, to_email="karin@ppr.example",
+                             request_id=as_user("admin@ppr.example", assign_district_case),
                              today=D(2026, 11, 26))
     with Session(flow_env) as session:
         templates = [m.template for m in session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all()]
@@ -74,12 +81,13 @@ def test_kv_flows_schedule_submit_and_cycle_twice_safely_CAL_3_CAL_4_KV_1(flow_e
 
     for _ in range(2):
         schedule_kv(institution="Skovbakkeskolen", start=D(2026, 12, 1), count=2, leader_email="lp@skovbakke.example",
-                    kind="school", district="Nord", acting_user="admin@ppr.example")  # a new school: administrators
+                    kind="school", district="Nord",
+                        request_id=as_user("admin@ppr.example", schedule_kv))  # a new school: administrators
     topic = KVTopicIn(institution="Skovbakkeskolen", session_date=D(2026, 12, 1), text="Uro i overgangene")
     for _ in range(2):
-        kv_submit_topic(topic=topic, acting_user="lp@skovbakke.example", today=D(2026, 11, 24))
+        kv_submit_topic(topic=topic, request_id=as_user("lp@skovbakke.example", kv_submit_topic), today=D(2026, 11, 24))
     with pytest.raises(RuleViolation) as caught:
-        kv_submit_topic(topic=topic, acting_user="lp@skovbakke.example", today=D(2026, 11, 27))
+        kv_submit_topic(topic=topic, request_id=as_user("lp@skovbakke.example", kv_submit_topic), today=D(2026, 11, 27))
     assert caught.value.rule_id == "CAL-3"
     for _ in range(2):
         kv_cycle(today=D(2026, 11, 30))
@@ -94,8 +102,9 @@ def test_daily_sweep_flow_twice_queues_nothing_new(flow_env) -> None:
     from pprflow.flows.ppr import schedule_district
     from pprflow.flows.sweep import daily_sweep
 
-    schedule_district(district="Nord", start=MONDAY, count=1, acting_user="admin@ppr.example", today=MONDAY)
-    referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=MONDAY)
+    schedule_district(district="Nord", start=MONDAY, count=1,
+                      request_id=as_user("admin@ppr.example", schedule_district), today=MONDAY)
+    referral_intake(rd.referral(), request_id=as_user("sofie@skovbakke.example", referral_intake), today=MONDAY)
     first = daily_sweep(today=D(2026, 11, 25))
     second = daily_sweep(today=D(2026, 11, 25))
     assert first["queued"] == 1 and first["handled"] == {"district_case_list": 1}

@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
+from tests.support.acting import as_user
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -31,9 +32,10 @@ flow_env = env_fixtures.flow_env
 PARENT_NAMES = [p["name"] for p in rd.PARENTS] + rd.CONSENT["given_by"]
 PARENT_EMAILS = [p["email"] for p in rd.PARENTS]
 
-STAFF_OR_PLACE = {"acting_user", "to_email", "leader_email", "leader_name", "name", "role", "district",
+STAFF_OR_PLACE = {"request_id", "to_email", "leader_email", "leader_name", "name", "role", "district",
                   "institution", "to_institution", "kind", "direction"}
-"""String parameters that name a staff member, a place or a choice — never a child or a parent."""
+"""String parameters that name a staff member, a place or a choice (or an opaque request id) — never a child
+or a parent."""
 
 
 def _all_flows() -> list[Any]:
@@ -106,13 +108,14 @@ def test_flow_logs_name_no_parent_and_the_form_run_is_deleted_after_its_period_P
     from pprflow.profiles import load_profile
 
     today = dt.date(2026, 11, 23)
-    intake = referral_intake(rd.referral(), acting_user="sofie@skovbakke.example", today=today, return_state=True)
+    intake = referral_intake(rd.referral(),
+            request_id=as_user("sofie@skovbakke.example", referral_intake), today=today, return_state=True)
     case_id = intake.result().case_id
     planned = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=dt.date(2026, 12, 10),
                                              **PLACE),
-                           today=today, acting_user="sofie@skovbakke.example", return_state=True)
+                           today=today, request_id=as_user("sofie@skovbakke.example", plan_meeting), return_state=True)
     agenda = send_meeting_agenda(meeting_id=planned.result()["meeting_id"], today=today,
-                                 acting_user="sofie@skovbakke.example", return_state=True)
+                                 request_id=as_user("sofie@skovbakke.example", send_meeting_agenda), return_state=True)
     sweep = daily_sweep(today=dt.date(2026, 12, 3), return_state=True)
     runs = [_run_id(s) for s in (intake, planned, agenda, sweep)]
     logs, parameters = _logs_and_parameters(runs)
@@ -131,9 +134,9 @@ def test_flow_logs_name_no_parent_and_the_form_run_is_deleted_after_its_period_P
     assert ended is not None
     ended_on = ended.astimezone(ZoneInfo("Europe/Copenhagen")).date()
     days = load_profile("vejle").retention.flow_run_parameter_days
-    too_early = retention_purge(today=ended_on + dt.timedelta(days=days), acting_user="system:retention")
+    too_early = retention_purge(today=ended_on + dt.timedelta(days=days))
     assert too_early["form_flow_runs"] == 0, "a form run is kept for its whole period"
-    report = retention_purge(today=ended_on + dt.timedelta(days=days + 1), acting_user="system:retention")
+    report = retention_purge(today=ended_on + dt.timedelta(days=days + 1))
     assert report["form_flow_runs"] >= 2 and report["cases"] == 0
     with get_client(sync_client=True) as client:
         for run_id in runs[:2]:

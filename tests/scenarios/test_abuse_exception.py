@@ -29,6 +29,7 @@ from pprflow.tasks.outbox import deliver_due
 from pprflow.tasks.transports.file import FileTransport
 from tests.flows._env import flow_env, no_heartbeat
 from tests.scenarios._support import COORDINATOR, HEALTH_VISITOR, LEADER, PARENTS, open_case, read_mail_dir
+from tests.support.acting import as_user
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -58,7 +59,7 @@ def _consent(case_id: int, given_on: D) -> int:
     return int(record_consent(case_id=case_id, data=ConsentIn(
         given_by=["Mor Hansen"], date=given_on, information="Skolegang og trivsel",
         recipients=["Sundhedsplejen", "PPR"], purpose="Tværfaglige netværksmøder"),
-        today=given_on, acting_user=LEADER)["consent_id"])
+        today=given_on, request_id=as_user(LEADER, record_consent))["consent_id"])
 
 
 def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_what_ESC_1_LAW_1_LAW_2(
@@ -78,22 +79,25 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
     # meeting whose agenda the leader sent early — all of it waiting for the parents.
     consent_id = _consent(case_id, D(2026, 11, 2))
     add_case_partner(data=PartnerInput(case_id=case_id, name="Hanne Sundhedsplejerske", email=HEALTH_VISITOR,
-                                       role="health_visitor", consent_id=consent_id), acting_user=LEADER)
+                                       role="health_visitor", consent_id=consent_id),
+                                           request_id=as_user(LEADER, add_case_partner))
     development = plan_meeting(data=MeetingInput(case_id=case_id, kind="development", date=D(2026, 11, 9),
                                                  **PLACE),
-                               today=D(2026, 11, 2), acting_user=LEADER)
+                               today=D(2026, 11, 2), request_id=as_user(LEADER, plan_meeting))
     network = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 26),
                                              **PLACE),
-                           today=D(2026, 11, 2), acting_user=LEADER)
-    send_meeting_agenda(meeting_id=network["meeting_id"], today=D(2026, 11, 3), acting_user=LEADER)
+                           today=D(2026, 11, 2), request_id=as_user(LEADER, plan_meeting))
+    send_meeting_agenda(meeting_id=network["meeting_id"], today=D(2026, 11, 3),
+                        request_id=as_user(LEADER, send_meeting_agenda))
     meeting_minutes(meeting_id=development["meeting_id"], data=MinutesInput.model_validate({
         "actions": [{"text": "Fast voksen om morgenen.", "responsible": COORDINATOR}]}),
-        today=D(2026, 11, 9), acting_user=LEADER)
+        today=D(2026, 11, 9), request_id=as_user(LEADER, meeting_minutes))
     waiting = [m for m in _all(env) if m.to in PARENTS]
     assert len(waiting) >= 4 and {m.status for m in waiting} == {"pending"}
 
     # LAW-1: the class teacher reports (the duty is personal). ESC-1: at once, and the parents are not told.
-    reported = report_suspected_abuse(case_id=case_id, today=D(2026, 11, 10), acting_user=COORDINATOR)
+    reported = report_suspected_abuse(case_id=case_id, today=D(2026, 11, 10),
+                                      request_id=as_user(COORDINATOR, report_suspected_abuse))
     assert reported["sent_to"] == NOTIFICATIONS and reported["cancelled_parent_messages"] == len(waiting)
     first_delivery = deliver_due(env, transport)
     delivered_now = read_mail_dir(mail_dir)
@@ -106,8 +110,9 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
     # Weeks of ordinary work; nobody has to remember that the parents must not be told.
     later = plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 12, 10),
                                            location="Skovbakkeskolen", **PLACE),
-                         today=D(2026, 11, 11), acting_user=LEADER)
-    send_meeting_agenda(meeting_id=later["meeting_id"], today=D(2026, 11, 12), acting_user=LEADER)
+                         today=D(2026, 11, 11), request_id=as_user(LEADER, plan_meeting))
+    send_meeting_agenda(meeting_id=later["meeting_id"], today=D(2026, 11, 12),
+                        request_id=as_user(LEADER, send_meeting_agenda))
     day = D(2026, 11, 10)
     while day <= D(2026, 12, 31):
         daily_sweep(today=day)
@@ -120,28 +125,30 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
                 "actions": [{"text": "Mor tilbydes samtale i Familie- og Rådgivningscentret.",
                              "responsible": "mor@hjem.example"},
                             {"text": "Sundhedsplejersken ser barnet.", "responsible": HEALTH_VISITOR}]}),
-                today=day, acting_user=LEADER)
+                today=day, request_id=as_user(LEADER, meeting_minutes))
         if day == D(2026, 11, 27):
-            hand_over_case(case_id=case_id, to_email=LEADER, today=day, acting_user=COORDINATOR)
+            hand_over_case(case_id=case_id, to_email=LEADER, today=day, request_id=as_user(COORDINATOR, hand_over_case))
         if day == D(2026, 11, 30):
             four = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=4),
-                                     direction="up", today=day, acting_user=LEADER)
+                                     direction="up", today=day, request_id=as_user(LEADER, change_case_level))
             # A level-4 network meeting the sweep handles on its own: reminder 7 Dec, agenda 10 Dec.
             plan_meeting(data=MeetingInput(case_id=case_id, kind="network", level=4, date=D(2026, 12, 17),
                                            **PLACE),
-                         today=day, acting_user=LEADER)
+                         today=day, request_id=as_user(LEADER, plan_meeting))
         if day == D(2026, 12, 1):
-            withdraw_case_consent(case_id=case_id, consent_id=consent_id, acting_user=LEADER)
+            withdraw_case_consent(case_id=case_id, consent_id=consent_id,
+                                  request_id=as_user(LEADER, withdraw_case_consent))
         if day == D(2026, 12, 2):
             new_consent = _consent(case_id, day)
             add_case_partner(data=PartnerInput(case_id=case_id, name="Hanne Sundhedsplejerske",
                                                email=HEALTH_VISITOR, role="health_visitor",
-                                               consent_id=new_consent), acting_user=LEADER)
+                                               consent_id=new_consent), request_id=as_user(LEADER, add_case_partner))
         if day == D(2026, 12, 10):
             meeting_minutes(meeting_id=later["meeting_id"], data=MinutesInput.model_validate({
                 "follow_ups": [{"action_id": 2, "decision": "adjust", "text": "Fast voksen hele dagen."},
                                {"action_id": 3, "decision": "continue"},
-                               {"action_id": 4, "decision": "continue"}]}), today=day, acting_user=LEADER)
+                               {"action_id": 4, "decision": "continue"}]}), today=day,
+                                   request_id=as_user(LEADER, meeting_minutes))
         day += dt.timedelta(days=1)
     # The half-yearly review of level 4 (CAL-6): reminder, then overdue, then the review.
     remind_on = D.fromisoformat(four["review_reminder_on"])
@@ -149,7 +156,7 @@ def test_after_suspected_abuse_nothing_reaches_the_parents_whoever_schedules_wha
     daily_sweep(today=remind_on)
     daily_sweep(today=due + dt.timedelta(days=3))
     review_case(case_id=case_id, review_date=due + dt.timedelta(days=3), today=due + dt.timedelta(days=3),
-                acting_user=LEADER)
+                request_id=as_user(LEADER, review_case))
     final = deliver_due(env, transport)
     assert final.failed == []
 

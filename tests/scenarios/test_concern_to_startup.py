@@ -26,6 +26,7 @@ from pprflow.models.rules_meetings import MeetingInput
 from pprflow.models.tables import Case, Deadline, OutboxMessage
 from tests import referral_data as rd
 from tests.flows import flow_env as env_fixtures
+from tests.support.acting import as_user
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -67,12 +68,14 @@ def test_concern_to_startup_meeting(flow_env) -> None:
     engine = flow_env
 
     # Mon 23 Nov: the administrator plans the district meetings (CAL-5; 24 Dec moves to 28 Dec).
-    planned = schedule_district(district="Nord", start=D(2026, 11, 23), count=3, acting_user="admin@ppr-vejle.example",
+    planned = schedule_district(district="Nord", start=D(2026, 11, 23), count=3,
+                                request_id=as_user("admin@ppr-vejle.example", schedule_district),
                                 today=D(2026, 11, 23))
     assert [m["date"] for m in planned["meetings"]] == ["2026-11-26", "2026-12-10", "2026-12-28"]
 
     # Mon 23 Nov: the teacher's concern becomes a referral (PATH-1: action plan + request form).
-    intake = referral_intake(parse_referral(rd.example("ppr_individual.json")), acting_user=TEACHER,
+    intake = referral_intake(parse_referral(rd.example("ppr_individual.json")),
+                             request_id=as_user(TEACHER, referral_intake),
                              today=D(2026, 11, 23))
     case_id = intake.case_id
     assert intake.status == "open" and intake.coordinator == TEACHER  # ROLE-1
@@ -91,7 +94,8 @@ def test_concern_to_startup_meeting(flow_env) -> None:
     before = outbox(engine)
     for _ in range(2):
         assigned = assign_district_case(case_id=case_id, to_email=PSYCHOLOGIST, name="Karin Ørum",
-                                        role="ppr_psychologist", acting_user="admin@ppr-vejle.example",
+                                        role="ppr_psychologist",
+                                            request_id=as_user("admin@ppr-vejle.example", assign_district_case),
                                         today=D(2026, 11, 26))
     assert new_since(engine, before) == [("assignment", PSYCHOLOGIST)]
     assert assigned["startup_meeting_due"] == "2026-12-10"
@@ -121,7 +125,7 @@ def test_concern_to_startup_meeting(flow_env) -> None:
     started = plan_meeting(MeetingInput(case_id=case_id, kind="startup", date=D(2027, 1, 7),
                                         starts_at=dt.time(14, 30), leader_email=PSYCHOLOGIST,
                                         location="Skovbakkeskolen, mødelokale 1", **PLACE),
-                           today=D(2026, 12, 11), acting_user=PSYCHOLOGIST)
+                           today=D(2026, 12, 11), request_id=as_user(PSYCHOLOGIST, plan_meeting))
     assert started["startup_reminders_closed"] == 1
     with Session(engine) as session:
         open_reminders = session.exec(select(Deadline).where(

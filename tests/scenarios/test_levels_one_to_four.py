@@ -36,6 +36,7 @@ from tests.scenarios._support import (
     open_case,
     read_mail_dir,
 )
+from tests.support.acting import as_user
 
 # Issue 16: a meeting parents are invited to has an address and a leader they can call.
 PLACE = {"address": "Skovbakkevej 1, 7100 Vejle", "leader_phone": "+45 75 00 00 00"}
@@ -76,13 +77,13 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
 
     # LVL-1: level 1 → 2 (green form); straight on to 4 is refused without a reason.
     two = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=2), direction="up",
-                            today=D(2026, 9, 1), acting_user=leader)
+                            today=D(2026, 9, 1), request_id=as_user(leader, change_case_level))
     assert any("grønt skema" in p for p in two["paperwork"])
     with pytest.raises(RuleViolation, match="skips a level"):
         change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=4), direction="up",
-                          today=D(2026, 9, 1), acting_user=leader)
+                          today=D(2026, 9, 1), request_id=as_user(leader, change_case_level))
     three = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=3), direction="up",
-                              today=D(2026, 9, 15), acting_user=leader)
+                              today=D(2026, 9, 15), request_id=as_user(leader, change_case_level))
     assert any("gult skema" in p for p in three["paperwork"]) and any("lyseblåt" in p for p in three["paperwork"])
 
     # Network meeting 1 (level 3), Thu 8 Oct: agenda due Thu 1 Oct (CAL-2), leader reminded Mon 28 Sep.
@@ -90,7 +91,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
         case_id=case_id, kind="network", level=3, date=D(2026, 10, 8), starts_at=dt.time(14, 0),
         location="Skovbakkeskolen, mødelokale 2", **PLACE,
         participants=[{"name": "Ahmed Psykolog", "email": PSYCHOLOGIST, "role": "ppr_psychologist"}]),
-        today=D(2026, 9, 16), acting_user=leader)
+        today=D(2026, 9, 16), request_id=as_user(leader, plan_meeting))
     assert (first["agenda_deadline"], first["leader_reminded_on"]) == ("2026-10-01", "2026-09-28")
     assert first["leader_email"] == LEADER, "MEET-4: the leader by default"
     _sweep(D(2026, 9, 25))
@@ -114,7 +115,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
             {"text": "PPR observerer i klassen og giver sparring til teamet.", "responsible": PSYCHOLOGIST},
             {"text": "Ugeplan gennemgås derhjemme søndag aften.", "responsible": "mor@hjem.example"},
         ],
-        "next_meeting_date": "2026-11-05"}), today=D(2026, 10, 8), acting_user=leader)
+        "next_meeting_date": "2026-11-05"}), today=D(2026, 10, 8), request_id=as_user(leader, meeting_minutes))
     assert len(minutes_1["actions"]) == 3
     assert {m.to for m in _queued(env, "minutes")} == PARENTS | {COORDINATOR, PSYCHOLOGIST}
 
@@ -122,15 +123,16 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     second_meeting = MeetingInput(case_id=case_id, kind="network", level=3, date=D(2026, 11, 5),
                                   starts_at=dt.time(14, 0), location="Skovbakkeskolen, mødelokale 2", **PLACE)
     with pytest.raises(RuleViolation) as refused:
-        plan_meeting(data=second_meeting, today=D(2026, 10, 9))
+        plan_meeting(data=second_meeting, today=D(2026, 10, 9), request_id=as_user(leader, plan_meeting))
     assert refused.value.rule_id == "LVL-4"
     consent = record_consent(case_id=case_id, data=ConsentIn(
         given_by=["Mor Hansen", "Far Hansen"], date=D(2026, 10, 8), information="Skolegang, trivsel og helbred",
         recipients=["PPR", "Sundhedsplejen"], purpose="Tværfaglige netværksmøder om barnets trivsel"),
-        today=D(2026, 10, 9), acting_user=leader)
+        today=D(2026, 10, 9), request_id=as_user(leader, record_consent))
     add_case_partner(data=PartnerInput(case_id=case_id, name="Hanne Sundhedsplejerske", email=HEALTH_VISITOR,
-                                       role="health_visitor", consent_id=consent["consent_id"]), acting_user=leader)
-    second = plan_meeting(data=second_meeting, today=D(2026, 10, 9), acting_user=leader)
+                                       role="health_visitor", consent_id=consent["consent_id"]),
+                                           request_id=as_user(leader, add_case_partner))
+    second = plan_meeting(data=second_meeting, today=D(2026, 10, 9), request_id=as_user(leader, plan_meeting))
     assert second["stored_kind"] == "network_followup", "MEET-3: the follow-up form"
     assert second["agenda_deadline"] == "2026-10-29"
     _sweep(D(2026, 10, 26))
@@ -147,7 +149,8 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     a1, a2, a3 = minutes_1["actions"]
     with pytest.raises(RuleViolation, match="need a follow-up"):
         meeting_minutes(meeting_id=second["meeting_id"], data=MinutesInput.model_validate(
-            {"follow_ups": [{"action_id": a1, "decision": "continue"}]}), today=D(2026, 11, 5))
+            {"follow_ups": [{"action_id": a1, "decision": "continue"}]}), today=D(2026, 11, 5),
+            request_id=as_user(leader, meeting_minutes))
     minutes_2 = meeting_minutes(meeting_id=second["meeting_id"], data=MinutesInput.model_validate({
         "summary": "Morgenerne er roligere; frikvartererne er fortsat svære.",
         "follow_ups": [
@@ -156,7 +159,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
             {"action_id": a3, "decision": "change"},
         ],
         "actions": [{"text": "Sundhedsplejersken taler med barnet om søvn.", "responsible": HEALTH_VISITOR}]}),
-        today=D(2026, 11, 5), acting_user=leader)
+        today=D(2026, 11, 5), request_id=as_user(leader, meeting_minutes))
     assert minutes_2["followed_up"] == {str(a1): "continue", str(a2): "adjust", str(a3): "change"}
     assert len(minutes_2["actions"]) == 3
     second_minutes = [m for m in _queued(env, "minutes") if f"meeting:{second['meeting_id']}:" in m.idempotency_key]
@@ -165,7 +168,7 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
 
     # Level 4: the dark-blue form and the half-yearly review (CAL-6): 6 Nov 2026 → due 6 May 2027.
     four = change_case_level(data=LevelChangeInput(case_id=case_id, sphere="institution", to=4), direction="up",
-                             today=D(2026, 11, 6), acting_user=leader)
+                             today=D(2026, 11, 6), request_id=as_user(leader, change_case_level))
     assert any("mørkeblåt" in p for p in four["paperwork"])
     assert (four["review_due"], four["review_reminder_on"]) == ("2027-05-06", "2027-04-22")
     _sweep(D(2027, 4, 21))
@@ -177,7 +180,8 @@ def test_case_from_level_1_to_4_with_two_network_meetings_and_a_half_yearly_revi
     _sweep(D(2027, 5, 7))
     _sweep(D(2027, 5, 8))
     assert [m.to for m in _queued(env, "review_overdue")] == [LEADER], "overdue: the leader, once"
-    reviewed = review_case(case_id=case_id, review_date=D(2027, 5, 10), today=D(2027, 5, 10), acting_user=leader)
+    reviewed = review_case(case_id=case_id, review_date=D(2027, 5, 10), today=D(2027, 5, 10),
+                           request_id=as_user(leader, review_case))
     assert reviewed["next_review_due"] == "2027-11-10"
     with Session(env) as session:
         open_kinds = {d.kind for d in session.exec(select(Deadline).where(Deadline.done_at == None)).all()}  # noqa: E711
