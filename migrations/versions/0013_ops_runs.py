@@ -1,7 +1,7 @@
 """ops_runs: who asked a flow run for what (issue 20: the acting user is never a Prefect form field)
 
 Revision ID: 0013_ops_runs
-Revises: 0009_mail
+Revises: 0012_case_work
 Create Date: 2026-11-30 02:00:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 import pprflow.models.types
 
 revision = "0013_ops_runs"
-down_revision = "0009_mail"
+down_revision = "0012_case_work"
 branch_labels = None
 depends_on = None
 
