@@ -258,7 +258,7 @@ def complete_from_case(engine: Engine, raw: dict[str, Any], case_id: int, *, tod
     shape `parse_report` reads) left empty is filled from the case — the reporter's name and role from the
     directory, the institution, the child's pseudonym, group and birth year — so `report-abuse CASE
     --observation …` is never refused for them. An unknown case fills nothing (the report goes without it)."""
-    reporter = raw.get("reporter") if isinstance(raw.get("reporter"), dict) else {}
+    reporter: dict[str, Any] = raw["reporter"] if isinstance(raw.get("reporter"), dict) else {}
     with Session(engine) as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -271,7 +271,7 @@ def complete_from_case(engine: Engine, raw: dict[str, Any], case_id: int, *, tod
             return raw
     filled = dict(raw)
     for part in ("reporter", "child"):
-        given = raw.get(part) if isinstance(raw.get(part), dict) else {}
+        given: dict[str, Any] = raw[part] if isinstance(raw.get(part), dict) else {}
         filled[part] = {**given, **{k: v for k, v in known[part].items() if given.get(k) is None and v is not None}}
     if raw.get("institution") is None:
         filled["institution"] = known["institution"]
