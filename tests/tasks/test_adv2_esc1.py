@@ -1,0 +1,57 @@
+"""Adversary (adv2), ESC-1 on the service layer: a careless colleague adds the child's father — whom the referral
+did not name — as a partner ("far") or a meeting participant ("mor") on a case kept from the parents. Before, he
+became a staff recipient: the start-up meeting's staff agenda (case number, level) went to him."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from pprflow.models.rules_meetings import MeetingInput, Participant, PartnerInput
+from pprflow.models.tables import CaseParty, OutboxMessage
+from pprflow.tasks.abuse import report_abuse
+from pprflow.tasks.meetings import add_partner, schedule_meeting
+from tests.factories import as_admin, case_with_parents, directory
+
+TODAY = dt.date(2026, 11, 24)
+FATHER = "peter.berg@hjem.example"
+
+
+def _confidential_case(engine: Engine, ctx: Any) -> int:
+    directory(engine)
+    with Session(engine) as session:
+        case_id = case_with_parents(session, level=2).id or 0
+        session.commit()
+    report_abuse(ctx, case_id, today=TODAY, reported_by_email="laerer@skole.example")  # ESC-1: kept from parents
+    return case_id
+
+
+@pytest.mark.parametrize("role", ["far", "parent", "Mor", "bonus-far", "plejemor", "Forælder", "guardian"])
+def test_a_parent_never_joins_a_case_as_a_partner_ESC_1(engine: Engine, ctx: Any, role: str) -> None:
+    case_id = _confidential_case(engine, ctx)
+    with pytest.raises(ValidationError) as refused:
+        add_partner(ctx=as_admin(ctx), data=PartnerInput(case_id=case_id, name="Peter Berg", email=FATHER, role=role))
+    assert "ESC-1" in str(refused.value) and "forælder" in str(refused.value)
+    with Session(engine) as session:
+        assert not session.exec(select(CaseParty).where(CaseParty.email == FATHER)).all()
+
+
+def test_a_parent_never_takes_part_in_a_meeting_as_a_professional_and_gets_no_staff_agenda_ESC_1(
+        engine: Engine, ctx: Any) -> None:
+    case_id = _confidential_case(engine, ctx)
+    admin = as_admin(ctx)
+    meeting = {"case_id": case_id, "kind": "startup", "date": TODAY + dt.timedelta(days=2),
+               "starts_at": dt.time(14, 0), "location": "PPR, Kirketorvet 22", "leader_phone": "+45 76 81 52 33",
+               "urgent_reason": "Akut"}
+    with pytest.raises(ValidationError) as refused:
+        schedule_meeting(ctx=admin, today=TODAY, data=MeetingInput(
+            **meeting, participants=[Participant(name="Peter Berg", email=FATHER, role="far")]))
+    assert "ESC-1" in str(refused.value)
+    schedule_meeting(ctx=admin, today=TODAY, data=MeetingInput(**meeting))
+    with Session(engine) as session:
+        assert not session.exec(select(OutboxMessage).where(OutboxMessage.to == FATHER)).all()
