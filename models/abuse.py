@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from pprflow.models.address import EmailAddress
 from pprflow.models.errors import InvalidInput, PprflowError
+from pprflow.models.input import without_forbidden_characters
 from pprflow.models.rules_privacy import redact_cpr_numbers
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -45,6 +46,13 @@ def blank_cpr_numbers(text: str) -> str:
 
 class _Report(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # ESC-2: NUL, ESC and bidi overrides are removed, never a refusal (StrictInput refuses them elsewhere):
+        # PostgreSQL cannot store a NUL, and U+202E would make the child's name read differently than written.
+        return without_forbidden_characters(value) if isinstance(value, str) else value
 
     @field_validator("*", mode="after")
     @classmethod

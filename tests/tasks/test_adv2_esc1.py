@@ -85,3 +85,24 @@ def test_a_parents_sub_address_is_the_parent_ESC_1(engine: Engine, ctx: Any, sto
 
         blocked = suppression(session, case=session.get(Case, case_id), to=typed, is_parent=False, consent_id=None)
     assert blocked is not None and blocked.rule_id == "ESC-1"
+
+
+def test_a_nul_or_bidi_override_in_a_report_is_removed_never_stops_the_notification_ESC_2(
+        any_engine: Engine, randers: Any) -> None:
+    """ESC-2: "no other rule may refuse or hold it". A NUL pasted with the observation (text copied from a PDF)
+    made PostgreSQL refuse the row: DataError, nothing stored or queued. U+202E in the child's name made it read
+    backwards in the family centre's mail. Both are removed from the report; it goes."""
+    from pprflow.models.tables import Notification
+    from pprflow.tasks.abuse import report
+    from pprflow.tasks.context import Ctx
+
+    data = {"reporter": {"name": "Sofie\x00 Lærer", "email": "laerer@skole.example", "role": "teacher"},
+            "institution": "Skovbakkeskolen", "child": {"name": "Emil \u202eJensen", "group": "3.B"},
+            "observation": "Blå mærker\x00 på armen\x1b.", "observed_on": "2026-11-24"}
+    sent = report(Ctx(engine=any_engine, profile=randers, actor="laerer@skole.example"), data, today=TODAY)
+    assert sent["notification_sent"] is True
+    with Session(any_engine) as session:
+        [notification] = session.exec(select(Notification)).all()
+        [message] = session.exec(select(OutboxMessage).where(OutboxMessage.template == "abuse_notification")).all()
+    assert notification.child_name == "Emil Jensen" and notification.observation == "Blå mærker på armen."
+    assert "\x00" not in message.body_text and "\u202e" not in message.body_text
