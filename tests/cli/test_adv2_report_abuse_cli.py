@@ -5,6 +5,8 @@ child), and a CPR number in what she saw is blanked, never a refusal (ESC-2 wins
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -76,3 +78,15 @@ def test_a_prefect_server_that_refuses_the_run_never_stops_the_report_ESC_2(engi
     assert sent["notification_sent"] is True and "Traceback" not in result.stderr
     with Session(engine) as session:
         assert len(session.exec(select(Notification)).all()) == 1
+
+
+def test_report_abuse_from_a_file_that_names_the_case_needs_only_what_was_observed_ESC_2(
+        engine: Engine, sqlite_url: str, tmp_path: Any) -> None:
+    import json
+
+    case_id = _case(engine)
+    path = tmp_path / "underretning.json"
+    path.write_text(json.dumps({"case_id": case_id, "reporter": {"email": "laerer@skole.example"},
+                                "observation": "Sagde at far slog.", "observed_on": "2026-11-24"}), encoding="utf-8")
+    sent = ok(run(sqlite_url, "case", "report-abuse", "--file", str(path), "--today", "2026-11-24"))
+    assert sent["notification_sent"] is True and sent["case_id"] == case_id
