@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from pprflow.models.address import EmailAddress
 from pprflow.models.errors import InvalidInput, PprflowError
+from pprflow.models.input import without_forbidden_characters
 from pprflow.models.rules_privacy import redact_cpr_numbers
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -45,6 +46,13 @@ def blank_cpr_numbers(text: str) -> str:
 
 class _Report(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # ESC-2: NUL, ESC and bidi overrides are removed, never a refusal (StrictInput refuses them elsewhere):
+        # PostgreSQL cannot store a NUL, and U+202E would make the child's name read differently than written.
+        return without_forbidden_characters(value) if isinstance(value, str) else value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -89,17 +97,32 @@ class AbuseReport(_Report):
         return hashlib.sha256(f"{today.isoformat()}|{self.model_dump_json()}".encode()).hexdigest()
 
 
+_DANISH_ERRORS: dict[str, str] = {
+    "missing": "skal udfyldes", "string_type": "skal udfyldes", "string_too_short": "skal udfyldes",
+    "string_too_long": "må højst være {max_length} tegn",
+    "date_parsing": "skal være en dato som ÅÅÅÅ-MM-DD, fx 2026-11-24",
+    "date_from_datetime_parsing": "skal være en dato som ÅÅÅÅ-MM-DD, fx 2026-11-24",
+    "date_type": "skal være en dato som ÅÅÅÅ-MM-DD, fx 2026-11-24",
+    "time_parsing": "skal være et klokkeslæt som TT:MM, fx 10:15", "time_type": "skal være et klokkeslæt som TT:MM, "
+    "fx 10:15", "int_parsing": "skal være et helt tal, fx 2017", "int_type": "skal være et helt tal, fx 2017",
+    "int_from_float": "skal være et helt tal, fx 2017",
+    "less_than_equal": "må højst være {le}", "greater_than_equal": "skal mindst være {ge}",
+    "greater_than": "skal være større end {gt}", "less_than": "skal være mindre end {lt}",
+    "model_type": "skal udfyldes", "dict_type": "skal udfyldes",
+}
+"""ESC-2: a report refused as given says what to fix in Danish (the notification was NOT sent)."""
+
+
 def _error_line(exc: ValidationError) -> str:
     first = exc.errors()[0]
     path = ".".join(str(p) for p in first.get("loc", ())) or "(top level)"
     if first.get("type") == "value_error" and first.get("ctx", {}).get("error") is not None:
         what = str(first["ctx"]["error"])
-    elif first.get("type") == "missing":
-        what = "skal udfyldes"
     elif first.get("type") == "extra_forbidden":
         what = "ukendt felt (tjek stavningen)"
-    else:
-        what = str(first.get("msg", "ugyldig værdi"))
+    else:  # Danish for every user (STYLE): never pydantic's English
+        what = _DANISH_ERRORS.get(str(first.get("type")), "er ikke gyldig: ret feltet og prøv igen").format(
+            **first.get("ctx", {}))
     return f"{path}: {what}"
 
 

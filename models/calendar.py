@@ -331,6 +331,8 @@ def add_months(d: dt.date, months: int) -> dt.date:
     """Calendar-month arithmetic with month-end clamping: 31 Aug + 6 → 28/29 Feb (CAL-6)."""
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:  # one line at the CLI ("out of range"), like every other date
+        raise OverflowError(f"{d.isoformat()} + {months} months is past {dt.MAXYEAR}-12-31")
     last = _stdlib_calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, min(d.day, last))
 

@@ -34,12 +34,22 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
 
 
+def _forbidden(ch: str) -> bool:
+    return ch in _BIDI or ((ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and ch not in _ALLOWED_CONTROLS)
+
+
 def forbidden_character(text: str) -> str | None:
     """The first control or bidi-override character in `text` as U+XXXX, or None."""
     for ch in text:
-        if ch in _BIDI or ((ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0) and ch not in _ALLOWED_CONTROLS):
+        if _forbidden(ch):
             return f"U+{ord(ch):04X}"
     return None
+
+
+def without_forbidden_characters(text: str) -> str:
+    """The same characters removed, for the one input that may not be refused (the abuse report, ESC-2): a NUL
+    pasted from a PDF is refused by PostgreSQL's text columns, so the notification would never be stored."""
+    return "".join(ch for ch in text if not _forbidden(ch))
 
 
 def _kinds(annotation: Any) -> set[type]:

@@ -6,7 +6,7 @@ Pure: validated from a dict (parsed TOML); loading from disk lives in `pprflow.p
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -51,16 +51,16 @@ class Mailboxes(_Strict):
 class KVSettings(_Strict):
     """Consultative guidance (konsultativ vejledning, KV): CAL-3, CAL-4."""
 
-    cadence_weeks: dict[Literal["school", "daycare"], int]
-    notice_days: int = 5
-    reminder_days_before_notice: int = 2
+    cadence_weeks: dict[Literal["school", "daycare"], Annotated[int, Field(ge=1, le=52)]]
+    notice_days: int = Field(5, ge=1, le=60)
+    reminder_days_before_notice: int = Field(2, ge=0, le=30)
 
 
 class DistrictMeetingSettings(_Strict):
     """District meetings (distriktsmøder) inside PPR: CAL-5."""
 
     weekday: Weekday = "thursday"
-    cadence_weeks: int = 2
+    cadence_weeks: int = Field(2, ge=1, le=52)
     time: dt.time = dt.time(9, 0)
     plan_ahead_weeks: int = Field(
         8, ge=1, le=52, description="Issue 17: the daily sweep keeps each district's meetings planned this far ahead "
@@ -73,23 +73,23 @@ class DistrictMeetingSettings(_Strict):
 class MeetingSettings(_Strict):
     """Network and development meetings: CAL-2 and the reminder lead times."""
 
-    agenda_working_days: int = 5
-    agenda_reminder_working_days: int = 3
-    startup_meeting_lead_working_days: int = 10
+    agenda_working_days: int = Field(5, ge=1, le=60)
+    agenda_reminder_working_days: int = Field(3, ge=0, le=60)
+    startup_meeting_lead_working_days: int = Field(10, ge=1, le=120)
 
 
 class ReviewSettings(_Strict):
     """Specialised-effort review (CAL-6) and the §20 investigation (CAL-7)."""
 
-    months: int = 6
-    reminder_days: int = 14
-    investigation_months: int = 4
+    months: int = Field(6, ge=1, le=24)
+    reminder_days: int = Field(14, ge=0, le=180)
+    investigation_months: int = Field(4, ge=1, le=24)
 
 
 class NotificationSettings(_Strict):
     """Notification acknowledgement (kvittering), LAW-2."""
 
-    acknowledgement_working_days: int = 6
+    acknowledgement_working_days: int = Field(6, ge=1, le=60)
     escalate_after_minutes: int = Field(
         default=15, ge=1, le=24 * 60,
         description="ESC-1: an abuse notification the transport still has not taken this many minutes after it "
@@ -175,9 +175,11 @@ class EscalationSettings(_Strict):
 class RetentionSettings(_Strict):
     """How long data is kept (PRIV-1, PRIV-2)."""
 
-    closed_case_years: int = 5
-    audit_years: int = 5
-    flow_run_parameter_days: int = 7
+    # A typo here is a loss: `closed_case_years = -1` (or 0) made the weekly purge delete every closed case at
+    # once, `audit_years = 0` the audit log (PRIV-1, PRIV-2). Refused when the profile loads, naming the setting.
+    closed_case_years: int = Field(5, ge=1, le=100)
+    audit_years: int = Field(5, ge=1, le=100)
+    flow_run_parameter_days: int = Field(7, ge=1, le=3650)
 
 
 class LevelSettings(_Strict):

@@ -58,12 +58,40 @@ class _Input(StrictInput):  # one configuration for every input model (PRIV-2: n
     pass
 
 
+PARENT_ROLE_WORDS = frozenset({
+    "parent", "parents", "mother", "father", "mum", "mom", "dad", "guardian", "stepmother", "stepfather",
+    "stepparent", "foster_parent", "fosterparent", "foster", "forælder", "forældre", "foraelder", "foraeldre",
+    "mor", "far", "moder", "fader", "værge", "vaerge", "bonusmor", "bonusfar", "bonusforælder", "stedmor", "stedfar",
+    "plejemor", "plejefar", "plejeforælder", "plejeforældre", "forældremyndighedsindehaver",
+})
+"""ESC-1, MEET-1: the words for a parent or guardian, in the role of a partner or meeting participant."""
+
+
+def check_professional_role(role: str) -> str:
+    """ESC-1: a partner or meeting participant is a professional; the parents are on the case from the referral
+    (`is_parent`), where every rule that keeps a confidential case from them can see them. A role that says
+    "parent" (in English or Danish, any spelling of the words above) would make a parent a staff recipient of
+    staff mail — case number, level, agenda — on a case kept from the parents, so it is refused here, at the
+    one input type every partner and participant passes through."""
+    words = {w for w in re.split(r"[\s_\-/,.;:()]+", role.strip().lower()) if w}
+    if words & PARENT_ROLE_WORDS or role.strip().lower().replace(" ", "_") in PARENT_ROLE_WORDS:
+        raise ValueError(f"rollen {role.strip()!r} er en forælder: forældre kommer på sagen med henvendelsen, ikke "
+                         "som samarbejdspartner eller mødedeltager (ESC-1, MEET-1); angiv fagpersonens rolle, "
+                         "fx health_visitor eller teacher")
+    return role
+
+
 class Participant(_Input):
     """A professional who takes part (MEET-1), added to the case's network map (MEET-5)."""
 
     name: str = Field(min_length=1, max_length=200)
     email: EmailAddress
     role: str = Field(min_length=1, max_length=40, description="e.g. ppr_psychologist, teacher")
+
+    @field_validator("role")
+    @classmethod
+    def _professional(cls, value: str) -> str:  # ESC-1: never a parent under a partner's or participant's role
+        return check_professional_role(value)
 
 
 class MeetingInput(_Input):
@@ -145,6 +173,11 @@ class PartnerInput(_Input):
                       description="health_visitor | family_department | open_counselling | uu | ungvejle | ssp | "
                                   "ppr_psychologist | outposted_social_worker | family_centre_caseworker | …")
     consent_id: int | None = Field(default=None, gt=0, description="The consent they join on (PATH-8).")
+
+    @field_validator("role")
+    @classmethod
+    def _professional(cls, value: str) -> str:  # ESC-1: never a parent under a partner's or participant's role
+        return check_professional_role(value)
 
 
 class ActionInput(_Input):

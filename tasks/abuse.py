@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.abuse import (
     ACKNOWLEDGEMENT_KINDS,
+    NOT_SENT,
     AbuseReport,
     ReportedChild,
     Reporter,
@@ -38,10 +39,9 @@ from pprflow.models.abuse import (
 from pprflow.models.access import Perm
 from pprflow.models.address import address_key, is_placeholder, parse_address
 from pprflow.models.calendar import WorkingCalendar, local_datetime
-from pprflow.models.errors import InvalidInput, NotFound, RuleViolation
+from pprflow.models.errors import InvalidInput, NotFound, PprflowError, RuleViolation
 from pprflow.models.profile import EscalationStep, Profile
 from pprflow.models.rules_deadlines import escalation_day
-from pprflow.models.rules_privacy import check_no_cpr_number
 from pprflow.models.tables import Case, Child, Deadline, Institution, Notification, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
@@ -255,6 +255,31 @@ def report_from_case(session: Session, case: Case, *, reporter_email: str, today
     )
 
 
+def complete_from_case(engine: Engine, raw: dict[str, Any], case_id: int, *, today: dt.date) -> dict[str, Any]:
+    """ESC-2: a report on a case needs only what the case does not already say. Every field of `raw` (the
+    shape `parse_report` reads) left empty is filled from the case — the reporter's name and role from the
+    directory, the institution, the child's pseudonym, group and birth year — so `report-abuse CASE
+    --observation …` is never refused for them. An unknown case fills nothing (the report goes without it)."""
+    reporter: dict[str, Any] = raw["reporter"] if isinstance(raw.get("reporter"), dict) else {}
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            return raw
+        try:
+            known = report_from_case(session, case, reporter_email=parse_address(str(reporter.get("email") or ""),
+                                                                                 "reporter"),
+                                     today=today, observation="-").model_dump()
+        except (ValueError, PprflowError):  # no usable reporter address: parse_report says so, in Danish
+            return raw
+    filled = dict(raw)
+    for part in ("reporter", "child"):
+        given: dict[str, Any] = raw[part] if isinstance(raw.get(part), dict) else {}
+        filled[part] = {**given, **{k: v for k, v in known[part].items() if given.get(k) is None and v is not None}}
+    if raw.get("institution") is None:
+        filled["institution"] = known["institution"]
+    return filled
+
+
 def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | None = None,
                  reported_by_email: str | None = None) -> dict[str, Any]:
     """`pprflow case report-abuse CASE`: any staff member (LAW-1) reports suspected abuse on a case (ESC-1).
@@ -262,13 +287,16 @@ def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | N
     The duty is personal, so the report names a person: the acting user's email (`--as EMAIL`).
     """
     reporter = (reported_by_email or ctx.actor).strip()
-    check_no_cpr_number("observation", observation)  # PRIV-2
+    # PRIV-2 without refusing (ESC-2): a CPR number in what was observed is blanked by the report model.
     if "@" not in reporter:
         raise InvalidInput(f"underretningen er IKKE sendt: hvem underretter? Pligten er personlig: kør med --as EMAIL "
                            f"(handlende bruger er {reporter!r})", rule_id="LAW-1")
     reporter = parse_address(reporter, "--as")
     with Session(ctx.engine, expire_on_commit=False) as session:
-        case = get_case(session, case_id)
+        case = session.get(Case, case_id)
+        if case is None:  # ESC-2: say in Danish that nothing was sent, and how to send it without a case
+            raise InvalidInput(f"{NOT_SENT}: sag {case_id} findes ikke; send underretningen uden sag med "
+                               "--child-name, --institution og --observation (eller --file)", rule_id="ESC-2")
         # ESC-1/LAW-1: nothing blocks a report — not the staff directory, not the access policy: the duty
         # is personal and the reporter is named (audited); the answer shows nothing of the case.
         data = report_from_case(session, case, reporter_email=reporter, today=today, observation=observation)

@@ -182,6 +182,11 @@ def _report_data(file: str | None, given: dict[str, object], *, case: int | None
         }
     if case is not None:
         raw["case_id"] = case
+    if isinstance(raw.get("case_id"), int) and not isinstance(raw.get("case_id"), bool):
+        from pprflow.tasks.abuse import complete_from_case
+
+        # ESC-2: what the case already says (institution, child, reporter) is not asked for again
+        raw = complete_from_case(STATE.ctx().engine, raw, raw["case_id"], today=day)  # type: ignore[arg-type]
     return parse_report(raw)
 
 

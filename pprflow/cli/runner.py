@@ -54,9 +54,18 @@ def run_urgent_step(flow_ref: str, direct: Callable[..., T], /, **params: Any) -
     """ESC-1: `run_step` for the abuse notification — nothing may block it, not even an unreachable Prefect
     server: when the flow run could not start (the server did not answer), the same service function runs
     directly (queued the same, urgent lane)."""
+    from pprflow.models.errors import PprflowError
+
     try:
         return run_step(flow_ref, direct, **dict(params))
-    except RuntimeError as exc:
-        if not str(exc).startswith("Failed to reach API"):
-            raise
+    except PprflowError:
+        raise  # the report itself was refused: that line says whether the notification went (ESC-2)
+    except Exception as exc:  # noqa: BLE001 - ESC-2: whatever the server answered (unreachable, 401, 500, ...)
+        # the report is received by the same service function: record_report is idempotent per report and day,
+        # so a flow run that got as far as queueing it is not doubled. The dashboard just misses this run.
+        import sys
+
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        sys.stderr.write(f"advarsel: Prefect-serveren kunne ikke køre underretningen ({reason}); den er modtaget "
+                         "direkte og sendes straks (ESC-2)\n")
     return direct(**params)
