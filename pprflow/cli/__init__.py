@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> None:
         fail("the file is not UTF-8 text: save it as UTF-8 and try again")
     except OSError as exc:  # disk full, unreadable file: the environment, not a bug
         fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), code=1)
+    except ValueError as exc:  # after UnicodeDecodeError, its subclass
+        if "null byte" not in str(exc):
+            raise
+        fail("an argument contains a NUL character (\\x00): retype it without control characters")
     except Exception as exc:
         from sqlalchemy.exc import DBAPIError  # imported late: `pprflow calendar` never loads SQLAlchemy
 

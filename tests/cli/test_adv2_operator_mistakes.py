@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-PPRFLOW = Path(sys.executable).parent / "pprflow"
+from tests.support.cli import pprflow_cli
 
 
 def test_a_review_date_past_the_calendars_end_is_one_line_CAL_6() -> None:
-    result = subprocess.run([str(PPRFLOW), "calendar", "review-due", "9999-12-31"], capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = pprflow_cli("calendar", "review-due", "9999-12-31")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_name_with_a_nul_character_is_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found by tests/faults/test_bad_input.py: `referral submit '\\x00…'` ended in 'embedded null byte'."""
+    result = pprflow_cli("--db", f"sqlite:///{tmp_path / 'p.db'}", "--as", "leder@skole.example",
+                         "referral", "submit", "\x00\x1b[31m")
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr
