@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections.abc import Iterable, Iterator
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -105,6 +106,38 @@ def address_key(value: str | None) -> str:
         return normalise_address(value)
     except AddressError:
         return email.utils.parseaddr(value)[1].strip().lower() or value.strip().lower()
+
+
+def mailbox_key(value: str | None) -> str:
+    """ESC-1 "whatever the spelling": the mailbox an address reaches, `address_key` without a sub-address
+    (mor+skole@hjem.dk and mor@hjem.dk are one mailbox at Gmail, Outlook.com, iCloud and Fastmail). Used
+    only to recognise a parent: treating a stranger's tagged address as the parent's errs on the safe side."""
+    key = address_key(value)
+    local, at, domain = key.partition("@")
+    base = local.split("+", 1)[0]
+    return f"{base}@{domain}" if at and base else key
+
+
+class Mailboxes:
+    """A set of mailboxes that answers `address in it` for any spelling of an address (ESC-1): the parents
+    of a child, or the protected parents among some addresses (tasks/outbox.py)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, addresses: Iterable[str] = ()) -> None:
+        self._keys = frozenset(k for k in (mailbox_key(a) for a in addresses) if k)
+
+    def __contains__(self, address: object) -> bool:
+        return isinstance(address, str) and mailbox_key(address) in self._keys
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._keys))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"Mailboxes({sorted(self._keys)!r})"
 
 
 def is_placeholder(address: str) -> bool:

@@ -100,6 +100,18 @@ class CaseParty(SQLModel, table=True):
     consent_id: int | None = Field(default=None, foreign_key="consent.id",
                                    description="Partners who joined on a consent (CONS-1).")
     added_at: dt.datetime = _created()
+    mailbox: str | None = Field(default=None, max_length=254, index=True,
+                                description="The mailbox the address reaches, without a sub-address (mor+skole@ is "
+                                            "mor@): a parent is recognised whatever the spelling (ESC-1). Set on "
+                                            "every insert and update below.")
+
+
+@event.listens_for(CaseParty, "before_insert")
+@event.listens_for(CaseParty, "before_update")
+def _party_mailbox(_mapper: Any, _connection: Any, party: CaseParty) -> None:
+    from pprflow.models.address import mailbox_key
+
+    party.mailbox = mailbox_key(party.email) or None
 
 
 class Consent(SQLModel, table=True):

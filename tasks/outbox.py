@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from pprflow.models.address import address_key
+from pprflow.models.address import Mailboxes, address_key, mailbox_key
 from pprflow.models.errors import RuleViolation
 from pprflow.models.tables import Case, CaseParty, Child, Consent, OutboxAttachment, OutboxMessage, StaffMember
 from pprflow.models.types import utcnow
@@ -52,27 +52,31 @@ def idempotency_key(kind: str, case_id: int | None, serves: str, recipient: str)
     return f"{kind}|case:{case_id if case_id is not None else '-'}|{serves}|{recipient.strip().lower()}"
 
 
-def _parents_of(session: Session, case_ids: Iterable[int]) -> set[str]:
+def _parents_of(session: Session, case_ids: Iterable[int]) -> Mailboxes:
     ids = list(case_ids)
     if not ids:
-        return set()
+        return Mailboxes()
     rows = session.exec(
         select(CaseParty.email).where(col(CaseParty.case_id).in_(ids), CaseParty.is_parent == True)  # noqa: E712
     ).all()
-    return {address_key(email) for email in rows}
+    return Mailboxes(rows)
 
 
 def _parent_rows(session: Session, addresses: Iterable[str]) -> list[tuple[int, str]]:
-    """(case id, address) of every parent party with one of these addresses: an indexed lookup, because
-    every stored address has the one spelling of the address type (migration 0002_esc1 folds older rows)."""
-    keys = sorted({address_key(a) for a in addresses} - {""})
+    """(case id, address) of every parent party whose mailbox one of these addresses reaches, whatever the
+    spelling (ESC-1): indexed lookups of the one stored spelling (migration 0002_esc1 folds older rows) and
+    of the mailbox without a sub-address (0014_mailbox)."""
+    wanted = list(addresses)
+    keys = sorted({address_key(a) for a in wanted} - {""})
     if not keys:
         return []
+    mailboxes = sorted({mailbox_key(a) for a in wanted} - {""})
     return list(session.exec(select(CaseParty.case_id, CaseParty.email).where(
-        col(CaseParty.email).in_(keys), CaseParty.is_parent == True)).all())  # noqa: E712
+        or_(col(CaseParty.email).in_(keys), col(CaseParty.mailbox).in_(mailboxes)),
+        CaseParty.is_parent == True)).all())  # noqa: E712
 
 
-def _cases_with_parents(session: Session, addresses: set[str]) -> set[int]:
+def _cases_with_parents(session: Session, addresses: Iterable[str]) -> set[int]:
     return {case_id for case_id, _ in _parent_rows(session, addresses)}
 
 
@@ -113,8 +117,9 @@ def is_confidential(session: Session, case: Case | None) -> bool:
                                                    Case.confidential_from_parents == True)).first())  # noqa: E712
 
 
-def parent_emails(session: Session, case_id: int) -> set[str]:
-    """The parents of the child of this case, over all its cases: bare, case-folded addresses (ESC-1)."""
+def parent_emails(session: Session, case_id: int) -> Mailboxes:
+    """The parents of the child of this case, over all its cases (ESC-1): `address in parent_emails(…)` holds
+    for any spelling of a parent's address, a sub-address included."""
     return _parents_of(session, same_child_case_ids(session, [case_id]))
 
 
@@ -130,7 +135,7 @@ def is_protected_parent(session: Session, case_id: int | None, email: str | None
     return bool(protected_among(session, [key]))
 
 
-def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:
+def protected_among(session: Session, addresses: Iterable[str]) -> Mailboxes:
     """ESC-1: which of these addresses belong to a parent of a child with a confidential case (over all the
     child's cases). Nothing pprflow sends may reach one of them, whatever case (or none) it is about.
     One indexed lookup of the addresses, then the confidentiality of the few cases they are parents on."""
@@ -140,8 +145,8 @@ def protected_among(session: Session, addresses: Iterable[str]) -> set[str]:
         if case_id not in verdict:
             verdict[case_id] = is_confidential(session, session.get(Case, case_id))
         if verdict[case_id]:
-            protected.add(address_key(email))
-    return protected
+            protected.add(email)
+    return Mailboxes(protected)
 
 
 @dataclass(frozen=True)

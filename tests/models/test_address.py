@@ -147,3 +147,23 @@ def test_parse_address_names_the_option_and_address_key_compares_stored_rows_ESC
     assert address_key(" Hanne Berg <HANNE.BERG@hjem.example>") == "hanne.berg@hjem.example"
     assert address_key("Hanne.Berg@Hjem.Example ") == "hanne.berg@hjem.example"
     assert address_key(None) == ""
+
+
+_local = st.from_regex(r"[a-z0-9][a-z0-9.\-_]{0,15}", fullmatch=True).filter(lambda s: ".." not in s and not
+                                                                              s.endswith("."))
+_tag = st.from_regex(r"[a-z0-9.\-_]{1,12}", fullmatch=True)
+
+
+@given(_local, _tag, st.sampled_from(["hjem.example", "gmail.com", "outlook.dk"]), st.booleans())
+def test_a_parent_is_known_by_any_spelling_of_the_mailbox_sub_address_included_ESC_1(
+        local: str, tag: str, domain: str, stored_tagged: bool) -> None:
+    """ESC-1 "whatever the spelling": mor+skole@ and mor@ are one mailbox; case and padding never matter;
+    another mailbox at the same domain never matches (a parent is never made of a stranger by chance)."""
+    from pprflow.models.address import Mailboxes
+
+    bare, tagged = f"{local}@{domain}", f"{local}+{tag}@{domain}"
+    parents = Mailboxes([tagged if stored_tagged else bare])
+    for spelling in (bare, tagged, f" {tagged.upper()} ", f"{local}+other@{domain}"):
+        assert spelling in parents
+    assert f"{local}x@{domain}" not in parents and f"x{local}@{domain}" not in parents
+    assert f"{local}@other-{domain}" not in parents
