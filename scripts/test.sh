@@ -19,8 +19,8 @@ if [ "$#" -gt 0 ]; then  # e.g. ./scripts/test.sh tests/tasks -k sweep
 fi
 echo "== pytest: the in-process suites, two workers"
 .venv/bin/pytest -p no:cacheprovider -n 2 --durations=25 --ignore=tests/faults --ignore=tests/browser
-echo "== pytest: fault and browser tests, one at a time (they start servers and kill processes)"
-.venv/bin/pytest -p no:cacheprovider --durations=25 tests/faults tests/browser
+echo "== pytest: fault and browser tests, two workers, each file whole on one worker (they start servers and kill processes)"
+.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 tests/faults tests/browser
 echo "== date-sensitive tests with the clock moved to a leap day and years ahead"
 bash scripts/test_date_sensitive.sh
 if [ -f benchmarks/smoke.sh ]; then
