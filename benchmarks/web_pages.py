@@ -185,7 +185,9 @@ def run(db: str, size: int, repeats: int) -> list[dict[str, Any]]:
         print(f"{db} {size} cases: loaded in {load_s:.0f} s", flush=True)
         url = common.sqlalchemy_url(target)
         _prepare(url)
-        for who, path in ((LEADER, "/sager"), (LEADER, f"/sager?foer={_second_page(url)}"), (ADMIN, "/i-dag")):
+        # "/" (the home page: the guard, the session, the template, no case data) is the floor of any page
+        for who, path in ((LEADER, "/"), (LEADER, "/sager"), (LEADER, f"/sager?foer={_second_page(url)}"),
+                          (ADMIN, "/i-dag")):
             client = _client(url, who)
             client.get(path)  # warm-up
             times, shown = _time(client, path, repeats)
@@ -212,7 +214,7 @@ def main() -> None:
             continue
         for size in args.sizes:
             rows += run(db, size, args.repeats)
-    biggest = [r for r in rows if r["db"] == "postgresql" and r["cases"] == max(args.sizes)]
+    biggest = [r for r in rows if r["db"] == "postgresql" and r["cases"] == max(args.sizes) and r["page"] != "/"]
     targets = [common.target(f"p95 ≤ {TARGET_P95_MS:.0f} ms ({r['page']}, PostgreSQL, {r['cases']} cases)",
                              r["p95_ms"], r["p95_ms"] <= TARGET_P95_MS) for r in biggest]
     common.report("web_pages", rows, ["db", "cases", "page", "rows", "median_ms", "p95_ms"], targets=targets)
