@@ -9,7 +9,6 @@ that shows case data asks the one access policy (tasks/access.py) and audits wha
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -30,11 +29,11 @@ from pprflow.models.access import ADMINISTRATOR, LEADER_ROLES, Perm
 from pprflow.models.calendar import local_today
 from pprflow.models.errors import AccessDenied, NotFound, PprflowError
 from pprflow.models.messages import danish
-from pprflow.models.tables import Case, Institution, OutboxMessage, StaffMember
+from pprflow.models.tables import Case, OutboxMessage, StaffMember
 from pprflow.tasks.access import resolve_actor
 from pprflow.tasks.casefile import PATHWAY_LABELS, role_label
 from pprflow.tasks.context import Ctx
-from pprflow.web import admin_pages, case_pages, forms, meeting_pages
+from pprflow.web import admin_pages, case_pages, forms, meeting_pages, plan_pages
 from pprflow.web.security import (
     Forbidden,
     SignInRequired,
@@ -525,47 +524,10 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
         return RedirectResponse("/i-dag", status_code=303)
 
-    # --- the administrator: district meetings ------------------------------------------------------------
-
-    @app.get("/admin/distriktsmoeder", response_class=HTMLResponse)
-    @page("admin")
-    async def district_meetings(request: Request, district: str = "") -> Response:
-        from pprflow.models.tables import Meeting
-
-        with Session(engine) as session:
-            query = select(Meeting).where(Meeting.kind == "district", Meeting.date >= local_today() - dt.timedelta(
-                days=7))
-            if district:
-                query = query.where(Meeting.district == district)
-            meetings = session.exec(query.order_by(col(Meeting.date)).limit(200)).all()
-            districts = sorted(set(session.exec(select(Institution.district)).all()))
-        return render(request, "district_meetings.html", meetings=meetings, districts=districts,
-                      values={"district": district}, errors={}, top_error=None,
-                      notice=request.session.pop("notice", None))
-
-    @app.post("/admin/distriktsmoeder", response_class=HTMLResponse)
-    @page("admin")
-    async def plan_district_meetings(request: Request) -> Response:
-        """CAL-5: a series per district; a closed day is moved to the next working day and flagged."""
-        from pprflow.tasks.ppr import schedule_district_meetings
-
-        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-        try:
-            start, count = forms.series_from_form(form)
-            result = schedule_district_meetings(as_member(request), district=form.get("district", ""), start=start,
-                                                count=count, today=local_today())
-        except PprflowError as exc:
-            msg = danish(exc)
-            request.session["notice"] = msg.text
-            return RedirectResponse("/admin/distriktsmoeder", status_code=303)
-        moved = sum(1 for m in result.get("meetings", []) if m.get("moved_from_closed_day"))
-        request.session["notice"] = (f"{count} distriktsmøder planlagt for {form.get('district')}"
-                                     + (f"; {moved} flyttet fra en lukkedag (CAL-5)" if moved else "") + ".")
-        return RedirectResponse(f"/admin/distriktsmoeder?district={quote(form.get('district', ''))}", status_code=303)
-
     case_pages.register(app, render=render, as_member=as_member)  # issue 19: the case page and its actions
     meeting_pages.register(app, render=render, as_member=as_member)  # issue 19: meetings, agenda, minutes
     admin_pages.register(app, render=render, as_member=as_member)  # issue 19: KV, staff directory, mail health
+    plan_pages.register(app, render=render, as_member=as_member)  # issue 18: district meetings, KV sessions
     return app
 
 

@@ -292,9 +292,10 @@ def _open_deadlines(session: Session, inst_ids: list[int], districts: set[str],
     open_ = col(Deadline.done_at).is_(None)
     parts = []
     for name, where in groups.items():
-        sources = [select(Deadline.id, Deadline.due_on).where(open_, where, col(Deadline.district).in_(districts))]
+        picked_cols = (col(Deadline.id), col(Deadline.due_on))
+        sources = [select(*picked_cols).where(open_, where, col(Deadline.district).in_(districts))]
         if inst_ids:
-            sources.append(select(Deadline.id, Deadline.due_on).join(Case, col(Case.id) == col(Deadline.case_id))
+            sources.append(select(*picked_cols).join(Case, col(Case.id) == col(Deadline.case_id))
                            .where(open_, where, col(Case.institution_id).in_(inst_ids)))
         for query in sources:
             bounded = query.order_by(col(Deadline.due_on), col(Deadline.id)).limit(TODAY_SHOWN + 1).subquery()
