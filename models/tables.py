@@ -343,6 +343,22 @@ class WebSession(SQLModel, table=True):
     ended_at: dt.datetime | None = _when()
 
 
+class WebReferral(SQLModel, table=True):
+    """A referral submitted in the web app with an attached file (webhenvendelse), stored behind the login so the
+    intake flow takes its id, never the file, as its parameter (issue 18, issue 20: flows take ids). The file's
+    bytes are dropped once the case is opened (the outbox keeps its own copy) or the referral is refused."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submitted_by: str = Field(max_length=254, index=True)
+    referral: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    case_id: int | None = Field(default=None, foreign_key="case.id")
+    created_at: dt.datetime = _created()
+    done_at: dt.datetime | None = _when()
+
+
 @event.listens_for(StaffMember, "before_insert")
 @event.listens_for(StaffMember, "before_update")
 def _normalise_staff_email(_mapper: Any, _connection: Any, member: StaffMember) -> None:

@@ -5,7 +5,8 @@
 - ix_case_open_unassigned (id) WHERE open and no PPR employee: the coordinator's cases to assign;
 - ix_deadline_open_due (due_on, id) / ix_deadline_open_district (district, due_on, id) WHERE done_at IS NULL: overdue,
   today's and this week's open deadlines without reading the handled history; ix_deadline_stuck: the stuck ones;
-- websession: the server side of a signed-in cookie, so signing out revokes a copied cookie.
+- websession: the server side of a signed-in cookie, so signing out revokes a copied cookie;
+- webreferral: a web referral with its attached file, stored behind the login so the intake flow takes its id.
 
 Revision ID: 0011_web_speed
 Revises: 0009_mail
@@ -51,9 +52,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index(op.f('ix_websession_email'), 'websession', ['email'], unique=False)
+    op.create_table(
+        'webreferral',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('submitted_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column('referral', sa.JSON(), nullable=False),
+        sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=True),
+        sa.Column('case_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.Column('done_at', UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index(op.f('ix_webreferral_submitted_by'), 'webreferral', ['submitted_by'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_webreferral_submitted_by'), table_name='webreferral')
+    op.drop_table('webreferral')
     op.drop_index(op.f('ix_websession_email'), table_name='websession')
     op.drop_table('websession')
     op.drop_index('ix_deadline_stuck', table_name='deadline')
