@@ -52,4 +52,5 @@ run sweep_at_scale.py --sizes 300 1000 --due 10 --repeats 1 --naive-cases 20
 run intake_latency.py --runs 1 --warmup 1 --db sqlite
 run delivery_throughput.py --messages 20 --throttle-messages 20 --db sqlite
 run cli_responsiveness.py --runs 1 --warmup 0
+run web_pages.py --sizes 1000 --db sqlite postgresql --repeats 3
 echo "benchmark smoke: all scripts ran (${SECONDS} s)"

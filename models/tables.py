@@ -345,18 +345,16 @@ class WebSession(SQLModel, table=True):
 
 class WebReferral(SQLModel, table=True):
     """A referral submitted in the web app with an attached file (webhenvendelse), stored behind the login so the
-    intake flow takes its id, never the file, as its parameter (issue 18, issue 20: flows take ids). The file's
-    bytes are dropped once the case is opened (the outbox keeps its own copy) or the referral is refused."""
+    intake flow takes its id, never the file, as its parameter (issue 18, issue 20: flows take ids). The row is
+    deleted once the case is opened (the case and the outbox keep what they need) or the referral is refused."""
 
     id: int | None = Field(default=None, primary_key=True)
     submitted_by: str = Field(max_length=254, index=True)
     referral: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
-    content: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    case_id: int | None = Field(default=None, foreign_key="case.id")
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: dt.datetime = _created()
-    done_at: dt.datetime | None = _when()
 
 
 @event.listens_for(StaffMember, "before_insert")

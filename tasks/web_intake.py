@@ -3,9 +3,9 @@
 A file is no flow parameter (Prefect would store it with the run). So the web app first stores the referral and
 its file in pprflow's database, behind the login (`store_web_referral`), and the flow `referral_intake_stored`
 (flows/intake.py) takes only the row's id; `submit_stored_referral` opens the case through the same
-`submit_referral` as every other referral. The file's bytes are dropped once the case is opened (the outbox keeps
-its own copy for the request mail) and the whole row is deleted when the referral is refused: nothing is kept of a
-refused referral (PATH-1 … PATH-7 refuse before anything is written).
+`submit_referral` as every other referral. The row is deleted once the case is opened (the case and the outbox
+keep their own copies: no second copy of the child's data, PRIV-2, and nothing for retention to chase) and when
+the referral is refused: nothing is kept of a refused referral (PATH-1 … PATH-7 refuse before anything is written).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pprflow.models.errors import AccessDenied, NotFound, PprflowError
+from pprflow.models.errors import AccessDenied, NotFound
 from pprflow.models.referral import Referral
 from pprflow.models.tables import WebReferral
-from pprflow.models.types import utcnow
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.intake import IntakeResult, submit_referral
 from pprflow.tasks.transports.base import Attachment
@@ -41,25 +40,17 @@ def submit_stored_referral(ctx: Ctx, upload_id: int, *, today: dt.date | None = 
     Only its submitter may submit it (PRIV-4); run twice, it opens one case (the intake key)."""
     with Session(ctx.engine) as session:
         row = session.get(WebReferral, upload_id)
-        if row is None or row.content is None and row.case_id is None:
+        if row is None:
             raise NotFound(f"web referral {upload_id} does not exist")
         if row.submitted_by != ctx.actor:
             raise AccessDenied(f"web referral {upload_id} was submitted by someone else", rule_id="PRIV-4")
         referral = Referral.model_validate(row.referral)
-        attachments = [Attachment(row.filename, row.content_type, row.content)] if row.content is not None else []
+        attachments = [Attachment(row.filename, row.content_type, row.content)]
     try:
-        result = submit_referral(ctx, referral, today=today, attachments=attachments)
-    except PprflowError:
-        with Session(ctx.engine) as session:  # a refused referral leaves nothing behind
-            refused = session.get(WebReferral, upload_id)
-            if refused is not None:
-                session.delete(refused)
+        return submit_referral(ctx, referral, today=today, attachments=attachments)
+    finally:  # opened (the intake key makes a retry open no second case) or refused: the row goes
+        with Session(ctx.engine) as session:
+            row = session.get(WebReferral, upload_id)
+            if row is not None:
+                session.delete(row)
                 session.commit()
-        raise
-    with Session(ctx.engine) as session:
-        done = session.get(WebReferral, upload_id)
-        if done is not None:
-            done.content, done.case_id, done.done_at = None, result.case_id, utcnow()  # PRIV-2: no second copy
-            session.add(done)
-            session.commit()
-    return result

@@ -59,11 +59,8 @@ def upgrade() -> None:
         sa.Column('referral', sa.JSON(), nullable=False),
         sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column('content', sa.LargeBinary(), nullable=True),
-        sa.Column('case_id', sa.Integer(), nullable=True),
+        sa.Column('content', sa.LargeBinary(), nullable=False),
         sa.Column('created_at', UTCDateTime(), nullable=False),
-        sa.Column('done_at', UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
         sa.PrimaryKeyConstraint('id'),
     )
     op.create_index(op.f('ix_webreferral_submitted_by'), 'webreferral', ['submitted_by'], unique=False)
