@@ -18,6 +18,7 @@ from sqlmodel import Session
 from pprflow.models.errors import AccessDenied, NotFound
 from pprflow.models.referral import Referral
 from pprflow.models.tables import WebReferral
+from pprflow.tasks import audit
 from pprflow.tasks.context import Ctx
 from pprflow.tasks.intake import IntakeResult, submit_referral
 from pprflow.tasks.transports.base import Attachment
@@ -42,7 +43,10 @@ def submit_stored_referral(ctx: Ctx, upload_id: int, *, today: dt.date | None = 
         row = session.get(WebReferral, upload_id)
         if row is None:
             raise NotFound(f"web referral {upload_id} does not exist")
-        if row.submitted_by != ctx.actor:
+        if row.submitted_by != ctx.actor:  # PRIV-4: only its submitter; the refusal is audited (PRIV-1)
+            audit.record(session, actor=ctx.actor or "(ingen)", action="refused", entity="webreferral",
+                         entity_id=upload_id, reason="PRIV-4", detail={"what": "web referral submit"})
+            session.commit()
             raise AccessDenied(f"web referral {upload_id} was submitted by someone else", rule_id="PRIV-4")
         referral = Referral.model_validate(row.referral)
         attachments = [Attachment(row.filename, row.content_type, row.content)]
