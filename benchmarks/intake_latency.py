@@ -94,7 +94,12 @@ def measure(db: str, runs: int, warmup: int) -> dict[str, Any]:
         ctx = Ctx(engine=get_engine(sa_url), profile=load_profile("vejle"), actor=actor)
         ctx.export_to_environment()  # the flow run rebuilds its Ctx from PPRFLOW_* (as `pprflow` does)
         empty, _ = timed(lambda: empty_flow(), runs, warmup)
-        flow_times, flow_results = timed(lambda: referral_intake(referral=make(), acting_user=actor), runs, warmup)
+        from pprflow.tasks.context import record_request  # the acting user is a request row (PRIV-4)
+
+        def as_leader() -> str:
+            return record_request(ctx.engine, actor, referral_intake.name)
+
+        flow_times, flow_results = timed(lambda: referral_intake(referral=make(), request_id=as_leader()), runs, warmup)
         direct, direct_results = timed(lambda: submit_referral(ctx, make()), runs, warmup)
         messages = check_stored(url, flow_results + direct_results)
         get_engine(sa_url).dispose()

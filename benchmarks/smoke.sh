@@ -53,4 +53,5 @@ run intake_latency.py --runs 1 --warmup 1 --db sqlite
 run delivery_throughput.py --messages 20 --throttle-messages 20 --db sqlite
 run cli_responsiveness.py --runs 1 --warmup 0
 run case_page.py --sizes 1000 --db sqlite --repeats 2
+run web_pages.py --sizes 1000 --db sqlite postgresql --repeats 3
 echo "benchmark smoke: all scripts ran (${SECONDS} s)"

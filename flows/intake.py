@@ -41,3 +41,24 @@ def referral_intake(referral: Referral, today: dt.date | None = None, request_id
     if not referral.suspected_abuse:  # ESC-2: with suspected abuse the notification goes before any check
         check_preconditions(referral, today=day)
     return open_case(ctx=ctx, referral=referral, today=day)
+
+
+@flow(name="henvendelse-modtag-med-fil", flow_run_name=day_run_name("henvendelse-med-fil"),
+      description="Modtag en henvendelse fra webappen med vedhæftet handleplan: henvendelsen og filen ligger i "
+                  "pprflows database bag login, og flowet tager kun dens nummer (aldrig filen) som parameter.")
+@observed("sag.oprettet", rule_id="PATH-1", action="modtag", facts=lambda r: {"spor": r.pathway})
+def referral_intake_stored(upload_id: int, today: dt.date | None = None, request_id: str | None = None
+                           ) -> IntakeResult:
+    """A stored web referral (tasks/web_intake.py) becomes a case with its file, or is refused (nothing kept)."""
+    ctx = Ctx.for_run(request_id)
+    return open_stored_case(ctx=ctx, upload_id=upload_id, today=today or local_today())
+
+
+def _open_stored_case(ctx: Ctx, upload_id: int, today: dt.date) -> IntakeResult:
+    from pprflow.tasks.web_intake import submit_stored_referral
+
+    return submit_stored_referral(ctx, upload_id, today=today)
+
+
+open_stored_case = task(name="opret sag fra webhenvendelse med fil", cache_policy=NO_CACHE,
+                        **RETRY_ON_DATABASE_OUTAGE)(_open_stored_case)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, event, text
 from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel
 
@@ -60,8 +60,22 @@ class Child(SQLModel, table=True):
     birth_year: int
 
 
+_OPEN_CASE = text("status <> 'closed'")
+_OPEN_UNASSIGNED = text("status <> 'closed' AND assigned_ppr_email IS NULL")
+_OPEN_DEADLINE = text("done_at IS NULL")
+_STUCK_DEADLINE = text("done_at IS NULL AND stuck_at IS NOT NULL")
+
+
 class Case(SQLModel, table=True):
     """A case (sag) on a pathway, with one coordinator (tovholder, ROLE-1) and a level per sphere (LVL-1)."""
+
+    __table_args__ = (
+        # issue 18, "Vores sager": an institution's open cases newest first, page by page (keyset on id)
+        Index("ix_case_open_institution", "institution_id", "id", postgresql_where=_OPEN_CASE,
+              sqlite_where=_OPEN_CASE),
+        # issue 18, "I dag": the open cases without a PPR employee, oldest first
+        Index("ix_case_open_unassigned", "id", postgresql_where=_OPEN_UNASSIGNED, sqlite_where=_OPEN_UNASSIGNED),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     pathway: str = Field(index=True, max_length=40)
@@ -250,6 +264,11 @@ class Deadline(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_deadline_open_remind", "done_at", "remind_on"),
+        # issue 18, "I dag": open deadlines by due date (overdue, today, this week), and a district's own ones
+        Index("ix_deadline_open_due", "due_on", "id", postgresql_where=_OPEN_DEADLINE, sqlite_where=_OPEN_DEADLINE),
+        Index("ix_deadline_open_district", "district", "due_on", "id", postgresql_where=_OPEN_DEADLINE,
+              sqlite_where=_OPEN_DEADLINE),
+        Index("ix_deadline_stuck", "due_on", "id", postgresql_where=_STUCK_DEADLINE, sqlite_where=_STUCK_DEADLINE),
         UniqueConstraint("kind", "subject_key", "due_on", name="uq_deadline_kind_subject_due"),
     )
 
@@ -346,6 +365,31 @@ class AuditEvent(SQLModel, table=True):
     case_id: int | None = Field(default=None, index=True)
     reason: str | None = Field(default=None, max_length=300)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A web sign-in (websession): the cookie carries a random id; this row is its server side, so signing out
+    revokes the cookie everywhere (a copied cookie stops working). Only the id's SHA-256 is stored."""
+
+    id: str = Field(primary_key=True, max_length=64, description="SHA-256 (hex) of the cookie's session id.")
+    email: str = Field(max_length=254, index=True)
+    method: str = Field(max_length=20)
+    created_at: dt.datetime = _created()
+    ended_at: dt.datetime | None = _when()
+
+
+class WebReferral(SQLModel, table=True):
+    """A referral submitted in the web app with an attached file (webhenvendelse), stored behind the login so the
+    intake flow takes its id, never the file, as its parameter (issue 18, issue 20: flows take ids). The row is
+    deleted once the case is opened (the case and the outbox keep what they need) or the referral is refused."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submitted_by: str = Field(max_length=254, index=True)
+    referral: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: dt.datetime = _created()
 
 
 @event.listens_for(StaffMember, "before_insert")

@@ -121,6 +121,9 @@ FLOWS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "pprflow.flows.handover:transfer_case_flow": ("CASE", COORDINATOR, {"case_id": "{case}",
                                                                        "to_institution": "Engvangskolen"}),
     "pprflow.flows.intake:referral_intake": ("OPEN", "sofie@skovbakke.example", {"referral": "{referral}"}),
+    # issue 18: the web referral with a file, stored behind the login; only its submitter runs it
+    "pprflow.flows.intake:referral_intake_stored": ("CASE", "sofie@skovbakke.example",
+                                                    {"upload_id": "{web_referral}"}),
     "pprflow.flows.kv:schedule_kv": ("ADMIN", COORDINATOR, {"institution": "Skovbakkeskolen",
                                                             "start": dt.date(2027, 1, 5), "count": 1,
                                                             "leader_email": COORDINATOR}),
@@ -245,7 +248,14 @@ def _build_world(engine: Engine, tmp: Path) -> dict[str, Any]:
         {"text": "Ro i overgange", "responsible": COORDINATOR}]}), encoding="utf-8")
     files["staff_file"].write_text("name,email,role\nNy Lærer,ny2@skole.example,teacher\n", encoding="utf-8")
     files["referral_file"].write_text(json.dumps(rd.data()), encoding="utf-8")
-    return {"case": case_id, "meeting": meeting_id, "message": ids[0], "failed_message": ids[1], "caseless": ids[2],
+    from pprflow.models.referral import parse_referral
+    from pprflow.tasks.transports.base import Attachment
+    from pprflow.tasks.web_intake import store_web_referral
+
+    web_referral = store_web_referral(engine, submitted_by="sofie@skovbakke.example", referral=parse_referral(
+        rd.data()), attachment=Attachment("handleplan.pdf", "application/pdf", b"%PDF-1.7\n% handleplan\n"))
+    return {"case": case_id, "web_referral": web_referral,
+            "meeting": meeting_id, "message": ids[0], "failed_message": ids[1], "caseless": ids[2],
             "kv_date": kv, **{k: str(v) for k, v in files.items()}}
 
 
@@ -399,7 +409,7 @@ def _flow_params(name: str, flow: Any, params: dict[str, Any], ids: dict[str, An
     from pprflow.models.rules_meetings import MeetingInput, MinutesInput, PartnerInput
 
     objects = {
-        "{case}": ids["case"], "{meeting}": ids["meeting"],
+        "{case}": ids["case"], "{meeting}": ids["meeting"], "{web_referral}": ids["web_referral"],
         "{consent}": ConsentIn.model_validate({**rd.CONSENT, "given_by": ["Mor Hansen"], "date": "2026-11-20"}),
         "{referral}": parse_referral(rd.data()),
         "{topic}": KVTopicIn(institution="Skovbakkeskolen", session_date=dt.date.fromisoformat(ids["kv_date"]),

@@ -4,7 +4,7 @@ Additive: two nullable JSON columns on meeting, the networkperson table, and two
 case page read a case's timeline newest first without a scan (issue 19, p95 <= 150 ms at 1M open cases).
 
 Revision ID: 0012_case_work
-Revises: 0009_mail
+Revises: 0011_web_speed
 Create Date: 2026-11-30 02:00:00
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 import pprflow.models.types
 
 revision = '0012_case_work'
-down_revision = '0009_mail'
+down_revision = '0011_web_speed'
 branch_labels = None
 depends_on = None
 

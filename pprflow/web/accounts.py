@@ -6,6 +6,9 @@ A password is never stored, logged or shown; only its argon2 hash, on the member
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
@@ -13,11 +16,17 @@ from sqlmodel import Session, col, select
 
 from pprflow.models.access import ADMINISTRATOR, Perm
 from pprflow.models.errors import InvalidInput, NotFound
-from pprflow.models.tables import StaffMember
+from pprflow.models.tables import AuditEvent, StaffMember
+from pprflow.models.types import utcnow
 from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
 
 MIN_PASSWORD_LENGTH = 12
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+"""PRIV-4: at most LOGIN_FAILURE_LIMIT wrong passwords per account within LOGIN_WINDOW."""
+LOGIN_REFUSED = "PRIV-4: web login refused"
+LOGIN_THROTTLED = "PRIV-4: web login throttled"
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("pprflow-timing-equaliser")
 
@@ -66,10 +75,42 @@ def set_password(engine: Engine, *, actor: str, email: str, password: str) -> di
     return {"email": needle, "password": "sat"}
 
 
-def check_login(engine: Engine, *, email: str, password: str) -> str | None:
-    """The member's e-mail when `password` is theirs and they are active (PRIV-4), else None (same time either way)."""
+class TooManyAttempts(Exception):
+    """PRIV-4: LOGIN_FAILURE_LIMIT wrong passwords for one account within LOGIN_WINDOW; retry in `minutes`."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(f"too many failed sign-ins; retry in {minutes} minutes")
+        self.minutes = minutes
+
+    def danish(self) -> str:
+        unit = "minut" if self.minutes == 1 else "minutter"
+        return f"For mange forsøg med forkert adgangskode. Prøv igen om {self.minutes} {unit}."
+
+
+def _check_throttle(session: Session, account: str, now: dt.datetime) -> None:
+    """PRIV-4: refuse a sign-in (before the password is even checked) after LOGIN_FAILURE_LIMIT failures for the
+    account within LOGIN_WINDOW, counted from the audit log, where each failure is recorded. Counted per typed
+    e-mail, known or not, so the answer never tells whether an account exists."""
+    failures = session.exec(select(AuditEvent.at).where(
+        AuditEvent.actor == account, AuditEvent.action == "refused", AuditEvent.reason == LOGIN_REFUSED,
+        col(AuditEvent.at) >= now - LOGIN_WINDOW).order_by(col(AuditEvent.at))).all()
+    if len(failures) < LOGIN_FAILURE_LIMIT:
+        return
+    opens_at = failures[-LOGIN_FAILURE_LIMIT] + LOGIN_WINDOW
+    minutes = max(1, math.ceil((opens_at - now).total_seconds() / 60))
+    audit.record(session, actor=account, action="refused", entity="websession", reason=LOGIN_THROTTLED,
+                 detail={"what": "web login", "failures": len(failures), "retry_minutes": minutes})
+    session.commit()
+    raise TooManyAttempts(minutes)
+
+
+def check_login(engine: Engine, *, email: str, password: str, now: dt.datetime | None = None) -> str | None:
+    """The member's e-mail when `password` is theirs and they are active (PRIV-4), else None (same time either way).
+    Raises TooManyAttempts after too many failures for the account (PRIV-4), known or unknown alike."""
     needle = email.strip().lower()
+    now = now or utcnow()
     with Session(engine) as session:
+        _check_throttle(session, needle or "(ingen)", now)
         member = session.exec(select(StaffMember).where(StaffMember.email == needle)).first()
         stored = member.password_hash if member is not None else None
         try:
@@ -86,6 +127,6 @@ def check_login(engine: Engine, *, email: str, password: str) -> str | None:
             session.commit()
             return needle
         audit.record(session, actor=needle or "(ingen)", action="refused", entity="staffmember",
-                     entity_id=member.id if member else None, reason="PRIV-4", detail={"what": "web login"})
+                     entity_id=member.id if member else None, reason=LOGIN_REFUSED, detail={"what": "web login"})
         session.commit()
         return None

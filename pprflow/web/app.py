@@ -9,7 +9,6 @@ that shows case data asks the one access policy (tasks/access.py) and audits wha
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,13 +27,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from pprflow.models.access import ADMINISTRATOR, LEADER_ROLES, Perm
 from pprflow.models.calendar import local_today
-from pprflow.models.errors import AccessDenied, PprflowError
+from pprflow.models.errors import AccessDenied, NotFound, PprflowError
 from pprflow.models.messages import danish
-from pprflow.models.tables import Case, Institution, OutboxMessage, StaffMember
+from pprflow.models.tables import Case, OutboxMessage, StaffMember
 from pprflow.tasks.access import resolve_actor
 from pprflow.tasks.casefile import PATHWAY_LABELS, role_label
 from pprflow.tasks.context import Ctx
-from pprflow.web import admin_pages, case_pages, forms, meeting_pages
+from pprflow.web import admin_pages, case_pages, forms, meeting_pages, plan_pages
 from pprflow.web.security import (
     Forbidden,
     SignInRequired,
@@ -46,6 +45,7 @@ from pprflow.web.security import (
     declared_kind,
     page,
     readable_case_ids,
+    session_is_live,
     session_user,
     sign_in,
     sign_out,
@@ -76,8 +76,8 @@ DEADLINE_LABELS: dict[str, str] = {
     "kv_notice_reminder": "KV: indkaldelse",
     "kv_topic_list": "KV: emneliste",
 }
-OUR_CASES_SHOWN = 200
-""""Vores sager" shows the newest 200 open cases (a page is read, not scrolled for minutes)."""
+OUR_CASES_SHOWN = 50
+""""Vores sager" shows 50 open cases a page, newest first; "Ældre sager" pages on (keyset on the case id)."""
 PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
 
 
@@ -161,9 +161,13 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         if user is None:
             raise SignInRequired("")
         with Session(engine) as session:
+            live = session_is_live(request, session, user)  # PRIV-4: a signed-out (copied) cookie is dead
             actor = resolve_actor(session, user)  # PRIV-4: the role comes from the directory, every request
+        if not live:
+            request.session.clear()
+            raise SignInRequired("Du er logget ud. Log ind igen.")
         if not actor.is_person:
-            sign_out(request)
+            sign_out(request, engine)
             raise SignInRequired("Din bruger er ikke (længere) aktiv i medarbejderkartoteket. Kontakt PPR's "
                                  "administration.")
         request.state.actor = actor
@@ -230,9 +234,35 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         return render(request, "error.html", status=404, message="Adressen er forkert: sagens eller mødets nummer "
                                                                  "skal være et tal. Gå tilbage og vælg fra listen.")
 
+    def _unknown_or_unreadable_case(request: Request) -> Response:
+        """PRIV-3: a case that does not exist and one the member may not read get the same answer (status and
+        text), so case numbers cannot be probed. The refusal itself is audited by the policy as always."""
+        return render(request, "error.html", status=403, message=unknown_case_text(request.path_params["case_id"]))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> Response:
+        if "case_id" in request.path_params:
+            return _unknown_or_unreadable_case(request)
+        return render(request, "error.html", status=400, message=danish(exc).text)
+
     @app.exception_handler(AccessDenied)
     async def _denied(request: Request, exc: AccessDenied) -> Response:
+        if "case_id" in request.path_params and getattr(request.state, "actor", None) is not None:
+            # a member who may read the case hears why this action is refused; anyone else hears what a
+            # non-existent case number hears (PRIV-3)
+            case_id = request.path_params["case_id"]
+            readable = await run_in_threadpool(_may_read_case, request, case_id)
+            if not readable:
+                return _unknown_or_unreadable_case(request)
         return render(request, "error.html", status=403, message=danish(exc).text)
+
+    def _may_read_case(request: Request, case_id: Any) -> bool:
+        from pprflow.tasks.access import readable_case_ids as policy_readable
+
+        if not forms.is_whole_number(str(case_id)):
+            return False
+        with Session(engine) as session:
+            return bool(policy_readable(session, current_actor(request).id, [int(case_id)]))
 
     @app.exception_handler(PprflowError)
     async def _refused(request: Request, exc: PprflowError) -> Response:
@@ -249,17 +279,24 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     @app.post("/login", response_class=HTMLResponse)
     @page("public")
     async def login_submit(request: Request) -> Response:
-        from pprflow.web.accounts import check_login
-
         form = await request.form()
         email, password = str(form.get("email", "")).strip(), str(form.get("password", ""))
         target = _safe_next(str(form.get("next", "/")))
-        who = check_login(engine, email=email, password=password) if email and password else None
+        return await run_in_threadpool(_login, request, email, password, target)  # argon2 and the DB: a thread
+
+    def _login(request: Request, email: str, password: str, target: str) -> Response:
+        from pprflow.web.accounts import TooManyAttempts, check_login
+
+        try:
+            who = check_login(engine, email=email, password=password) if email and password else None
+        except TooManyAttempts as exc:  # PRIV-4: the same answer for a known and an unknown account
+            return render(request, "login.html", status=429, next=target, flash=None, email=email,
+                          error=exc.danish())
         if who is None:
             return render(request, "login.html", status=400, next=target, flash=None, email=email,
                           error="E-mail eller adgangskode er forkert, eller din bruger er ikke aktiv. Prøv igen, "
                                 "eller bed PPR's administration om en ny adgangskode.")
-        sign_in(request, who, "password")
+        sign_in(request, engine, who, "password")
         return RedirectResponse(target, status_code=303)
 
     @app.get("/login/oidc")
@@ -302,7 +339,7 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
                          detail={"method": "oidc"})
             session.commit()
         target = _safe_next(str(request.session.get("next", "/")))
-        sign_in(request, email, "oidc")
+        await run_in_threadpool(sign_in, request, engine, email, "oidc")
         return RedirectResponse(target, status_code=303)
 
     @app.get("/tilgaengelighed", response_class=HTMLResponse)
@@ -314,8 +351,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
 
     @app.post("/logout")
     @page("staff")
-    async def logout(request: Request) -> Response:
-        sign_out(request)
+    def logout(request: Request) -> Response:
+        sign_out(request, engine)  # PRIV-4: the session ends on the server; a copied cookie stops working
         request.session["flash"] = "Du er logget ud."
         return RedirectResponse("/login", status_code=303)
 
@@ -391,9 +428,14 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             referral = parse_referral(raw)
             attachments = await forms.plan_attachments(submitted.get("plan_file"),
                                                        max_bytes=settings.max_upload_mb * 1_000_000)
-            if attachments:  # a file is no flow parameter (Prefect would store it): the service function itself
-                result = await run_in_threadpool(submit_referral, as_member(request), referral, today=local_today(),
-                                                 attachments=attachments)
+            if attachments:  # a file is no flow parameter: stored behind the login first, the flow takes its id
+                from pprflow.tasks.web_intake import store_web_referral, submit_stored_referral
+
+                upload_id = await run_in_threadpool(store_web_referral, engine, submitted_by=actor.id,
+                                                    referral=referral, attachment=attachments[0])
+                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
+                                                 submit_stored_referral, ctx=as_member(request), upload_id=upload_id,
+                                                 today=local_today())
             else:
                 result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
                                                  ctx=as_member(request), referral=referral, today=local_today())
@@ -415,25 +457,31 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
 
     @app.get("/sager", response_class=HTMLResponse)
     @page("case_data")
-    async def our_cases(request: Request) -> Response:
-        """"Vores sager": the institution's cases (and the member's own), filtered by the policy (PRIV-3),
-        audited as a search (PRIV-1)."""
+    def our_cases(request: Request, foer: int | None = None) -> Response:
+        """"Vores sager": the institution's open cases (and the member's own), newest first, OUR_CASES_SHOWN a
+        page (keyset: `?foer=<id>` is the next page), filtered by the policy (PRIV-3), audited as a search
+        (PRIV-1). A plain `def`: its blocking database work runs in the threadpool."""
         actor = current_actor(request)
         with Session(engine) as session:
-            # indexed columns only (institution, coordinator, assigned PPR employee): never a scan of all cases
-            query = select(Case.id).where(col(Case.status) != "closed")
+            # indexed columns only (ix_case_open_institution; coordinator, assigned PPR employee): never a scan
+            query = select(Case.id).where(forms.OPEN_CASE)
             if actor.institution_id is not None:
                 query = query.where(Case.institution_id == actor.institution_id)
             elif actor.role != ADMINISTRATOR:
                 query = query.where((Case.coordinator_email == actor.id) | (Case.assigned_ppr_email == actor.id))
-            ids = [i for i in session.exec(query.order_by(col(Case.id).desc()).limit(OUR_CASES_SHOWN)).all()
-                   if i is not None]
+            if foer is not None:
+                query = query.where(col(Case.id) < foer)
+            found = [i for i in session.exec(query.order_by(col(Case.id).desc()).limit(OUR_CASES_SHOWN + 1)).all()
+                     if i is not None]
+            ids, more = found[:OUR_CASES_SHOWN], len(found) > OUR_CASES_SHOWN
             readable = readable_case_ids(request, session, ids)
             rows = forms.case_rows(session, sorted(readable, reverse=True))
-            audit_list(request, session, entity="case", reason="web: vores sager", terms={"page": "sager"},
+            audit_list(request, session, entity="case", reason="web: vores sager",
+                       terms={"page": "sager", **({"foer": foer} if foer is not None else {})},
                        shown=readable, hidden=len(ids) - len(readable))
             session.commit()
-        return render(request, "cases.html", rows=rows, limit=OUR_CASES_SHOWN)
+        return render(request, "cases.html", rows=rows, limit=OUR_CASES_SHOWN, first_page=foer is None,
+                      next_before=ids[-1] if more and ids else None)
 
     # --- the coordinator: today ------------------------------------------------------------------------
 
@@ -442,23 +490,24 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         today = local_today()
         with Session(engine) as session:
             districts = forms.districts_of(session, actor)
-            rows, unassigned, shown, hidden = forms.today_rows(session, actor, districts, today,
-                                                               lambda ids: readable_case_ids(request, session, ids))
+            found = forms.today_rows(session, actor, districts, today,
+                                     lambda ids: readable_case_ids(request, session, ids))
             audit_list(request, session, entity="deadline", reason="web: i dag",
-                       terms={"districts": sorted(districts)}, shown=shown, hidden=hidden)
+                       terms={"districts": sorted(districts)}, shown=found.shown, hidden=found.hidden)
             employees = forms.ppr_employees(session, districts)
             session.commit()
-        return {"rows": rows, "unassigned": unassigned, "districts": sorted(districts), "today": today,
-                "employees": employees}
+        return {"rows": found.rows, "unassigned": found.unassigned, "more": found.more,
+                "districts": sorted(districts), "today": today, "employees": employees,
+                "shown_per_group": forms.TODAY_SHOWN, "unassigned_shown": forms.UNASSIGNED_SHOWN}
 
     @app.get("/i-dag", response_class=HTMLResponse)
     @page("case_data")
-    async def today_page(request: Request) -> Response:
+    def today_page(request: Request) -> Response:
         return render(request, "today.html", **_today_rows(request), notice=request.session.pop("notice", None))
 
     @app.get("/i-dag/rækker", response_class=HTMLResponse)
     @page("case_data")
-    async def today_partial(request: Request) -> Response:
+    def today_partial(request: Request) -> Response:
         """HTMX polling: the same rows, the same policy and audit."""
         return render(request, "_today_rows.html", **_today_rows(request))
 
@@ -480,48 +529,16 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
         return RedirectResponse("/i-dag", status_code=303)
 
-    # --- the administrator: district meetings ------------------------------------------------------------
-
-    @app.get("/admin/distriktsmoeder", response_class=HTMLResponse)
-    @page("admin")
-    async def district_meetings(request: Request, district: str = "") -> Response:
-        from pprflow.models.tables import Meeting
-
-        with Session(engine) as session:
-            query = select(Meeting).where(Meeting.kind == "district", Meeting.date >= local_today() - dt.timedelta(
-                days=7))
-            if district:
-                query = query.where(Meeting.district == district)
-            meetings = session.exec(query.order_by(col(Meeting.date)).limit(200)).all()
-            districts = sorted(set(session.exec(select(Institution.district)).all()))
-        return render(request, "district_meetings.html", meetings=meetings, districts=districts,
-                      values={"district": district}, errors={}, top_error=None,
-                      notice=request.session.pop("notice", None))
-
-    @app.post("/admin/distriktsmoeder", response_class=HTMLResponse)
-    @page("admin")
-    async def plan_district_meetings(request: Request) -> Response:
-        """CAL-5: a series per district; a closed day is moved to the next working day and flagged."""
-        from pprflow.tasks.ppr import schedule_district_meetings
-
-        form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-        try:
-            start, count = forms.series_from_form(form)
-            result = schedule_district_meetings(as_member(request), district=form.get("district", ""), start=start,
-                                                count=count, today=local_today())
-        except PprflowError as exc:
-            msg = danish(exc)
-            request.session["notice"] = msg.text
-            return RedirectResponse("/admin/distriktsmoeder", status_code=303)
-        moved = sum(1 for m in result.get("meetings", []) if m.get("moved_from_closed_day"))
-        request.session["notice"] = (f"{count} distriktsmøder planlagt for {form.get('district')}"
-                                     + (f"; {moved} flyttet fra en lukkedag (CAL-5)" if moved else "") + ".")
-        return RedirectResponse(f"/admin/distriktsmoeder?district={quote(form.get('district', ''))}", status_code=303)
-
     case_pages.register(app, render=render, as_member=as_member)  # issue 19: the case page and its actions
     meeting_pages.register(app, render=render, as_member=as_member)  # issue 19: meetings, agenda, minutes
     admin_pages.register(app, render=render, as_member=as_member)  # issue 19: KV, staff directory, mail health
+    plan_pages.register(app, render=render, as_member=as_member)  # issue 18: district meetings, KV sessions
     return app
+
+
+def unknown_case_text(case_id: object) -> str:
+    return (f"Sag {case_id} findes ikke, eller du har ikke adgang til den (PRIV-3). Gå tilbage og vælg sagen fra "
+            "listen.")
 
 
 def _safe_next(target: str) -> str:

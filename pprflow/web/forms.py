@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import literal, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from pprflow.models.access import ADMINISTRATOR, Actor
@@ -266,26 +267,76 @@ def districts_of(session: Session, actor: Actor) -> set[str]:
     return {actor.district} if actor.district else set()
 
 
+TODAY_SHOWN = 50
+""""I dag" shows at most this many rows per group (stuck, overdue, today and this week), oldest first."""
+UNASSIGNED_SHOWN = 25
+""""I dag" shows at most this many cases waiting for a PPR employee (oldest first)."""
+OPEN_CASE = col(Case.status) != literal_column("'closed'")
+"""An open case, written as the partial indexes' predicate (a literal, so PostgreSQL can use them)."""
+
+
+@dataclass
+class TodayRows:
+    rows: list[dict[str, Any]]
+    unassigned: list[dict[str, Any]]
+    shown: set[int]
+    hidden: int
+    more: dict[str, bool]
+
+
+def _open_deadlines(session: Session, inst_ids: list[int], districts: set[str],
+                    groups: dict[str, Any]) -> dict[str, list[Deadline]]:
+    """Per group (name -> condition): the open deadlines of the districts' cases and of the districts themselves,
+    by due date, at most TODAY_SHOWN + 1 each — one UNION ALL of bounded index scans (ix_deadline_open_due,
+    ix_deadline_open_district, ix_deadline_stuck), then one lookup by id: never a scan of all cases."""
+    open_ = col(Deadline.done_at).is_(None)
+    parts = []
+    for name, where in groups.items():
+        picked_cols = (col(Deadline.id), col(Deadline.due_on))
+        sources = [select(*picked_cols).where(open_, where, col(Deadline.district).in_(districts))]
+        if inst_ids:
+            sources.append(select(*picked_cols).join(Case, col(Case.id) == col(Deadline.case_id))
+                           .where(open_, where, col(Case.institution_id).in_(inst_ids)))
+        for query in sources:
+            bounded = query.order_by(col(Deadline.due_on), col(Deadline.id)).limit(TODAY_SHOWN + 1).subquery()
+            parts.append(select(literal(name).label("grp"), bounded.c.id))
+    picked = session.execute(union_all(*parts)).all()
+    found = {d.id: d for d in session.exec(select(Deadline).where(col(Deadline.id).in_({i for _, i in picked})))}
+    result: dict[str, list[Deadline]] = {name: [] for name in groups}
+    for name, ident in picked:
+        if found[ident] not in result[name]:
+            result[name].append(found[ident])
+    return {name: sorted(rows, key=lambda d: (d.due_on, d.id or 0))[:TODAY_SHOWN + 1] for name, rows in result.items()}
+
+
 def today_rows(session: Session, actor: Actor, districts: set[str], today: dt.date,
-               readable: Callable[[Iterable[int]], set[int]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
-                                                                       set[int], int]:
-    """"I dag": open deadlines up to a week ahead in the districts (overdue first, then today, then this week),
-    stuck deadlines and undelivered messages at the very top, and the unassigned cases — filtered by the
-    policy (PRIV-3). Returns (rows, unassigned, shown case ids, hidden count)."""
+               readable: Callable[[Iterable[int]], set[int]]) -> TodayRows:
+    """"I dag": stuck deadlines and undelivered messages at the very top, then overdue, due today and this week,
+    in the districts; and the cases waiting for a PPR employee — filtered by the policy (PRIV-3). Each group is
+    bounded (TODAY_SHOWN, UNASSIGNED_SHOWN) and read through an index, so the page costs the same at 1M cases."""
+    if not districts:
+        return TodayRows([], [], set(), 0, {})
     week = today + dt.timedelta(days=7)
-    inst_ids = list(session.exec(select(Institution.id).where(col(Institution.district).in_(districts))).all()) \
-        if districts else []
+    inst_ids = [i for i in session.exec(select(Institution.id).where(col(Institution.district).in_(districts)))
+                if i is not None]
+    groups = _open_deadlines(session, inst_ids, districts, {
+        "stuck": col(Deadline.stuck_at).is_not(None) & (col(Deadline.due_on) <= week),
+        "overdue": col(Deadline.due_on) < today,
+        "coming": (col(Deadline.due_on) >= today) & (col(Deadline.due_on) <= week)})
+    stuck, overdue, coming = groups["stuck"], groups["overdue"], groups["coming"]
     case_ids_in = select(Case.id).where(col(Case.institution_id).in_(inst_ids))
-    deadlines = session.exec(select(Deadline).where(
-        col(Deadline.done_at).is_(None), Deadline.due_on <= week,
-        col(Deadline.case_id).in_(case_ids_in) | col(Deadline.district).in_(districts),
-    ).order_by(col(Deadline.due_on)).limit(500)).all() if districts else []
     failed = session.exec(select(OutboxMessage).where(
-        OutboxMessage.status == "failed", col(OutboxMessage.case_id).in_(case_ids_in)).limit(100)).all() \
-        if districts else []
+        OutboxMessage.status == "failed", col(OutboxMessage.case_id).in_(case_ids_in))
+        .order_by(col(OutboxMessage.id)).limit(TODAY_SHOWN + 1)).all() if inst_ids else []
     unassigned_cases = session.exec(select(Case).where(
-        col(Case.institution_id).in_(inst_ids), col(Case.assigned_ppr_email).is_(None),
-        col(Case.status) != "closed").order_by(col(Case.id)).limit(200)).all() if districts else []
+        col(Case.institution_id).in_(inst_ids), col(Case.assigned_ppr_email).is_(None), OPEN_CASE)
+        .order_by(col(Case.id)).limit(UNASSIGNED_SHOWN + 1)).all() if inst_ids else []
+    more = {"stuck": len(stuck) > TODAY_SHOWN or len(failed) > TODAY_SHOWN, "overdue": len(overdue) > TODAY_SHOWN,
+            "week": len(coming) > TODAY_SHOWN, "unassigned": len(unassigned_cases) > UNASSIGNED_SHOWN}
+    stuck_ids = {d.id for d in stuck}
+    deadlines = [*stuck[:TODAY_SHOWN], *(d for d in overdue[:TODAY_SHOWN] if d.id not in stuck_ids),
+                 *(d for d in coming[:TODAY_SHOWN] if d.id not in stuck_ids)]
+    failed, unassigned_cases = failed[:TODAY_SHOWN], unassigned_cases[:UNASSIGNED_SHOWN]
     wanted = {d.case_id for d in deadlines if d.case_id} | {m.case_id for m in failed if m.case_id} | {
         c.id for c in unassigned_cases if c.id}
     allowed = readable(wanted)
@@ -304,7 +355,7 @@ def today_rows(session: Session, actor: Actor, districts: set[str], today: dt.da
     order = {"stuck": 0, "overdue": 1, "today": 2, "week": 3}
     rows.sort(key=lambda r: (order[r["group"]], r["due"] or today))
     unassigned = case_rows(session, [c.id for c in unassigned_cases if c.id in allowed])
-    return rows, unassigned, allowed, len(wanted - allowed)
+    return TodayRows(rows, unassigned, allowed, len(wanted - allowed), more)
 
 
 def _label(kind: str) -> str:

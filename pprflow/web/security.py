@@ -15,15 +15,18 @@ staff directory (resolve_actor), never from the session or a form field.
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import inspect
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar
 
 from fastapi import Request
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from pprflow.models.access import Actor, Perm
 from pprflow.tasks import access as policy
@@ -32,7 +35,7 @@ AccessKind = Literal["public", "staff", "case_data", "admin"]
 ACCESS: dict[Callable[..., Any], AccessKind] = {}
 """Endpoint function -> its declared access kind (filled by `@page`)."""
 
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SignInRequired(Exception):
@@ -53,7 +56,8 @@ class Forbidden(Exception):
 
 
 def page(kind: AccessKind) -> Callable[[F], F]:
-    """Declare a route's access kind. A `case_data` route must ask the policy before it answers."""
+    """Declare a route's access kind. A `case_data` route must ask the policy before it answers. A page that
+    does blocking database work is a plain `def`: it runs in the threadpool (the event loop stays free)."""
 
     def decorate(func: F) -> F:
         if "request" not in inspect.signature(func).parameters:
@@ -63,7 +67,10 @@ def page(kind: AccessKind) -> Callable[[F], F]:
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             request: Request = kwargs["request"]
             request.state.policy_asked = False
-            result = await func(*args, **kwargs)
+            if inspect.iscoroutinefunction(func):
+                result = await func(*args, **kwargs)
+            else:  # a plain `def` page does blocking database work: in the threadpool, never on the event loop
+                result = await run_in_threadpool(func, *args, **kwargs)
             if kind == "case_data" and not request.state.policy_asked:
                 raise RuntimeError(f"{func.__name__} shows case data without asking the access policy (PRIV-3)")
             return result
@@ -95,16 +102,49 @@ def check_csrf(request: Request, submitted: str | None) -> None:
         raise Forbidden("Formularen er udløbet eller kom ikke fra pprflow. Gå tilbage, genindlæs siden og prøv igen.")
 
 
-def sign_in(request: Request, email: str, method: str) -> None:
-    """A fresh session for `email` (no fixation: the old session's contents are dropped)."""
+def _session_key(sid: str) -> str:
+    return hashlib.sha256(sid.encode("ascii")).hexdigest()
+
+
+def sign_in(request: Request, engine: Engine, email: str, method: str) -> None:
+    """A fresh session for `email` (no fixation: the old session's contents are dropped), with its server side:
+    a `websession` row keyed by the SHA-256 of a random session id the cookie carries (PRIV-4)."""
+    from pprflow.models.tables import WebSession
+
     request.session.clear()
     now = int(time.time())
-    request.session.update({"user": email, "method": method, "since": now, "seen": now,
+    sid = secrets.token_urlsafe(32)
+    with Session(engine) as session:
+        session.add(WebSession(id=_session_key(sid), email=email, method=method))
+        session.commit()
+    request.session.update({"user": email, "method": method, "since": now, "seen": now, "sid": sid,
                             "csrf": secrets.token_urlsafe(32)})
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, engine: Engine) -> None:
+    """Ends the session on the server too: a copy of the cookie (same signature, still within its max-age) is
+    refused from now on, because its `websession` row is ended (PRIV-4)."""
+    from pprflow.models.tables import WebSession
+    from pprflow.models.types import utcnow
+
+    sid = request.session.get("sid")
     request.session.clear()
+    if isinstance(sid, str):
+        with Session(engine) as session:
+            row = session.get(WebSession, _session_key(sid))
+            if row is not None and row.ended_at is None:
+                row.ended_at = utcnow()
+                session.add(row)
+                session.commit()
+
+
+def session_is_live(request: Request, session: Session, email: str) -> bool:
+    """Is the cookie's session id one this server signed in and nobody signed out (one primary-key lookup)?"""
+    from pprflow.models.tables import WebSession
+
+    sid = request.session.get("sid")
+    row = session.get(WebSession, _session_key(sid)) if isinstance(sid, str) else None
+    return row is not None and row.ended_at is None and row.email == email
 
 
 def session_user(request: Request, idle_timeout_s: int, max_age_s: int | None = None) -> str | None:
