@@ -105,7 +105,7 @@ CLI: dict[str, tuple[str, str, list[str]]] = {
 }
 # `web` serves pages that do show case data: each of its routes is an entrance of its own, enumerated and
 # held to the same policy by tests/web/test_routes.py.
-NO_CASE_DATA = {"serve", "web", "demo", "db upgrade", "profile show", "calendar agenda-deadline",
+NO_CASE_DATA = {"serve", "web", "demo", "db upgrade", "profile show", "profile check", "calendar agenda-deadline",
                 "calendar kv-deadline", "calendar review-due", "calendar add-working-days", "calendar is-working-day",
                 "calendar district-meetings", "calendar kv-sessions"}
 
