@@ -61,21 +61,6 @@ STATUS_LABELS: dict[str, str] = {
     "open": "Åben", "assigned": "Tildelt", "closed": "Afsluttet", "in_progress": "I gang", "active": "I gang",
     "refused": "Afvist",
 }
-DEADLINE_LABELS: dict[str, str] = {
-    "district_case_list": "Sagsliste til distriktsmødet",
-    "district_assignment": "Fordeling på distriktsmødet",
-    "startup_meeting_reminder": "Opstartsmøde skal holdes",
-    "agenda_deadline_reminder": "Dagsorden skal sendes",
-    "network_agenda": "Dagsorden sendes",
-    "review_reminder": "Opfølgning (revurdering)",
-    "review_overdue": "Opfølgning er overskredet",
-    "investigation_due": "Børnefaglig undersøgelse",
-    "acknowledgement_overdue": "Kvittering for underretning mangler",
-    "acknowledgement_overdue_coordinator": "Kvittering for underretning mangler (tovholder)",
-    "acknowledgement_overdue_escalation": "Kvittering for underretning mangler (eskaleret)",
-    "kv_notice_reminder": "KV: indkaldelse",
-    "kv_topic_list": "KV: emneliste",
-}
 OUR_CASES_SHOWN = 50
 """"Vores sager" shows 50 open cases a page, newest first; "Ældre sager" pages on (keyset on the case id)."""
 PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
@@ -90,7 +75,7 @@ def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> 
     """The CLI's `run_step`: the flow (`module:attr`) when a Prefect server is configured, so the web app's runs show
     on the dashboard like the CLI's, else the same service function directly. Runs in a worker thread (never on the
     event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
-    from pprflow.cli.runner import prefect_server_configured, run_step
+    from pprflow.cli.runner import prefect_server_configured, run_step, run_urgent_step
 
     urgent = bool(params.pop("urgent", False))
     if not prefect_server_configured():
@@ -100,20 +85,19 @@ def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> 
         # lock): after a moment it is the same service function directly — queued the same, urgent lane
         if not _FLOW_LOCK.acquire(timeout=URGENT_LOCK_WAIT_S):
             return direct(**params)
-        try:
-            return run_step(flow_ref, direct, **dict(params))
-        except RuntimeError as exc:  # Prefect could not reach its server: the flow never started
-            if not str(exc).startswith("Failed to reach API"):
-                raise
+        try:  # ESC-2: the CLI's urgent step — whatever the server answers, the report is received
+            return run_urgent_step(flow_ref, direct, **params)
         finally:
             _FLOW_LOCK.release()
-        return direct(**params)  # ESC-1: the report is received without the dashboard (same service function)
     with _FLOW_LOCK:
         return run_step(flow_ref, direct, **params)
 
 
 def deadline_label(kind: str) -> str:
-    return DEADLINE_LABELS.get(kind, kind.replace("_", " ").capitalize())
+    """The one Danish label of a deadline kind (models/rules_deadlines.py), as on the dashboard and in mail."""
+    from pprflow.models.rules_deadlines import kind_label
+
+    return kind_label(kind)
 
 
 def _templates() -> Jinja2Templates:
@@ -366,6 +350,9 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
     async def report_form(request: Request) -> Response:
         with Session(engine) as session:
             defaults = forms.report_defaults(session, current_actor(request).id)
+        case_id = request.query_params.get("sag", "")
+        if forms.is_whole_number(case_id):  # ESC-1: from a case page, the report names the child's case
+            defaults["case_id"] = case_id
         return render(request, "report.html", values=defaults, errors={}, top_error=None)
 
     @app.post("/underretning", response_class=HTMLResponse)

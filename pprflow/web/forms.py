@@ -221,6 +221,8 @@ def report_from_form(form: dict[str, str], *, reporter_email: str) -> Any:
         data["child"]["birth_year"] = _number(form.get("child_birth_year"))
     if _text(form, "observed_time"):
         data["observed_time"] = _text(form, "observed_time")
+    if _text(form, "case_id"):  # ESC-1: the child's case, from its case page: the case is kept from the parents
+        data["case_id"] = int(form["case_id"]) if is_whole_number(form["case_id"].strip()) else form["case_id"]
     return parse_report(data)
 
 

@@ -1,7 +1,7 @@
 """Adversary (adv2), ESC-1 through the web app: the abuse report form has no way to name the child's case, so a
 report made on the web about a child who has a case never makes that case (and the child) confidential from the
 parents: the agendas, reminders and level mails to them go on as before, and staff mails still say "invite the
-parents". The CLI (`case report-abuse CASE`) and the flow can; the web form should too (routed to web1:
+parents". The CLI (`case report-abuse CASE`) and the flow could; now the web form does too (fixed at merge:
 pprflow/web/forms.py `report_from_form` passes the form's `case_id` into the AbuseReport, which the service already
 reads, and the case page links /underretning?sag=N with the field filled in)."""
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -18,7 +17,6 @@ from tests.web import world
 from tests.web.conftest import csrf, sign_in
 
 
-@pytest.mark.xfail(strict=True, reason="routed to web1: the web report form ignores the case (ESC-1)")
 def test_a_web_report_on_a_childs_case_keeps_the_case_from_the_parents_ESC_1(
         client: TestClient, web_ctx) -> None:  # type: ignore[no-untyped-def]
     sign_in(client, world.LEADER)
@@ -37,7 +35,6 @@ def test_a_web_report_on_a_childs_case_keeps_the_case_from_the_parents_ESC_1(
         assert case is not None and case.confidential_from_parents, "the report named the case (ESC-1)"
 
 
-@pytest.mark.xfail(strict=True, reason="routed to web1: run_service falls back only on 'Failed to reach API' (ESC-2)")
 def test_a_web_report_is_received_when_the_prefect_server_refuses_the_run_ESC_2(
         client: TestClient, web_ctx, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """ESC-2: a Prefect server that answers 401 (an API auth string that does not match) or 500 turned the report
