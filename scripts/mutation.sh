@@ -15,9 +15,10 @@
 #   esc1     tasks/outbox.py, every ESC-1/ESC-2/CONS-1 function: who is a parent (`_parents_of`,
 #            `_parent_rows`, `_cases_with_parents`, `parent_emails`, `is_protected_parent`), which cases
 #            are the same child's (`same_child_case_ids`), confidentiality (`is_confidential`,
-#            `protected_among`), the rule itself (`suppression`, which queueing and delivery both call),
-#            the recipient checks at queueing (`queue_message`), and the notification that nothing
-#            cancels (`cancel_message`, `cancel_pending`, `not_cancellable`)
+#            `protected_among`), the rule itself (`suppression`, which queueing and delivery both call)
+#            and the ESC-2 refusal line (`not_cancellable`)
+#   esc1q    tasks/outbox.py: the recipient checks at queueing (`queue_message`) and the cancelling that
+#            never touches the notification (`cancel_message`, `cancel_pending`, ESC-2)
 #   deliver  tasks/outbox.py `_deliver`: the delivery loop with its re-check of `suppression` at
 #            delivery (ESC-1, CONS-1) and the urgent lane (ESC-1/LAW-1); ~150 mutants, slow tests
 #   rules    models/rules_intake.py models/rules_levels.py models/rules_meetings.py models/rules_kv.py
@@ -40,6 +41,7 @@ export PREFECT_HOME=${PREFECT_HOME:-$(mktemp -d)}
 declare -A MODULES=(
   [privacy]="pprflow/models/rules_privacy.py"
   [esc1]="pprflow/tasks/outbox.py"
+  [esc1q]="pprflow/tasks/outbox.py"
   [deliver]="pprflow/tasks/outbox.py"
   [rules]="pprflow/models/rules_intake.py pprflow/models/rules_levels.py pprflow/models/rules_meetings.py pprflow/models/rules_kv.py pprflow/models/rules_ppr.py"
   [access]="pprflow/models/access.py"
@@ -49,7 +51,8 @@ declare -A MODULES=(
 )
 declare -A SELECT=(
   [privacy]=""
-  [esc1]="${MUTANTS_esc1:-pprflow.tasks.outbox.x__parents_of__mutmut_* pprflow.tasks.outbox.x__parent_rows__mutmut_* pprflow.tasks.outbox.x__cases_with_parents__mutmut_* pprflow.tasks.outbox.x_same_child_case_ids__mutmut_* pprflow.tasks.outbox.x_is_confidential__mutmut_* pprflow.tasks.outbox.x_parent_emails__mutmut_* pprflow.tasks.outbox.x_is_protected_parent__mutmut_* pprflow.tasks.outbox.x_protected_among__mutmut_* pprflow.tasks.outbox.x_suppression__mutmut_* pprflow.tasks.outbox.x_queue_message__mutmut_* pprflow.tasks.outbox.x_cancel_message__mutmut_* pprflow.tasks.outbox.x_cancel_pending__mutmut_* pprflow.tasks.outbox.x_not_cancellable__mutmut_*}"
+  [esc1]="${MUTANTS_esc1:-pprflow.tasks.outbox.x__parents_of__mutmut_* pprflow.tasks.outbox.x__parent_rows__mutmut_* pprflow.tasks.outbox.x__cases_with_parents__mutmut_* pprflow.tasks.outbox.x_same_child_case_ids__mutmut_* pprflow.tasks.outbox.x_is_confidential__mutmut_* pprflow.tasks.outbox.x_parent_emails__mutmut_* pprflow.tasks.outbox.x_is_protected_parent__mutmut_* pprflow.tasks.outbox.x_protected_among__mutmut_* pprflow.tasks.outbox.x_suppression__mutmut_* pprflow.tasks.outbox.x_not_cancellable__mutmut_*}"
+  [esc1q]="${MUTANTS_esc1q:-pprflow.tasks.outbox.x_queue_message__mutmut_* pprflow.tasks.outbox.x_cancel_message__mutmut_* pprflow.tasks.outbox.x_cancel_pending__mutmut_*}"
   [deliver]="${MUTANTS_deliver:-pprflow.tasks.outbox.x__deliver__mutmut_*}"
   [rules]=""
   [access]=""
@@ -59,7 +62,8 @@ declare -A SELECT=(
 )
 declare -A TESTS=(
   [privacy]="tests/models/test_rules_privacy.py tests/property/test_privacy_properties.py tests/tasks/test_privacy.py"
-  [esc1]="tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_exact.py tests/tasks/test_esc1_by_construction.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
+  [esc1]="tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_by_construction.py tests/tasks/test_abuse.py tests/tasks/test_consent.py"
+  [esc1q]="tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_by_construction.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
   [deliver]="tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_claim.py tests/tasks/test_urgent_lane.py tests/tasks/test_delivery_throttle.py"
   [rules]="tests/models tests/property"
   [access]="tests/models/test_access.py tests/models/test_access_policy_exact.py"
@@ -68,11 +72,11 @@ declare -A TESTS=(
   [cpr]="tests/models/test_rules_privacy.py tests/models/test_cpr_check.py"
 )
 SETS=("$@")
-[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 deliver rules access authorize claim cpr)
+[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 esc1q deliver rules access authorize claim cpr)
 
 total_killed=0; total_all=0
 for set in "${SETS[@]}"; do
-  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, deliver, rules, access, authorize, claim, cpr)" >&2; exit 2; }
+  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, esc1q, deliver, rules, access, authorize, claim, cpr)" >&2; exit 2; }
   override="TESTS_$set"; TESTS[$set]=${!override:-${TESTS[$set]}}
   work=$(mktemp -d "${TMPDIR:-/tmp}/pprflow-mutation-$set.XXXX")
   cp -rL "$ROOT/pprflow" "$work/pprflow"

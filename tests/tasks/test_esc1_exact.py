@@ -212,3 +212,63 @@ def test_the_refusal_to_cancel_a_notification_says_whether_it_was_sent_and_when_
         head + "underretningen er IKKE sendt endnu, men står i kø og sendes straks")
     assert not_cancellable(message("failed")) == (
         head + "underretningen er IKKE sendt endnu, men står i kø og sendes straks")
+
+
+def _message(session: Session, case_id: int | None, template: str, to: str, status: str = "pending") -> int:
+    from pprflow.models.tables import OutboxMessage
+
+    row = OutboxMessage(idempotency_key=f"{template}|{case_id}|{to}|{status}", template=template, case_id=case_id,
+                        sender="ppr@vejle.dk", to=to, subject="s", body_text="t", body_html="h",
+                        send_after=utcnow(), status=status)
+    session.add(row)
+    session.flush()
+    return row.id or 0
+
+
+def _audit(session: Session) -> list[tuple[object, ...]]:
+    from sqlmodel import col, select
+
+    from pprflow.models.tables import AuditEvent
+
+    return [(e.actor, e.action, e.entity, e.entity_id, e.case_id, e.reason, e.detail)
+            for e in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()]
+
+
+def test_cancelling_changes_only_pending_mail_audited_and_never_the_notification_ESC_2_CONS_1(
+        session: Session) -> None:
+    from pprflow.models.errors import RuleViolation
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks.outbox import cancel_message, cancel_pending, not_cancellable
+
+    school = _institution(session, "Skovbakkeskolen")
+    case_id = _case(session, school, Child(pseudonym="Elev Emil", birth_year=2016), "mor@hjem.example")
+    other = _case(session, school, Child(pseudonym="Elev Ida", birth_year=2014), "ida.mor@hjem.example")
+    notification = _message(session, case_id, ABUSE_NOTIFICATION, "underretning@vejle.dk")
+    to_parent = _message(session, case_id, "network_agenda", "mor@hjem.example")
+    to_partner = _message(session, case_id, "network_agenda", "sund@sund.example")
+    sent = _message(session, case_id, "network_agenda", "mor@hjem.example", status="sent")
+    elsewhere = _message(session, other, "network_agenda", "ida.mor@hjem.example")
+    row = session.get(OutboxMessage, notification)
+    assert row is not None
+    with pytest.raises(RuleViolation) as refused:
+        cancel_message(session, row, reason="by hand", actor="leder@skole.example")
+    assert refused.value.rule_id == "ESC-2" and str(refused.value).endswith(not_cancellable(row))
+    assert row.status == "pending" and row.cancelled_reason is None
+    assert _audit(session) == [("leder@skole.example", "refused", "outboxmessage", str(notification), case_id,
+                                "ESC-2", {"cancel": "by hand"})]
+    # Pending mail to the parents is cancelled (and audited); sent mail, other cases and the notification are not.
+    done = cancel_pending(session, where=lambda m: m.to.endswith("@hjem.example"), case_id=case_id,
+                          reason="ESC-1", actor="system:pprflow")
+    assert [m.id for m in done] == [to_parent]
+    statuses = {i: (m.status, m.cancelled_reason) for i in (notification, to_parent, to_partner, sent, elsewhere)
+                if (m := session.get(OutboxMessage, i)) is not None}
+    assert statuses == {notification: ("pending", None), to_parent: ("cancelled", "ESC-1"),
+                        to_partner: ("pending", None), sent: ("sent", None), elsewhere: ("pending", None)}
+    assert _audit(session)[1:] == [("system:pprflow", "change", "outboxmessage", str(to_parent), case_id, "ESC-1",
+                                    {"status": "cancelled"})]
+    sent_row = session.get(OutboxMessage, sent)
+    assert sent_row is not None
+    assert cancel_message(session, sent_row, reason="CONS-1", actor="system:pprflow") is False
+    assert cancel_pending(session, where=lambda m: True, case_id=case_id, reason="CONS-1",
+                          actor="system:pprflow") == [session.get(OutboxMessage, to_partner)]
+    assert len(_audit(session)) == 3
