@@ -114,3 +114,25 @@ def test_a_cpr_number_that_got_past_the_model_is_still_refused_PRIV_2(field: str
     assert caught.value.rule_id == "PRIV-2"
     assert caught.value.message == ("referral: remove the CPR number: pprflow stores a pseudonym and a birth year "
                                     "only")
+
+
+def test_each_pathway_is_routed_whole_and_the_specialist_is_added_once_PATH_1_PATH_5_PATH_6_PATH_7(vejle: Any) -> None:
+    from pprflow.models.profile import EarlyYearsContacts
+    from pprflow.models.rules_intake import Routing, coordinator_for, route_referral
+
+    boxes = vejle.mailboxes
+    assert route_referral(rd.referral("ppv"), vejle) == Routing("ppr_request", ("ppr@vejle.dk",), None, True)
+    assert route_referral(rd.referral("intervention_team"), vejle) == Routing(
+        "intervention_team_request", ("metrm@vejle.dk",), None, False)
+    assert route_referral(rd.referral("social_adviser"), vejle) == Routing(
+        "social_adviser_request", (boxes.social_advisers,), None, False)
+    # No directory entry: the early-years mailbox, named once even as the specialist too.
+    assert route_referral(rd.referral("early_years_consultant", assessment_for_minigroup_or_solen=True), vejle) == \
+        Routing("early_years_request", (boxes.early_years_consultants,), boxes.early_years_consultants, False)
+    shouting = vejle.model_copy(update={"early_years_directory": {"Børnehuset Solsikken": EarlyYearsContacts(
+        pedagogical="anne@vejle.example", disability="ANNE@vejle.example")}})
+    assert route_referral(rd.referral("early_years_consultant", assessment_for_minigroup_or_solen=True),
+                          shouting) == Routing("early_years_request", ("anne@vejle.example",), "anne@vejle.example")
+    assert route_referral(rd.referral("ppr_individual", assessment_for_minigroup_or_solen=True), vejle) == Routing(
+        "ppr_request", ("ppr@vejle.dk", boxes.early_years_consultants), boxes.early_years_consultants, True)
+    assert coordinator_for(rd.referral()) == "sofie@skovbakke.example"
