@@ -22,7 +22,8 @@
 #   deliver  tasks/outbox.py `_deliver`: the delivery loop with its re-check of `suppression` at
 #            delivery (ESC-1, CONS-1) and the urgent lane (ESC-1/LAW-1); ~150 mutants, slow tests
 #   rules    models/rules_intake.py models/rules_levels.py models/rules_meetings.py models/rules_kv.py
-#            models/rules_ppr.py
+#            models/rules_ppr.py (against tests/models and the property tests but the ESC-1 state machine)
+#   rules2   models/rules_deadlines.py (CAL-10) models/rules_moves.py (ROLE-2, ROLE-3)
 #   access   models/access.py: the one access policy (PRIV-3, PRIV-4), the whole module
 #   authorize tasks/access.py: `authorize` (the service-layer entrance), `resolve_actor`, `case_facts_for`
 #            and the ESC-1 parent check `_parent_of_confidential_child` (MUTANTS_authorize: others)
@@ -43,6 +44,7 @@ declare -A MODULES=(
   [esc1]="pprflow/tasks/outbox.py"
   [esc1q]="pprflow/tasks/outbox.py"
   [deliver]="pprflow/tasks/outbox.py"
+  [rules2]="pprflow/models/rules_deadlines.py pprflow/models/rules_moves.py"
   [rules]="pprflow/models/rules_intake.py pprflow/models/rules_levels.py pprflow/models/rules_meetings.py pprflow/models/rules_kv.py pprflow/models/rules_ppr.py"
   [access]="pprflow/models/access.py"
   [authorize]="pprflow/tasks/access.py"
@@ -55,6 +57,7 @@ declare -A SELECT=(
   [esc1q]="${MUTANTS_esc1q:-pprflow.tasks.outbox.x_queue_message__mutmut_* pprflow.tasks.outbox.x_cancel_message__mutmut_* pprflow.tasks.outbox.x_cancel_pending__mutmut_*}"
   [deliver]="${MUTANTS_deliver:-pprflow.tasks.outbox.x__deliver__mutmut_*}"
   [rules]=""
+  [rules2]=""
   [access]=""
   [authorize]="${MUTANTS_authorize:-pprflow.tasks.access.x_authorize__mutmut_* pprflow.tasks.access.x_resolve_actor__mutmut_* pprflow.tasks.access.x_case_facts_for__mutmut_* pprflow.tasks.access.x__parent_of_confidential_child__mutmut_*}"
   [claim]="${MUTANTS_claim:-pprflow.tasks.outbox.x_claim_next__mutmut_* pprflow.tasks.outbox.x_dead_claimants__mutmut_* pprflow.tasks.outbox.x__process_alive__mutmut_* pprflow.tasks.outbox.x_new_claimant__mutmut_*}"
@@ -65,6 +68,7 @@ declare -A TESTS=(
   [esc1]="tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_by_construction.py tests/tasks/test_abuse.py tests/tasks/test_consent.py"
   [esc1q]="tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_by_construction.py tests/tasks/test_abuse.py tests/tasks/test_outbox_transactions.py tests/tasks/test_consent.py"
   [deliver]="tests/tasks/test_outbox_esc1.py tests/tasks/test_esc1_exact.py tests/tasks/test_outbox_claim.py tests/tasks/test_urgent_lane.py tests/tasks/test_delivery_throttle.py"
+  [rules2]="tests/models tests/property/test_deadline_working_days.py"
   [rules]="tests/models tests/property/test_calendar_properties.py tests/property/test_deadline_working_days.py tests/property/test_mail_wording_properties.py tests/property/test_privacy_properties.py tests/property/test_strict_input_properties.py"
   [access]="tests/models/test_access.py tests/models/test_access_policy_exact.py"
   [authorize]="tests/tasks/test_authorize.py"
@@ -72,11 +76,11 @@ declare -A TESTS=(
   [cpr]="tests/models/test_rules_privacy.py tests/models/test_cpr_check.py"
 )
 SETS=("$@")
-[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 esc1q deliver rules access authorize claim cpr)
+[ ${#SETS[@]} -eq 0 ] && SETS=(privacy esc1 esc1q deliver rules rules2 access authorize claim cpr)
 
 total_killed=0; total_all=0
 for set in "${SETS[@]}"; do
-  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, esc1q, deliver, rules, access, authorize, claim, cpr)" >&2; exit 2; }
+  [ -n "${MODULES[$set]:-}" ] || { echo "error: unknown set '$set' (privacy, esc1, esc1q, deliver, rules, rules2, access, authorize, claim, cpr)" >&2; exit 2; }
   override="TESTS_$set"; TESTS[$set]=${!override:-${TESTS[$set]}}
   work=$(mktemp -d "${TMPDIR:-/tmp}/pprflow-mutation-$set.XXXX")
   cp -rL "$ROOT/pprflow" "$work/pprflow"
