@@ -98,7 +98,7 @@ def test_each_precondition_refuses_with_its_rule_and_its_whole_line_PATH_1_to_7_
 ], ids=["consent today", "consent in birth year", "group course", "anonymous adviser", "named adviser",
         "early years", "intervention team", "ppv"])
 def test_the_boundaries_pass_LAW_3_PATH_3_PATH_6(data: dict[str, Any]) -> None:
-    assert check_referral(parse_referral(data), today=TODAY) is None
+    check_referral(parse_referral(data), today=TODAY)
 
 
 @pytest.mark.parametrize("field", ["concern", "pseudonym"])

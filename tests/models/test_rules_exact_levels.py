@@ -116,7 +116,7 @@ def test_each_move_is_described_whole_LVL_1_to_LVL_6_CAL_6() -> None:
 def test_specialised_teaching_is_nine_lessons_at_a_schools_level_4_on_ppr_advice_LAW_4(
         teaching: SpecialisedTeaching, to_level: int, kind: str, line: str | None) -> None:
     if line is None:
-        assert check_specialised_teaching(teaching, to_level=to_level, institution_kind=kind) is None
+        check_specialised_teaching(teaching, to_level=to_level, institution_kind=kind)
     else:
         assert refusal(lambda: check_specialised_teaching(teaching, to_level=to_level, institution_kind=kind)) == (
             RuleViolation, "LAW-4", line)
@@ -132,9 +132,9 @@ def test_a_review_is_of_a_running_effort_on_a_day_between_its_start_and_today_CA
     assert refusal(lambda: check_review(specialised=True, review_date=dt.date(2027, 1, 1), started_on=started,
                                         today=today)) == (
         InvalidInput, "CAL-6", "the review date is before the effort started (2027-01-02)")
-    assert check_review(specialised=True, review_date=today, started_on=started, today=today) is None
-    assert check_review(specialised=True, review_date=started, started_on=started, today=today) is None
-    assert check_review(specialised=True, review_date=dt.date(2020, 1, 1), started_on=None, today=today) is None
+    check_review(specialised=True, review_date=today, started_on=started, today=today)
+    check_review(specialised=True, review_date=started, started_on=started, today=today)
+    check_review(specialised=True, review_date=dt.date(2020, 1, 1), started_on=None, today=today)
 
 
 def test_review_dates_remind_before_on_a_working_day_and_are_overdue_the_working_day_after_CAL_6() -> None:

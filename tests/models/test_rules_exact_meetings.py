@@ -98,15 +98,16 @@ def test_levels_kinds_and_forms_LVL_1_LVL_3_LVL_4_MEET_3() -> None:
         InvalidInput, "LVL-1", "level 6 is not between 1 and 5")
     assert refusal(lambda: check_meeting_level("development", 0, 5)) == (
         InvalidInput, "LVL-1", "level 0 is not between 1 and 5")
-    assert check_meeting_level("development", None, 5) is None
-    assert check_meeting_level("network", 5, 5) is None and check_meeting_level("network", 1, 5) is None
+    check_meeting_level("development", None, 5)
+    check_meeting_level("network", 5, 5)
+    check_meeting_level("network", 1, 5)
     line = ("more than one meeting at level 3 needs the parents' consent: record it first with "
             "`pprflow consent give CASE --file consent.json`")
     assert refusal(lambda: check_level3_consent(level=3, earlier_level3_meetings=1, has_active_consent=False)) == (
         RuleViolation, "LVL-4", line)
-    assert check_level3_consent(level=3, earlier_level3_meetings=0, has_active_consent=False) is None
-    assert check_level3_consent(level=3, earlier_level3_meetings=2, has_active_consent=True) is None
-    assert check_level3_consent(level=4, earlier_level3_meetings=2, has_active_consent=False) is None
+    check_level3_consent(level=3, earlier_level3_meetings=0, has_active_consent=False)
+    check_level3_consent(level=3, earlier_level3_meetings=2, has_active_consent=True)
+    check_level3_consent(level=4, earlier_level3_meetings=2, has_active_consent=False)
     assert [stored_kind(k, first=f) for k in ("network", "development", "startup") for f in (True, False)] == [
         "network_first", "network_followup", "development", "development", "startup", "startup"]
     assert [agenda_form(k, first=f, level=3) for k in ("network", "development") for f in (True, False)] == [
@@ -133,7 +134,8 @@ def test_the_standing_agenda_whole_with_and_without_the_parents_MEET_1_MEET_2_ME
 @pytest.mark.parametrize(("given", "answer"), [
     (None, (RuleViolation, "action 1 has no responsible person; name exactly one (an email)")),
     ("  ", (RuleViolation, "action 1 has no responsible person; name exactly one (an email)")),
-    (["a@x.example", "b@x.example"], (RuleViolation, "action 1 has 2 responsible persons; name exactly one (an email)")),
+    (["a@x.example", "b@x.example"],
+     (RuleViolation, "action 1 has 2 responsible persons; name exactly one (an email)")),
     ([" ", ""], (RuleViolation, "action 1 has no responsible persons; name exactly one (an email)")),
     ([" A@X.example ", " "], "a@x.example"),
     ("a@x.example og b@x.example",
@@ -143,7 +145,8 @@ def test_the_standing_agenda_whole_with_and_without_the_parents_MEET_1_MEET_2_ME
     ("kari@x.example/bo", (RuleViolation,
                            "action 1 names several responsible persons ('kari@x.example/bo'); name exactly one")),
     ("Kari", (InvalidInput, "action 1: the responsible person must be an email address, got 'Kari'")),
-    ("kari @x.example", (InvalidInput, "action 1: the responsible person must be an email address, got 'kari @x.example'")),
+    ("kari @x.example",
+     (InvalidInput, "action 1: the responsible person must be an email address, got 'kari @x.example'")),
     ("kari@", (InvalidInput, "action 1: 'kari@' er ikke en brugbar e-mailadresse: delen efter @ skal være et domæne, "
                              "fx skole.dk")),
     (" Kari@Skole.EXAMPLE ", "kari@skole.example"),
@@ -164,9 +167,9 @@ def test_each_open_action_is_followed_up_once_and_an_adjustment_has_its_text_MEE
                                  "or change")
     assert refusal(lambda: check_follow_ups([1], [FollowUpInput(action_id=1, decision="adjust")])) == (
         RuleViolation, "MEET-2", "action 1 is adjusted: give the adjusted text")
-    assert check_follow_ups([1, 2], [FollowUpInput(action_id=1, decision="adjust", text="Ny tekst"),
-                                     FollowUpInput(action_id=2, decision="change")]) is None
-    assert check_follow_ups([], []) is None
+    check_follow_ups([1, 2], [FollowUpInput(action_id=1, decision="adjust", text="Ny tekst"),
+                                     FollowUpInput(action_id=2, decision="change")])
+    check_follow_ups([], [])
 
 
 def test_partners_join_on_a_standing_consent_PATH_8_CONS_1() -> None:
@@ -180,5 +183,5 @@ def test_partners_join_on_a_standing_consent_PATH_8_CONS_1() -> None:
         RuleViolation, "CONS-1", "consent 7 is withdrawn or not on this case; nothing is shared on it")
     assert refusal(lambda: check_partner_consent("ppr_psychologist", consent_id=7, consent_active=None)) == (
         RuleViolation, "CONS-1", "consent 7 is withdrawn or not on this case; nothing is shared on it")
-    assert check_partner_consent("ppr_psychologist", consent_id=None, consent_active=None) is None
-    assert check_partner_consent("ssp", consent_id=7, consent_active=True) is None
+    check_partner_consent("ppr_psychologist", consent_id=None, consent_active=None)
+    check_partner_consent("ssp", consent_id=7, consent_active=True)
