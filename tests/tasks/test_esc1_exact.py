@@ -105,6 +105,11 @@ def test_a_case_is_confidential_when_it_or_another_case_of_the_child_is_ESC_1(se
     _confidential(session, same_row)
     assert is_confidential(session, session.get(Case, ours)) is True  # through the other case of the child
     assert is_confidential(session, session.get(Case, same_row)) is True
+    # A case not stored yet has no other cases: only its own flag counts (not case 1's family, ours here).
+    assert ours == 1
+    draft = Case(pathway="ppr_individual", institution_id=school, submitted_by_email="laerer@skole.example",
+                 coordinator_email="leder@skole.example")
+    assert is_confidential(session, draft) is False
 
 
 def test_parent_emails_span_the_childs_cases_and_nothing_else_ESC_1(session: Session) -> None:
