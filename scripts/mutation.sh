@@ -85,7 +85,8 @@ for set in "${SETS[@]}"; do
   work=$(mktemp -d "${TMPDIR:-/tmp}/pprflow-mutation-$set.XXXX")
   cp -rL "$ROOT/pprflow" "$work/pprflow"
   cp -r "$ROOT/tests" "$work/tests"
-  cp -r "$ROOT/scripts" "$work/scripts"  # tests/models/test_calendar_snapshots.py loads regenerate_snapshots.py
+  # tests read these beside the package: regenerate_snapshots.py (calendar snapshots), the example referrals
+  cp -r "$ROOT/scripts" "$work/scripts"; cp -r "$ROOT/examples" "$work/examples"
   find "$work" -name __pycache__ -prune -exec rm -rf {} +
   # Hypothesis judges a mutant by its answers, not its speed (the shared machine makes the first call of a
   # property test take seconds), and draws the same examples for every mutant.
@@ -102,7 +103,7 @@ PYEOF
     echo "[mutmut]"
     echo "source_paths = pprflow"
     echo "only_mutate ="; for m in ${MODULES[$set]}; do echo "    $m"; done
-    echo "also_copy ="; echo "    tests"; echo "    scripts"; echo "    pytest.ini"
+    echo "also_copy ="; echo "    tests"; echo "    scripts"; echo "    examples"; echo "    pytest.ini"
     echo "pytest_add_cli_args_test_selection ="; for t in ${TESTS[$set]}; do echo "    $t"; done
     echo "pytest_add_cli_args ="; echo "    -m"; echo "    not slow and not prefect and not browser"
   } > "$work/setup.cfg"
