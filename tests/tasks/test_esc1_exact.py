@@ -85,6 +85,7 @@ def test_the_same_child_is_the_same_row_the_same_pseudonym_and_year_at_the_schoo
     no_child = _case(session, school, None)
     assert same_child_case_ids(session, [ours]) == {ours, same_row, second_referral, sibling}
     assert same_child_case_ids(session, [no_child]) == {no_child}
+    assert same_child_case_ids(session, [no_child, ours]) == {no_child, ours, same_row, second_referral, sibling}
     assert same_child_case_ids(session, [other_year]) == {other_year}
     assert same_child_case_ids(session, [other_school_same_name]) == {other_school_same_name, same_row}
     assert same_child_case_ids(session, [staff_only]) == {staff_only}
