@@ -178,6 +178,9 @@ def test_suppression_names_the_rule_for_each_way_a_parent_or_a_withdrawn_consent
     assert suppression(session, case=case, to="mor@hjem.example", is_parent=True, consent_id=None) is None
     _confidential(session, ours)
     assert suppression(session, case=case, to="mor@hjem.example", is_parent=True, consent_id=None) == ESC1
+    # A parent the caller names who is not (yet) a party of any case: the flag alone holds the mail.
+    assert suppression(session, case=case, to="ny.far@hjem.example", is_parent=True, consent_id=None) == ESC1
+    assert suppression(session, case=case, to="ny.far@hjem.example", is_parent=False, consent_id=None) is None
     # The row's flag says "not a parent", the address says otherwise: To, Cc, any spelling, any case or none.
     assert suppression(session, case=case, to=" MOR@hjem.example", is_parent=False, consent_id=None) == ESC1
     assert suppression(session, case=None, to="kari@skole.example", is_parent=False, consent_id=None,
