@@ -151,6 +151,8 @@ def test_review_dates_remind_before_on_a_working_day_and_are_overdue_the_working
 def test_an_investigation_is_due_four_months_after_awareness_which_is_not_in_the_future_CAL_7() -> None:
     assert investigation_dates(aware_on=dt.date(2026, 11, 30), months=4, today=dt.date(2026, 11, 30)) == \
         dt.date(2027, 3, 30)
+    assert investigation_dates(aware_on=dt.date(2026, 11, 30), months=3, today=dt.date(2026, 11, 30)) == \
+        dt.date(2027, 2, 28)  # the profile's months, not the default four; month-end clamped
     assert refusal(lambda: investigation_dates(aware_on=dt.date(2026, 12, 1), months=4,
                                                today=dt.date(2026, 11, 30))) == (
         InvalidInput, "CAL-7", "--aware-on 2026-12-01 is in the future")
