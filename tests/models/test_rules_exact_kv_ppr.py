@@ -100,6 +100,7 @@ def test_who_takes_part_in_kv_KV_2() -> None:
     speech = Participant("speech_therapist", "Logopæd")
     assert kv_participants("school", D(2026, 12, 15), 2) == [leader, ppr]
     assert kv_participants("school", D(2026, 12, 14), 2) == [leader, ppr, speech]
+    assert kv_participants("daycare", D(2026, 12, 15), 2) == [leader, ppr, speech]
     assert participants_context([leader, ppr, speech], leader_name="Lene Holm") == [
         {"name": "Lene Holm", "role": "Pædagogisk leder – samler deltagerne fra huset"},
         {"name": "Psykolog, konsulent eller SUP", "role": "PPR – deltager altid"},

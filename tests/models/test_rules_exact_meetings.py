@@ -89,6 +89,11 @@ def test_the_agenda_goes_out_five_working_days_before_and_an_urgent_meeting_at_o
     assert agenda(TODAY, days=0) == AgendaDates(TODAY, TODAY)
     assert earliest_meeting_date(CAL, TODAY, 5) == dt.date(2026, 11, 30)
     assert earliest_meeting_date(CAL, dt.date(2026, 11, 21), 0) == TODAY  # Saturday: the next working day
+    # On a closed day the first guess (5 working days on: Friday the 27th) had its deadline on Friday the 20th,
+    # already past: the search walks on to the first meeting day whose agenda can still go out in time.
+    assert earliest_meeting_date(CAL, dt.date(2026, 11, 21), 5) == dt.date(2026, 11, 30)
+    assert earliest_meeting_date(CAL, dt.date(2026, 11, 21), 1) == dt.date(2026, 11, 24)
+    assert earliest_meeting_date(CAL, dt.date(2026, 12, 24), 5) == dt.date(2027, 1, 6)
 
 
 def test_levels_kinds_and_forms_LVL_1_LVL_3_LVL_4_MEET_3() -> None:
