@@ -118,6 +118,8 @@ def test_district_meetings_move_off_closed_days_and_only_open_ppr_cases_are_assi
     plan = plan_district_meetings(CAL, start=D(2026, 12, 10), count=2, weekday="thursday", cadence_weeks=2)
     assert plan == [PlannedMeeting(D(2026, 12, 10), D(2026, 12, 10)), PlannedMeeting(D(2026, 12, 24), D(2026, 12, 28))]
     assert [p.moved for p in plan] == [False, True]
+    weekly = plan_district_meetings(CAL, start=D(2026, 12, 10), count=3, weekday="thursday", cadence_weeks=1)
+    assert [p.held_on for p in weekly] == [D(2026, 12, 10), D(2026, 12, 17), D(2026, 12, 28)]  # the profile's cadence
     assert len(plan_district_meetings(CAL, start=D(2026, 1, 1), count=1, weekday="thursday", cadence_weeks=2)) == 1
     assert len(plan_district_meetings(CAL, start=D(2026, 1, 1), count=52, weekday="thursday", cadence_weeks=2)) == 52
     assert case_list_day(CAL, D(2026, 12, 28)) == D(2026, 12, 23)

@@ -53,6 +53,8 @@ def test_the_place_and_the_leaders_phone_come_from_the_input_then_the_profile_or
         InvalidInput, "MEET-4", "the meeting leader leder@skole.example has no phone number in the staff directory: "
                                 "give leader_phone (--leader-phone); parents must be able to reach the leader")
     assert leader_phone(given="  ", directory=" 12345678 ", leader="x") == "12345678"
+    assert leader_phone(given=None, directory="12345678", leader="x") == "12345678"
+    assert refusal(lambda: leader_phone(given=None, directory=None, leader="x"))[1] == "MEET-4"
     assert leader_phone(given=" 87654321 ", directory="12345678", leader="x") == "87654321"
 
 
