@@ -142,6 +142,7 @@ def test_review_dates_remind_before_on_a_working_day_and_are_overdue_the_working
     dates = review_dates(CAL, start=dt.date(2026, 6, 24), months=6, reminder_days=14)
     assert (dates.due, dates.remind_on, dates.overdue_on) == (
         dt.date(2026, 12, 24), dt.date(2026, 12, 10), dt.date(2026, 12, 28))
+    assert review_dates(CAL, start=dt.date(2026, 6, 24), months=3, reminder_days=14).due == dt.date(2026, 9, 24)
     # The reminder day itself closed (Saturday 12 Dec): the Friday before.
     dates = review_dates(CAL, start=dt.date(2026, 6, 19), months=6, reminder_days=7)
     assert (dates.due, dates.remind_on, dates.overdue_on) == (
