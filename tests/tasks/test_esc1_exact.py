@@ -281,3 +281,35 @@ def test_cancelling_changes_only_pending_mail_audited_and_never_the_notification
     assert cancel_pending(session, where=lambda m: True, case_id=case_id, reason="CONS-1",
                           actor="system:pprflow") == [session.get(OutboxMessage, to_partner)]
     assert len(_audit(session)) == 3
+
+
+def test_queueing_checks_the_recipients_the_notification_has_no_cc_and_staff_mail_never_goes_to_a_parent_ESC_1(
+        session: Session) -> None:
+    from pprflow.models.errors import RuleViolation
+    from pprflow.tasks.outbox import queue_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+
+    school = _institution(session, "Skovbakkeskolen")
+    case = session.get(Case, _case(session, school, Child(pseudonym="Elev Emil", birth_year=2016), "mor@hjem.example"))
+
+    def queue(kind: str, to: str, cc: tuple[str, ...] = (), **extra: object) -> object:
+        return queue_message(session, kind=kind, to=to, cc=cc, case=case, serves="exact", sender="ppr@vejle.dk",
+                             context=MESSAGE_KINDS[kind].example_context(), **extra)  # type: ignore[arg-type]
+
+    with pytest.raises(RuleViolation) as caught:
+        queue(ABUSE_NOTIFICATION, "underretning@vejle.dk", cc=("leder@skole.example",))
+    assert (caught.value.rule_id, caught.value.message) == (
+        "ESC-1", "the abuse notification goes to the notifications address only, without cc")
+    # A staff-only kind to a parent, recognised by address whatever the caller said.
+    with pytest.raises(RuleViolation) as caught:
+        queue("ppr_request", " Mor@HJEM.example")
+    assert (caught.value.rule_id, caught.value.message) == (
+        "ESC-1", "message kind 'ppr_request' is for staff only and may not be sent to a parent")
+    # Other mail may have a cc; addresses are stored bare and case-folded, the parent flag decided here.
+    staff = queue("network_agenda", "Kari@Skole.example", cc=(" Lene@Skole.EXAMPLE",))
+    parent = queue("network_agenda", "MOR@hjem.example")
+    from pprflow.models.tables import OutboxMessage
+
+    assert isinstance(staff, OutboxMessage) and isinstance(parent, OutboxMessage)
+    assert (staff.to, staff.cc, staff.to_is_parent) == ("kari@skole.example", ["lene@skole.example"], False)
+    assert (parent.to, parent.cc, parent.to_is_parent) == ("mor@hjem.example", [], True)
