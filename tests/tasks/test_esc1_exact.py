@@ -313,3 +313,41 @@ def test_queueing_checks_the_recipients_the_notification_has_no_cc_and_staff_mai
     assert isinstance(staff, OutboxMessage) and isinstance(parent, OutboxMessage)
     assert (staff.to, staff.cc, staff.to_is_parent) == ("kari@skole.example", ["lene@skole.example"], False)
     assert (parent.to, parent.cc, parent.to_is_parent) == ("mor@hjem.example", [], True)
+
+
+def test_queueing_applies_the_whole_suppression_to_what_it_queues_ESC_1_ESC_2_CONS_1(session: Session) -> None:
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks.outbox import queue_message
+    from pprflow.templates.catalogue import MESSAGE_KINDS
+
+    school = _institution(session, "Skovbakkeskolen")
+    ours = _case(session, school, Child(pseudonym="Elev Emil", birth_year=2016), "mor@hjem.example")
+    assert ours == 1
+    ida = _case(session, school, Child(pseudonym="Elev Ida", birth_year=2014), "ida.mor@hjem.example",
+                confidential=True)
+    withdrawn = Consent(case_id=ours, given_by=["mor@hjem.example"], given_on=utcnow().date(), information="i",
+                        recipients=["sund@sund.example"], purpose="p", withdrawn_at=utcnow())
+    session.add(withdrawn)
+    session.flush()
+
+    def queue(case: Case | None, to: str, serves: str, kind: str = "network_agenda",
+              **extra: object) -> OutboxMessage | None:
+        return queue_message(session, kind=kind, to=to, case=case, serves=serves, sender="ppr@vejle.dk",
+                             context=MESSAGE_KINDS[kind].example_context(), **extra)  # type: ignore[arg-type]
+
+    case = session.get(Case, ours)
+    # A case not stored yet has no parents: the address is not taken for case 1's parent.
+    draft = Case(pathway="ppr_individual", institution_id=school, submitted_by_email="laerer@skole.example",
+                 coordinator_email="leder@skole.example")
+    early = queue(draft, "mor@hjem.example", "draft")
+    assert early is not None and early.to_is_parent is False
+    # Another child's confidential case reaches this one's mail: in To and in Cc.
+    assert queue(case, "ida.mor@hjem.example", "to") is None
+    assert queue(case, "kari@skole.example", "cc", cc=("Ida.Mor@hjem.example",)) is None
+    # Confidential: a parent the caller names is held even if no case lists them.
+    _confidential(session, ours)
+    assert queue(case, "ny.far@hjem.example", "named", is_parent=True) is None
+    # ESC-2: nothing holds the notification, not even a withdrawn consent.
+    notification = queue(case, "underretning@vejle.dk", "esc2", kind=ABUSE_NOTIFICATION, consent_id=withdrawn.id)
+    assert notification is not None and notification.status == "pending"
+    assert ida
