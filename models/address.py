@@ -136,6 +136,16 @@ class Mailboxes:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal to another set of addresses that reaches the same mailboxes."""
+        if isinstance(other, Mailboxes):
+            return self._keys == other._keys
+        if isinstance(other, set | frozenset):
+            return self == Mailboxes(a for a in other if isinstance(a, str))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared like a set, never a key
+
     def __repr__(self) -> str:
         return f"Mailboxes({sorted(self._keys)!r})"
 
