@@ -11,9 +11,15 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
+
+# Hypothesis checks behaviour, never speed (benchmarks/ measure that): no per-example deadline and no "too slow"
+# health check, which fail on a loaded 2-core machine for a first call that fills a cache.
+settings.register_profile("pprflow", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pprflow")
 
 # Tests never reach a real mailbox and never send Prefect telemetry.
 os.environ.setdefault("PPRFLOW_TRANSPORT", "file")
