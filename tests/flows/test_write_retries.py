@@ -18,6 +18,8 @@ NO_RETRY = {
     "pprflow.flows.delivery:deliver_urgent_messages": "the urgent lane retries itself (URGENT_RETRY)",
     "pprflow.flows.retention:delete_form_flow_runs": "writes to Prefect, not to pprflow; retries on its own",
     "pprflow.flows.dashboard:publish_dashboard": "reads only; writes Prefect artifacts",
+    "pprflow.flows.delivery:alert_operators": "never stops delivery: a failure is logged and the next delivery run "
+                                              "queues the alert (once an hour, issue 20)",
 }
 
 
