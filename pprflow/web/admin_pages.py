@@ -25,6 +25,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, refusal_text
 from pprflow.web.security import current_actor, page
+from pprflow.web.steps import flow_step
 
 Render = Callable[..., HTMLResponse]
 PPR_ROLES = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup", ADMINISTRATOR)
@@ -98,7 +99,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             topic = KVTopicIn(institution=form.get("institution", ""), session_date=form.get("session_date", ""),  # type: ignore[arg-type]
                               text=form.get("text", ""))
-            result = submit_kv_topic(as_member(request), topic, today=web_date())
+            result = await flow_step("pprflow.flows.kv:kv_submit_topic", submit_kv_topic, ctx=as_member(request),
+                                      topic=topic, today=web_date())
         except (PprflowError, ValidationError) as exc:
             notice(request, f"Emnet er ikke sendt: {refusal_text(exc)}", ok=False)
             return RedirectResponse("/kv", status_code=303)
@@ -184,7 +186,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                                    "(ROLE-1).")
             member_ctx = as_member(request)
             for case_id in case_ids:
-                handover(ctx=member_ctx, case_id=case_id, to_email=to, today=web_date())
+                await flow_step("pprflow.flows.handover:hand_over_case", handover, ctx=member_ctx, case_id=case_id,
+                                 to_email=to, today=web_date())
             deactivate_staff(member_ctx, email=email)
         except PprflowError as exc:
             notice(request, f"{email} er ikke fratrådt: {refusal_text(exc)}", ok=False)

@@ -9,7 +9,6 @@ that shows case data asks the one access policy (tasks/access.py) and audits wha
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ from pprflow.web.security import (
     sign_out,
 )
 from pprflow.web.settings import WebSettings
+from pprflow.web.steps import run_service
 
 HERE = Path(__file__).parent
 STATIC_MOUNT = "static"
@@ -64,33 +64,6 @@ STATUS_LABELS: dict[str, str] = {
 OUR_CASES_SHOWN = 50
 """"Vores sager" shows 50 open cases a page, newest first; "Ældre sager" pages on (keyset on the case id)."""
 PPR_ROLES: tuple[str, ...] = ("ppr_psychologist", "ppr_consultant", "speech_therapist", "sup")
-
-
-_FLOW_LOCK = threading.Lock()
-URGENT_LOCK_WAIT_S = 2.0
-"""ESC-1: how long the abuse report waits for another web flow run before it runs its service function directly."""
-
-
-def run_service(flow_ref: str, direct: Callable[..., Any], /, **params: Any) -> Any:
-    """The CLI's `run_step`: the flow (`module:attr`) when a Prefect server is configured, so the web app's runs show
-    on the dashboard like the CLI's, else the same service function directly. Runs in a worker thread (never on the
-    event loop); flow runs are serialised because `run_step` exports the context to the process environment."""
-    from pprflow.cli.runner import prefect_server_configured, run_step, run_urgent_step
-
-    urgent = bool(params.pop("urgent", False))
-    if not prefect_server_configured():
-        return direct(**params)
-    if urgent:
-        # ESC-1: the abuse report never waits behind another member's flow run (a slow referral run holds the
-        # lock): after a moment it is the same service function directly — queued the same, urgent lane
-        if not _FLOW_LOCK.acquire(timeout=URGENT_LOCK_WAIT_S):
-            return direct(**params)
-        try:  # ESC-2: the CLI's urgent step — whatever the server answers, the report is received
-            return run_urgent_step(flow_ref, direct, **params)
-        finally:
-            _FLOW_LOCK.release()
-    with _FLOW_LOCK:
-        return run_step(flow_ref, direct, **params)
 
 
 def deadline_label(kind: str) -> str:

@@ -28,6 +28,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
+from pprflow.web.steps import flow_step
 
 Render = Callable[..., HTMLResponse]
 
@@ -98,8 +99,10 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             data = LevelChangeInput(case_id=case_id, sphere=form.get("sphere", ""),  # type: ignore[arg-type]
                                     to=int(form["to"]), reason=form.get("reason") or None,
                                     outposted_social_worker=form.get("outposted_social_worker") or None)
-            step = escalate if form.get("direction") == "up" else deescalate
-            result = step(ctx=as_member(request), data=data, today=web_date())
+            up = form.get("direction") == "up"
+            result = await flow_step("pprflow.flows.levels:escalate_case" if up else
+                                      "pprflow.flows.levels:deescalate_case", escalate if up else deescalate,
+                                      ctx=as_member(request), data=data, today=web_date())
         except (PprflowError, ValidationError) as exc:
             flash(request, f"Niveauet er ikke ændret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#niveau")
@@ -124,7 +127,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             if not to:
                 raise PprflowError("Skriv den nye tovholders e-mail (ROLE-1).")
-            result = handover(ctx=as_member(request), case_id=case_id, to_email=to, today=web_date())
+            result = await flow_step("pprflow.flows.handover:hand_over_case", handover, ctx=as_member(request),
+                                      case_id=case_id, to_email=to, today=web_date())
         except PprflowError as exc:
             flash(request, f"Tovholderen er ikke skiftet: {refusal_text(exc)}", ok=False)
             return back(case_id, "#tovholder")
@@ -147,7 +151,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             data = ConsentIn(given_by=_split(form.get("given_by", "")), date=form.get("date", ""),  # type: ignore[arg-type]
                              information=form.get("information", ""), recipients=_split(form.get("recipients", "")),
                              purpose=form.get("purpose", ""))
-            give_consent(ctx=as_member(request), case_id=case_id, data=data, today=web_date())
+            await flow_step("pprflow.flows.consent:record_consent", give_consent, ctx=as_member(request),
+                             case_id=case_id, data=data, today=web_date())
         except (PprflowError, ValidationError) as exc:
             flash(request, f"Samtykket er ikke registreret: {refusal_text(exc)}", ok=False)
             return back(case_id, "#samtykke")
@@ -183,7 +188,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         with Session(engine) as session:
             authorize(request, session, Perm.CONSENT_WITHDRAW, case=case_id, what="web samtykke")  # PRIV-4
         try:
-            result = withdraw_consent(ctx=as_member(request), case_id=case_id, consent_id=consent_id)
+            result = await flow_step("pprflow.flows.consent:withdraw_case_consent", withdraw_consent,
+                                      ctx=as_member(request), case_id=case_id, consent_id=consent_id)
         except PprflowError as exc:
             flash(request, f"Samtykket er ikke trukket tilbage: {refusal_text(exc)}", ok=False)
             return back(case_id, "#samtykke")
@@ -208,7 +214,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 raise PprflowError("Vælg det samtykke, der nævner samarbejdspartneren (CONS-1, LAW-3).")
             data = PartnerInput(case_id=case_id, name=form.get("name", ""), email=form.get("email", ""),
                                 role=form.get("role", ""), consent_id=int(consent_raw))
-            add(ctx=as_member(request), data=data)
+            await flow_step("pprflow.flows.meetings:add_case_partner", add, ctx=as_member(request), data=data)
         except (PprflowError, ValidationError) as exc:
             # CONS-1, LAW-3: the refusal at its field, the form as it was filled in (no JavaScript needed)
             text = refusal_text(exc)

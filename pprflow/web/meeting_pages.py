@@ -28,6 +28,7 @@ from pprflow.tasks.context import Ctx
 from pprflow.web.clock import web_today
 from pprflow.web.forms import form_fields, is_whole_number, refusal_text
 from pprflow.web.security import authorize, current_actor, page
+from pprflow.web.steps import flow_step
 
 Render = Callable[..., HTMLResponse]
 
@@ -103,8 +104,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
                 if not is_whole_number(form["level"], max_digits=1):
                     raise PprflowError("Vælg mødets niveau som et tal (LVL-3).")
                 raw["level"] = int(form["level"])
-            result = schedule_meeting(ctx=as_member(request), data=MeetingInput.model_validate(raw),
-                                      today=web_date())
+            result = await flow_step("pprflow.flows.meetings:plan_meeting", schedule_meeting, ctx=as_member(request),
+                                      data=MeetingInput.model_validate(raw), today=web_date())
         except (PprflowError, ValidationError) as exc:
             return schedule_page(request, case_id, values=form, error=refusal_text(exc), status=400)
         request.session["meeting_notice"] = {"ok": True, "text": (
@@ -184,7 +185,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
 
         _case_of(request, meeting_id, Perm.MEETING_AGENDA)
         try:
-            result = send_agenda(ctx=as_member(request), meeting_id=meeting_id, today=web_date())
+            result = await flow_step("pprflow.flows.meetings:send_meeting_agenda", send_agenda,
+                                      ctx=as_member(request), meeting_id=meeting_id, today=web_date())
             notice = {"ok": True, "text": f"Dagsordenen er sendt med kalenderinvitation til "
                                           f"{len(result['messages'])} modtagere."}
         except PprflowError as exc:
@@ -257,7 +259,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         try:
             data = MinutesInput.model_validate({"summary": form.get("summary") or None, "actions": actions,
                                                 "follow_ups": follow_ups})
-            result = record_minutes(ctx=as_member(request), meeting_id=meeting_id, data=data, today=web_date())
+            result = await flow_step("pprflow.flows.meetings:meeting_minutes", record_minutes, ctx=as_member(request),
+                                      meeting_id=meeting_id, data=data, today=web_date())
             notice = {"ok": True, "text": f"Referatet er gemt med {len(result.get('actions', []))} aftaler og sendt "
                                           "til deltagerne."}
         except (PprflowError, ValidationError) as exc:

@@ -26,6 +26,7 @@ from pprflow.models.tables import Institution, Meeting
 from pprflow.tasks.context import Ctx
 from pprflow.web import forms
 from pprflow.web.security import page
+from pprflow.web.steps import flow_step
 
 Render = Callable[..., HTMLResponse]
 SHOWN = 200
@@ -73,9 +74,9 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         form = forms.form_fields(await request.form())
         try:
             start, count = forms.series_from_form(form)
-            result = await run_in_threadpool(schedule_district_meetings, as_member(request),
-                                             district=form.get("district", ""), start=start, count=count,
-                                             today=local_today())
+            result = await flow_step("pprflow.flows.ppr:schedule_district", schedule_district_meetings,
+                                      ctx=as_member(request), district=form.get("district", ""), start=start,
+                                      count=count, today=local_today())
         except PprflowError as exc:
             request.session["notice"] = forms.refusal_text(exc)
             return RedirectResponse("/admin/distriktsmoeder", status_code=303)
@@ -102,8 +103,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
         form = forms.form_fields(await request.form())
         try:
             start, count = forms.series_from_form(form)
-            result = await run_in_threadpool(schedule_kv_sessions, as_member(request),
-                                             institution=form.get("institution", ""), start=start, count=count)
+            result = await flow_step("pprflow.flows.kv:schedule_kv", schedule_kv_sessions, ctx=as_member(request),
+                                      institution=form.get("institution", ""), start=start, count=count)
         except PprflowError as exc:
             request.session["notice"] = forms.refusal_text(exc)
             return RedirectResponse("/admin/kv-moeder", status_code=303)

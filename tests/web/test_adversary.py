@@ -124,7 +124,7 @@ def test_an_abuse_report_does_not_wait_behind_another_members_flow_run_ESC_1(
     import time
 
     from pprflow.models.tables import OutboxMessage
-    from pprflow.web import app as web_app
+    from pprflow.web import steps as web_app
 
     sign_in(client, world.TEACHER)
     token = csrf(client.get("/underretning").text)
