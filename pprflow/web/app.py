@@ -416,13 +416,16 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             attachments = await forms.plan_attachments(submitted.get("plan_file"),
                                                        max_bytes=settings.max_upload_mb * 1_000_000)
             if attachments:  # a file is no flow parameter: stored behind the login first, the flow takes its id
-                from pprflow.tasks.web_intake import store_web_referral, submit_stored_referral
+                from pprflow.tasks.web_intake import discard_web_referral, store_web_referral, submit_stored_referral
 
                 upload_id = await run_in_threadpool(store_web_referral, engine, submitted_by=actor.id,
                                                     referral=referral, attachment=attachments[0])
-                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
-                                                 submit_stored_referral, ctx=as_member(request), upload_id=upload_id,
-                                                 today=local_today())
+                try:
+                    result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
+                                                     submit_stored_referral, ctx=as_member(request),
+                                                     upload_id=upload_id, today=local_today())
+                finally:  # PRIV-2: a run that never reached the service function leaves no copy behind
+                    await run_in_threadpool(discard_web_referral, engine, upload_id)
             else:
                 result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
                                                  ctx=as_member(request), referral=referral, today=local_today())
