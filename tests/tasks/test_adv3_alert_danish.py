@@ -15,7 +15,8 @@ from pprflow.tasks.context import Ctx
 
 
 def test_the_alert_mail_names_the_states_in_danish(engine: Engine, vejle: Any) -> None:
-    profile = vejle.model_copy(update={"mailboxes": vejle.mailboxes.model_copy(update={"operations": "drift@vejle.dk"})})
+    mailboxes = vejle.mailboxes.model_copy(update={"operations": "drift@vejle.dk"})
+    profile = vejle.model_copy(update={"mailboxes": mailboxes})
     ctx = Ctx(engine=engine, profile=profile, actor="system:outbox")
     at = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)
     runs = [FailedRun("morgengennemgang", "r1", "2026-11-30", "Failed", at),
