@@ -274,8 +274,11 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         try:
             who = check_login(engine, email=email, password=password) if email and password else None
         except TooManyAttempts as exc:  # PRIV-4: the same answer for a known and an unknown account
+            # ESC-2: anyone who knows an e-mail can lock it; a report of suspected abuse is never held by that
+            urgent = (" Skal du underrette om mistanke om vold eller overgreb, så vent ikke: send underretningen "
+                      f"straks til {ctx.profile.mailboxes.notifications} (ESC-2).")
             return render(request, "login.html", status=429, next=target, flash=None, email=email,
-                          error=exc.danish())
+                          error=exc.danish() + urgent)
         if who is None:
             return render(request, "login.html", status=400, next=target, flash=None, email=email,
                           error="E-mail eller adgangskode er forkert, eller din bruger er ikke aktiv. Prøv igen, "
