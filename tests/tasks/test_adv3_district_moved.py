@@ -30,3 +30,17 @@ def test_a_moved_district_meeting_is_still_the_next_open_one_PATH_4_CAL_5(ctx: C
     with Session(engine) as session:
         nxt = next_open_district_meeting(session, "Nord", D(2026, 12, 2))
     assert nxt is not None and nxt.id == first.id and nxt.date == D(2026, 12, 15)
+
+
+def test_a_dated_case_list_key_still_names_its_meeting_for_the_access_policy_PRIV_3() -> None:
+    """The case list's key names the date now; the policy reads the meeting (and so the cases it shows) from it."""
+    from pprflow.models.tables import OutboxMessage
+    from pprflow.tasks.access import _meeting_id
+
+    for key, meeting in (("district_case_list|case:-|meeting:12:2026-12-15|ppr-nord@vejle.example", 12),
+                         ("kv_topic_list|case:-|meeting:7:2027-01-07|ppr-nord@vejle.example", 7),
+                         ("deadline_escalation|case:-|meeting:7:2027-01-07:kv-step1|a@b.example", 7),
+                         ("district_case_list|case:-|meeting:12|ppr-nord@vejle.example", 12)):
+        message = OutboxMessage(idempotency_key=key, to="x@y.example", template="t", subject="s", body_text="b",
+                                sender="s@y.example")
+        assert _meeting_id(message) == meeting, key
