@@ -411,7 +411,8 @@ def consent_names_partner(recipients: Sequence[str], *, name: str, email: str, r
     person = _fold(name)
     address = email.strip().casefold()
     for text in texts:
-        if address and address in text:
+        # the whole address, never a part of another one (r@vejle.dk is not named by ppr@vejle.dk)
+        if address and re.search(rf"(?<![\w.+%-]){re.escape(address)}(?![\w.-]*\w)", text):
             return True
         if len(person) >= 3 and re.search(rf"(?<!\w){re.escape(person)}(?!\w)", text):
             return True

@@ -48,6 +48,7 @@ from pprflow.tasks import audit
 from pprflow.tasks.access import authorize
 from pprflow.tasks.casefile import (
     LEADER_ROLES,
+    MAX_ID,
     base_context,
     case_context,
     get_case,
@@ -128,7 +129,8 @@ def record_report(session: Session, *, profile: Profile, data: AbuseReport, toda
     if existing is not None:
         return existing
     if case is None and data.case_id is not None:
-        case = session.get(Case, data.case_id)  # an unknown case id does not stop the notification (ESC-2)
+        # an unknown case id (one no database stores included) does not stop the notification (ESC-2)
+        case = session.get(Case, data.case_id) if 0 < data.case_id <= MAX_ID else None
     if case is not None and case.id is None:
         session.flush()
     if case is not None and case.status == "closed":  # LAW-2: a report reopens the case until acknowledged
@@ -262,7 +264,7 @@ def complete_from_case(engine: Engine, raw: dict[str, Any], case_id: int, *, tod
     --observation …` is never refused for them. An unknown case fills nothing (the report goes without it)."""
     reporter: dict[str, Any] = raw["reporter"] if isinstance(raw.get("reporter"), dict) else {}
     with Session(engine) as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id) if 0 < case_id <= MAX_ID else None  # ESC-2: never an OverflowError
         if case is None:
             return raw
         try:
@@ -293,7 +295,7 @@ def report_abuse(ctx: Ctx, case_id: int, *, today: dt.date, observation: str | N
                            f"(handlende bruger er {reporter!r})", rule_id="LAW-1")
     reporter = parse_address(reporter, "--as")
     with Session(ctx.engine, expire_on_commit=False) as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
         if case is None:  # ESC-2: say in Danish that nothing was sent, and how to send it without a case
             raise InvalidInput(f"{NOT_SENT}: sag {case_id} findes ikke; send underretningen uden sag med "
                                "--child-name, --institution og --observation (eller --file)", rule_id="ESC-2")

@@ -130,10 +130,12 @@ def case_facts_for_many(session: Session, cases: Sequence[Case]) -> dict[int, Ca
 
 
 def _meeting_id(message: OutboxMessage) -> int | None:
-    """The meeting a caseless message serves (`...|meeting:<id>|...` in its idempotency key)."""
+    """The meeting a caseless message serves (`...|meeting:<id>|...` or `...|meeting:<id>:<date>...|...` in its
+    idempotency key: the district case list and the KV mail name the meeting's date since adv3)."""
     for part in message.idempotency_key.split("|"):
-        if part.startswith("meeting:") and part[8:].isdigit():
-            return int(part[8:])
+        number = part[8:].split(":", 1)[0]
+        if part.startswith("meeting:") and number.isdigit():
+            return int(number)
     return None
 
 

@@ -33,6 +33,10 @@ LOOK_BACK = dt.timedelta(days=1)
 
 REFUSED = "Afvist"
 
+STATE_LABELS = {"Failed": "fejlet", "Crashed": "brudt ned", "TimedOut": "tidsgrænsen overskredet",
+                "Cancelled": "annulleret"}
+"""Prefect's state names in the operators' Danish mail (STYLE: Danish for every user)."""
+
 
 @dataclass(frozen=True)
 class FailedRun:
@@ -78,7 +82,8 @@ def queue_operations_alerts(ctx: Ctx, failures: Iterable[FailedRun], *, now: dt.
             latest = new[-1]
             context = {**base_context(ctx.profile, recipient_name="Driften", sender_name="pprflow"),
                        "for_parent": False, "flow_name": flow_name, "failures": len(new),
-                       "states": sorted({r.state for r in new}), "first_at": new[0].at, "last_at": latest.at,
+                       "states": sorted({STATE_LABELS.get(r.state, r.state) for r in new}),
+                       "first_at": new[0].at, "last_at": latest.at,
                        "run_name": latest.run_name, "link": latest.link}
             message = queue_message(session, kind=ALERT_KIND, to=mailbox, context=context,
                                     serves=_serves(flow_name) + latest.run_id, sender=ctx.profile.sender,

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from pprflow.models.access import Perm
@@ -232,16 +233,30 @@ def _pin_kv_deadlines(session: Session, profile: Profile, meeting: Meeting) -> t
 
 def _list_sent(session: Session, meeting_id: int | None) -> bool:
     """CAL-3: the topic list has gone to the PPR team (its deadline done, or — issue 17 — still open and
-    climbing its ladder because no topic came, with the list already queued)."""
+    climbing its ladder because no topic came, with the list already queued) — for the session's current date:
+    a session moved to a new date (tasks/planning.py) has its old deadlines closed, and its list is still to go."""
+    meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
+    if meeting is None:
+        return False
+    current = meeting.agenda_deadline or meeting.date
     row = session.exec(
         select(Deadline.id).where(Deadline.kind == KV_TOPIC_LIST, Deadline.meeting_id == meeting_id,
-                                  Deadline.done_at != None)  # noqa: E711
+                                  Deadline.due_on == current, Deadline.done_at != None)  # noqa: E711
     ).first()
     if row is not None:
         return True
     return session.exec(select(OutboxMessage.id).where(
         OutboxMessage.template == "kv_topic_list",
-        col(OutboxMessage.idempotency_key).contains(f"|meeting:{meeting_id}|"))).first() is not None
+        # the key for the current date, or the key without a date a list queued before this change carries
+        # (a list in flight at the upgrade is not sent twice)
+        or_(col(OutboxMessage.idempotency_key).contains(f"|{_kv_serves(meeting)}|"),
+            col(OutboxMessage.idempotency_key).contains(f"|meeting:{meeting.id}|")))).first() is not None
+
+
+def _kv_serves(meeting: Meeting) -> str:
+    """The outbox key of a KV session's mail for its current notice deadline: a moved session is reminded, sent
+    its topic list and climbs its ladder again for the new date (CAL-3), never answered by the old date's mail."""
+    return f"meeting:{meeting.id}:{(meeting.agenda_deadline or meeting.date).isoformat()}"
 
 
 def submit_kv_topic(ctx: Ctx, topic: KVTopicIn, *, today: dt.date | None = None) -> dict[str, Any]:
@@ -330,7 +345,7 @@ def remind_kv_notice(session: Session, deadline: Deadline, sweep: SweepContext) 
         "ppr_team_email": sweep.profile.district_team(meeting.district),
         "link": None,
     }
-    queue_message(session, kind="kv_notice_reminder", to=leader, context=context, serves=f"meeting:{meeting.id}",
+    queue_message(session, kind="kv_notice_reminder", to=leader, context=context, serves=_kv_serves(meeting),
                   sender=sweep.profile.sender, actor=sweep.actor)
     return True
 
@@ -365,7 +380,7 @@ def send_kv_topic_list(session: Session, deadline: Deadline, sweep: SweepContext
         "participants": participants_context(participants, leader_name=leader_name),  # KV-2
         "link": None,
     }
-    message = queue_message(session, kind="kv_topic_list", to=team, context=context, serves=f"meeting:{meeting.id}",
+    message = queue_message(session, kind="kv_topic_list", to=team, context=context, serves=_kv_serves(meeting),
                             sender=sweep.profile.sender, actor=sweep.actor)
     audit.record(session, actor=sweep.actor, action="change", entity="meeting", entity_id=meeting.id, reason="KV-2",
                  detail={"participants": [p.role for p in participants], "topics": len(topics),
@@ -387,7 +402,7 @@ def _kv_escalate(session: Session, deadline: Deadline, sweep: SweepContext, meet
 
     def notify(to: str, number: int, step: Any) -> None:
         queue_message(session, kind="deadline_escalation", to=to, actor=sweep.actor, sender=sweep.profile.sender,
-                      serves=f"meeting:{meeting.id}:kv-step{number}", context={
+                      serves=f"{_kv_serves(meeting)}:kv-step{number}", context={
                           **base_context(sweep.profile, recipient_name=person_name(session, to)),
                           "case": None, "label": kind_label("kv_notice_reminder", "CAL-3"),
                           "awaits": "der er meldt emner til den konsultative vejledning",

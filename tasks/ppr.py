@@ -82,9 +82,14 @@ def meeting_context(meeting: Meeting, *, kind_label: str, leader_name: str | Non
 
 
 def _case_list_sent(session: Session, meeting_id: int | None) -> bool:
+    """The meeting's list of new cases has gone — for its current date: a meeting moved to another date
+    (tasks/planning.py) has its old deadline closed and is still open for new cases (PATH-4)."""
+    meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
+    if meeting is None:
+        return False
     done = session.exec(
         select(Deadline.id).where(Deadline.kind == DISTRICT_CASE_LIST, Deadline.meeting_id == meeting_id,
-                                  Deadline.done_at != None)  # noqa: E711
+                                  Deadline.due_on == meeting.date, Deadline.done_at != None)  # noqa: E711
     ).first()
     return done is not None
 
@@ -399,7 +404,9 @@ def send_district_case_list(session: Session, deadline: Deadline, sweep: SweepCo
         "cases": cases,
         "link": None,
     }
-    queue_message(session, kind="district_case_list", to=team, context=context, serves=f"meeting:{meeting.id}",
+    # the key names the date: a meeting moved after its list went sends the list again for the new date
+    queue_message(session, kind="district_case_list", to=team, context=context,
+                  serves=f"meeting:{meeting.id}:{meeting.date.isoformat()}",
                   sender=sweep.profile.sender, actor=sweep.actor)
     return True
 

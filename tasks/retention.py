@@ -39,6 +39,8 @@ from pprflow.models.tables import (
     Notification,
     OutboxAttachment,
     OutboxMessage,
+    RunRequest,
+    WebSession,
 )
 from pprflow.models.types import utcnow
 from pprflow.tasks import audit
@@ -233,9 +235,13 @@ def purge_expired(ctx: Ctx, *, today: dt.date, dry_run: bool = False) -> dict[st
             # The append-only trigger lets this transaction, and only this one, delete audit rows.
             session.execute(text("SELECT set_config(:name, 'on', true)"), {"name": AUDIT_PURGE_SETTING})
         audit_rows = _remover(session, dry_run=dry_run)(AuditEvent, col(AuditEvent.at) < audit_cutoff)
+        # PRIV-1: who asked a flow run (issue 20) and who signed in when are logs too: the audit log's period
+        run_requests = _remover(session, dry_run=dry_run)(RunRequest, col(RunRequest.created_at) < audit_cutoff)
+        web_sessions = _remover(session, dry_run=dry_run)(WebSession, col(WebSession.created_at) < audit_cutoff)
         result = {"today": today.isoformat(), "dry_run": dry_run,
                   "closed_cases_before": years_before(today, retention.closed_case_years).isoformat(),
-                  "audit_rows_before": audit_cutoff.date().isoformat(), **totals, "audit_rows": audit_rows}
+                  "audit_rows_before": audit_cutoff.date().isoformat(), **totals, "audit_rows": audit_rows,
+                  "run_requests": run_requests, "web_sessions": web_sessions}
         # Counts only: the purge log names no case, no child and no person (PRIV-2).
         audit.record(session, actor=ctx.actor, action="search" if dry_run else "delete", entity="retention",
                      reason="PRIV-2", detail=dict(result))

@@ -53,8 +53,15 @@ def submit_stored_referral(ctx: Ctx, upload_id: int, *, today: dt.date | None = 
     try:
         return submit_referral(ctx, referral, today=today, attachments=attachments)
     finally:  # opened (the intake key makes a retry open no second case) or refused: the row goes
-        with Session(ctx.engine) as session:
-            row = session.get(WebReferral, upload_id)
-            if row is not None:
-                session.delete(row)
-                session.commit()
+        discard_web_referral(ctx.engine, upload_id)
+
+
+def discard_web_referral(engine: Engine, upload_id: int) -> None:
+    """The stored web referral goes, whatever became of its flow run (PRIV-2): the web app calls this after the run
+    too, so a run that never reached `submit_stored_referral` (Prefect's server did not answer, the run was refused
+    before it) leaves no copy of the child's data behind; nothing else ever deletes a `webreferral` row."""
+    with Session(engine) as session:
+        row = session.get(WebReferral, upload_id)
+        if row is not None:
+            session.delete(row)
+            session.commit()

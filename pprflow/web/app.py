@@ -247,8 +247,11 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         try:
             who = check_login(engine, email=email, password=password) if email and password else None
         except TooManyAttempts as exc:  # PRIV-4: the same answer for a known and an unknown account
+            # ESC-2: anyone who knows an e-mail can lock it; a report of suspected abuse is never held by that
+            urgent = (" Skal du underrette om mistanke om vold eller overgreb, så vent ikke: send underretningen "
+                      f"straks til {ctx.profile.mailboxes.notifications} (ESC-2).")
             return render(request, "login.html", status=429, next=target, flash=None, email=email,
-                          error=exc.danish())
+                          error=exc.danish() + urgent)
         if who is None:
             return render(request, "login.html", status=400, next=target, flash=None, email=email,
                           error="E-mail eller adgangskode er forkert, eller din bruger er ikke aktiv. Prøv igen, "
@@ -389,13 +392,16 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
             attachments = await forms.plan_attachments(submitted.get("plan_file"),
                                                        max_bytes=settings.max_upload_mb * 1_000_000)
             if attachments:  # a file is no flow parameter: stored behind the login first, the flow takes its id
-                from pprflow.tasks.web_intake import store_web_referral, submit_stored_referral
+                from pprflow.tasks.web_intake import discard_web_referral, store_web_referral, submit_stored_referral
 
                 upload_id = await run_in_threadpool(store_web_referral, engine, submitted_by=actor.id,
                                                     referral=referral, attachment=attachments[0])
-                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
-                                                 submit_stored_referral, ctx=as_member(request), upload_id=upload_id,
-                                                 today=local_today())
+                try:
+                    result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
+                                                     submit_stored_referral, ctx=as_member(request),
+                                                     upload_id=upload_id, today=local_today())
+                finally:  # PRIV-2: a run that never reached the service function leaves no copy behind
+                    await run_in_threadpool(discard_web_referral, engine, upload_id)
             else:
                 result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
                                                  ctx=as_member(request), referral=referral, today=local_today())

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from pprflow.models.calendar import local_today
 from pprflow.models.errors import InvalidInput, PprflowError
 from pprflow.models.tables import Institution, Meeting
+from pprflow.tasks.casefile import MAX_ID
 from pprflow.tasks.context import Ctx
 from pprflow.web import forms
 from pprflow.web.security import page
@@ -49,6 +50,8 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
             query = select(Meeting).where(Meeting.kind == kind, col(Meeting.case_id).is_(None),
                                           Meeting.date >= local_today() - dt.timedelta(days=7))
             for name, value in where.items():
+                if isinstance(value, int) and not 0 < value <= MAX_ID:
+                    value = -1  # a number no row has (and no OverflowError): an empty list, never a traceback
                 if value:
                     query = query.where(getattr(Meeting, name) == value)
             meetings = session.exec(query.order_by(col(Meeting.date), col(Meeting.id)).limit(SHOWN)).all()
@@ -119,7 +122,7 @@ def register(app: FastAPI, *, render: Render, as_member: Callable[[Request], Ctx
 
     def _kind_of(meeting_id: int) -> str:
         with Session(engine) as session:
-            meeting = session.get(Meeting, meeting_id)
+            meeting = session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
             return meeting.kind if meeting is not None and meeting.kind in PAGES else "district"
 
     @app.post("/admin/moeder/{meeting_id}/flyt")
