@@ -414,7 +414,8 @@ def consent_names_partner(recipients: Sequence[str], *, name: str, email: str, r
         # the whole address, never a part of another one (r@vejle.dk is not named by ppr@vejle.dk)
         if address and re.search(rf"(?<![\w.+%-]){re.escape(address)}(?![\w.-]*\w)", text):
             return True
-        if len(person) >= 3 and re.search(rf"(?<!\w){re.escape(person)}(?!\w)", text):
+        # a whole name (two words or more): a first name alone ("Anne") names no one in particular
+        if len(person.split()) >= 2 and re.search(rf"(?<!\w){re.escape(person)}(?!\w)", text):
             return True
         if any(re.search(rf"(?<!\w){re.escape(term)}", text) for term in PARTNER_ROLE_TERMS.get(role, ())):
             return True

@@ -4,8 +4,6 @@ them. An e-mail address matched as a substring of the consent's text let another
 
 from __future__ import annotations
 
-import pytest
-
 from pprflow.models.rules_meetings import consent_names_partner
 
 
@@ -21,7 +19,6 @@ def test_the_address_the_consent_names_is_still_named_LAW_3() -> None:
                                  role="ssp")
 
 
-@pytest.mark.xfail(strict=True, reason="adv3, not fixed: a one-word name matches any person of that first name")
 def test_a_first_name_alone_does_not_make_another_person_named_LAW_3() -> None:
     """The consent names the health visitor Anne Hansen; an SSP worker typed in as "Anne" (another mailbox, another
     role) is not named by it."""
