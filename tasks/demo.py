@@ -478,11 +478,14 @@ def call_service(action: Action, ctx: Ctx, params: dict[str, Any]) -> Any:
 def call_flow(action: Action, ctx: Ctx, params: dict[str, Any]) -> Any:
     """A real flow run (PREFECT_API_URL): the flow rebuilds its Ctx from the environment."""
     import importlib
+    import inspect
 
     module_name, _, attr = action.flow.partition(":")
     from pprflow.tasks.context import record_request
 
     flow = getattr(importlib.import_module(module_name), attr)
+    if "request_id" not in inspect.signature(getattr(flow, "fn", flow)).parameters:
+        return flow(**params)  # a scheduled job's flow (the morning sweep) acts as its named system job
     target = getattr(flow, "flow", flow)  # issue 20: the actor is a request row, never a flow parameter
     return flow(**params, request_id=record_request(ctx.engine, ctx.actor, target.name))
 

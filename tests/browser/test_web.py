@@ -254,8 +254,10 @@ def test_a_referral_by_keyboard_alone(browser: Any, web_url: str) -> None:
     page.keyboard.press("Tab")  # to the submit button
     assert page.evaluate("document.activeElement.textContent").strip() == "Send henvendelsen"
     page.keyboard.press("Enter")
-    page.wait_for_load_state()
-    assert "Henvendelsen er modtaget" in page.get_by_role("heading", level=1).inner_text()
+    # the answer page, waited for (wait_for_load_state() can return before the POST's navigation begins)
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Henvendelsen er modtaget", timeout=30_000)
     page.close()
 
 
