@@ -8,8 +8,8 @@
 #
 # The clock is moved in the test process only (tests/conftest.py, --clock / PPRFLOW_TEST_CLOCK, with
 # time-machine, running on from there); PostgreSQL and Prefect servers keep the real clock, so this runs
-# the in-process suites on SQLite. The CLI tests (tests/cli) are not among them: they run `pprflow` as a
-# subprocess, which keeps the real clock too, so moving the test process's clock would test nothing there.
+# the in-process suites on SQLite. The CLI tests (tests/cli) are not among them yet: they ran `pprflow` as a
+# subprocess (the real clock) until 30 Nov 2026; they now run in-process (tests/support/cli.py) and could join.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
