@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from pprflow.models.calendar import WorkingCalendar
 from pprflow.models.rules_deadlines import LADDER_END, LADDER_KINDS
 from pprflow.models.tables import AuditEvent, Deadline
+from pprflow.models.types import utcnow
 from pprflow.profiles import load_profile
 from pprflow.tasks.casefile import base_context
 from pprflow.tasks.deadlines import SweepContext
@@ -88,7 +89,10 @@ def test_no_rung_of_any_ladder_reaches_a_parent_and_the_ladder_goes_on_ESC_1_CAL
             deadline_id, case_id = deadline.id or 0, row.id or 0
         recipients = {role: case["parents"].get(role, STAFF[role]) for role in STAFF}
         _climb_every_day(engine, profile, deadline_id, recipients)
-        deliver_due(engine, FileTransport(mail_dir), now=lambda: dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
+        # after every rung (DUE + 40 days), and after the moment the mail was queued (the wall clock, which
+        # scripts/test_date_sensitive.sh moves years ahead)
+        after = max(dt.datetime(2027, 6, 1, tzinfo=dt.UTC), utcnow() + dt.timedelta(days=1))
+        deliver_due(engine, FileTransport(mail_dir), now=lambda: after)
 
         steps = ladder(profile, case["kind"])
         delivered = [m for m in read_folder(mail_dir)]
