@@ -50,7 +50,7 @@ from pprflow.web.security import (
     sign_out,
 )
 from pprflow.web.settings import WebSettings
-from pprflow.web.steps import run_service
+from pprflow.web.steps import flow_step
 
 HERE = Path(__file__).parent
 STATIC_MOUNT = "static"
@@ -340,8 +340,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
         try:
             data = forms.report_from_form(form, reporter_email=current_actor(request).id)
-            result = await run_in_threadpool(run_service, "pprflow.flows.abuse:report_notification", report,
-                                             ctx=as_member(request), data=data, today=local_today(), urgent=True)
+            result = await flow_step("pprflow.flows.abuse:report_notification", report,
+                                     ctx=as_member(request), data=data, today=local_today(), urgent=True)
         except PprflowError as exc:
             msg = danish(exc, forms.REPORT_LABELS)
             errors = {msg.field: msg.text} if msg.field else {}
@@ -397,14 +397,14 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
                 upload_id = await run_in_threadpool(store_web_referral, engine, submitted_by=actor.id,
                                                     referral=referral, attachment=attachments[0])
                 try:
-                    result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake_stored",
-                                                     submit_stored_referral, ctx=as_member(request),
-                                                     upload_id=upload_id, today=local_today())
+                    result = await flow_step("pprflow.flows.intake:referral_intake_stored",
+                                             submit_stored_referral, ctx=as_member(request),
+                                             upload_id=upload_id, today=local_today())
                 finally:  # PRIV-2: a run that never reached the service function leaves no copy behind
                     await run_in_threadpool(discard_web_referral, engine, upload_id)
             else:
-                result = await run_in_threadpool(run_service, "pprflow.flows.intake:referral_intake", submit_referral,
-                                                 ctx=as_member(request), referral=referral, today=local_today())
+                result = await flow_step("pprflow.flows.intake:referral_intake", submit_referral,
+                                         ctx=as_member(request), referral=referral, today=local_today())
         except forms.PlanFileRefused as exc:
             return render(request, "referral_form.html", status=400, spec=spec, values=form,
                           errors={"plan_file": exc.one_line()}, top_error=exc.one_line())
@@ -490,8 +490,8 @@ def create_app(settings: WebSettings | None = None, *, ctx: Ctx | None = None) -
         if not to:
             request.session["notice"] = f"Vælg en PPR-medarbejder til sag {case_id}."
             return RedirectResponse("/i-dag", status_code=303)
-        await run_in_threadpool(run_service, "pprflow.flows.ppr:assign_district_case", assign_case,
-                                ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
+        await flow_step("pprflow.flows.ppr:assign_district_case", assign_case,
+                        ctx=as_member(request), case_id=case_id, to_email=to, today=local_today())
         request.session["notice"] = f"Sag {case_id} er tildelt {to}; vedkommende har fået besked."
         return RedirectResponse("/i-dag", status_code=303)
 
