@@ -20,7 +20,9 @@ fi
 echo "== pytest: the in-process suites, two workers"
 .venv/bin/pytest -p no:cacheprovider -n 2 --durations=25 --ignore=tests/faults --ignore=tests/browser
 echo "== pytest: fault and browser tests, two workers, each file whole on one worker (they start servers and kill processes)"
-.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 tests/faults tests/browser
+.venv/bin/pytest -p no:cacheprovider -n 2 --dist loadfile --durations=25 -m "not alone" tests/faults tests/browser
+echo "== pytest: the Prefect scheduler tests, one at a time (their own Prefect server on SQLite, timed)"
+.venv/bin/pytest -p no:cacheprovider --durations=5 -m alone tests/faults
 echo "== date-sensitive tests with the clock moved to a leap day and years ahead"
 bash scripts/test_date_sensitive.sh
 if [ -f benchmarks/smoke.sh ]; then

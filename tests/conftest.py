@@ -157,6 +157,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "alone: starts its own Prefect server on SQLite and times its scheduler; "
+                                       "CI runs these one at a time after the other fault tests (a busy SQLite "
+                                       "server answers 503)")
     config.addinivalue_line("markers", "slow: a fault test that takes more than a few seconds (run in its own CI "
                                        "step with -m slow; never skipped)")
 

@@ -39,7 +39,7 @@ from pprflow.models.tables import OutboxMessage
 from tests.faults._prefect_server import environment, expected_start, flow_runs, start_server, stop
 from tests.transports.loopback import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = 15.0

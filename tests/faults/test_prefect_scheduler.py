@@ -22,7 +22,7 @@ import sqlalchemy
 from tests.faults._prefect_server import environment, expected_start, flow_runs, start_server, stop
 from tests.transports.loopback import free_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 
 def test_the_scheduler_service_creates_scheduled_runs_one_per_slot(tmp_path: Path) -> None:
