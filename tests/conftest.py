@@ -38,7 +38,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture(scope="session")
 def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One SQLite file migrated to head per test process: `engine` copies it instead of running the
-    nine migrations again for every test (0.35 s each).
+    migrations again for every test (0.35 s each when there were nine).
     tests/models/test_migrations.py still runs the migrations themselves on fresh files."""
     from pprflow.db import get_engine, upgrade
 
