@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from pprflow.models.tables import Notification, OutboxMessage
 from tests.cli.test_esc1_cli import ok, refused, run
 from tests.factories import case_with_parents, directory
+from tests.support.refusing_server import refusing_prefect_api
 
 
 def _case(engine: Engine) -> int:
@@ -48,32 +49,11 @@ def test_report_abuse_on_an_unknown_case_says_it_was_not_sent_in_danish_ESC_2(
 def test_a_prefect_server_that_refuses_the_run_never_stops_the_report_ESC_2(engine: Engine, sqlite_url: str) -> None:
     """With PREFECT_API_URL set, the report runs as a flow; a server that answers 401 (an API auth string that does
     not match, README's second lock) ended the command in a traceback and nothing was queued."""
-    import http.server
-    import threading
-
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     directory(engine)
-    try:
+    with refusing_prefect_api() as api:
         result = run(sqlite_url, "case", "report-abuse", "--reporter-name", "Sofie Lærer", "--reporter-role",
                      "teacher", "--institution", "Skovbakkeskolen", "--child-name", "Emil Jensen", "--observation",
-                     "Blå mærker på armen.", "--today", "2026-11-24",
-                     PREFECT_API_URL=f"http://127.0.0.1:{server.server_address[1]}/api")
-    finally:
-        server.shutdown()
+                     "Blå mærker på armen.", "--today", "2026-11-24", PREFECT_API_URL=api)
     sent = ok(result)
     assert sent["notification_sent"] is True and "Traceback" not in result.stderr
     with Session(engine) as session:

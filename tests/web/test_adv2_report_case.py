@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from pprflow.models.tables import Case
+from tests.support.refusing_server import refusing_prefect_api
 from tests.web import world
 from tests.web.conftest import csrf, sign_in
 
@@ -40,35 +41,15 @@ def test_a_web_report_is_received_when_the_prefect_server_refuses_the_run_ESC_2(
     """ESC-2: a Prefect server that answers 401 (an API auth string that does not match) or 500 turned the report
     into an error page and nothing was queued. Fix: pprflow/web/app.py `run_service`'s urgent branch calls
     pprflow.cli.runner.run_urgent_step (which now falls back after any failure but a refusal of the report)."""
-    import http.server
-    import threading
-
     from sqlmodel import select
 
     from pprflow.models.tables import OutboxMessage
 
-    class Refuse(http.server.BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     sign_in(client, world.TEACHER)
     token = csrf(client.get("/underretning").text)
-    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{server.server_address[1]}/api")
-    try:
+    with refusing_prefect_api() as api:
+        monkeypatch.setenv("PREFECT_API_URL", api)
         response = client.post("/underretning", data={**world.report_form(), "csrf_token": token})
-    finally:
-        server.shutdown()
     assert response.status_code == 200, response.text[:300]
     with Session(web_ctx.engine) as session:
         assert len(session.exec(select(OutboxMessage).where(OutboxMessage.lane == "urgent")).all()) == 1
