@@ -25,6 +25,16 @@ from tests.transports.loopback import free_port
 pytestmark = [pytest.mark.slow, pytest.mark.alone]
 
 
+def _post(url: str, body: dict) -> httpx.Response:  # type: ignore[type-arg]
+    """POST, again while the just-started server answers 503 (its SQLite busy with its own start-up services)."""
+    deadline = time.monotonic() + 60
+    while True:
+        response = httpx.post(url, json=body, timeout=30)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            return response
+        time.sleep(1)
+
+
 def test_the_scheduler_service_creates_scheduled_runs_one_per_slot(tmp_path: Path) -> None:
     port, home = free_port(), tmp_path / "prefect-home"
     home.mkdir()
@@ -32,9 +42,9 @@ def test_the_scheduler_service_creates_scheduled_runs_one_per_slot(tmp_path: Pat
     server = start_server(environment(home, port), port, log)
     try:
         api = f"http://127.0.0.1:{port}/api"
-        flow = httpx.post(f"{api}/flows/", json={"name": "scheduler-probe"}, timeout=30).json()
+        flow = _post(f"{api}/flows/", {"name": "scheduler-probe"}).json()
         anchor = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        deployment = httpx.post(f"{api}/deployments/", timeout=30, json={
+        deployment = _post(f"{api}/deployments/", {
             "name": "probe", "flow_id": flow["id"], "paused": False,
             "schedules": [{"schedule": {"interval": 5.0, "anchor_date": anchor.isoformat()}, "active": True}],
         })
